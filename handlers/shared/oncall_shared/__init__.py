@@ -1,0 +1,1 @@
+"""Shared library copied into every On-call Tools Lambda zip (package ``oncall_shared``)."""

@@ -1,0 +1,258 @@
+"""Decode the three ways a CloudWatch alarm state change reaches a Lambda into one AlarmChange.
+
+Shapes accepted:
+- SNS: Records[].Sns.Message is a JSON *string* (AlarmName, NewStateValue, Trigger, ...).
+- EventBridge: detail-type "CloudWatch Alarm State Change", resources [alarm ARN], detail {...}.
+- Direct alarm action (principal lambda.alarms.cloudwatch.amazonaws.com): {alarmArn, alarmData}.
+The region is always taken from an ARN: the SNS "Region" field is a human name ("EU (Ireland)").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from oncall_shared.errors import BadEventError
+
+ALARM_STATES = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
+EVENTBRIDGE_DETAIL_TYPE = "CloudWatch Alarm State Change"
+
+
+@dataclass(frozen=True)
+class AlarmChange:
+    name: str
+    arn: str
+    account: str
+    region: str
+    new_state: str
+    old_state: str | None
+    reason: str
+    timestamp: str  # normalised ISO-8601 UTC when parseable, else as sent
+    description: str | None
+    namespace: str | None  # None for metric-math and composite alarms
+    metric_name: str | None
+    dimensions: dict[str, str] | None
+    source: str  # "sns" | "eventbridge" | "alarm_action"
+    is_composite: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ArnParts:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+def parse_arn(arn: str) -> ArnParts:
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[0] != "arn" or not parts[3] or not parts[4]:
+        raise BadEventError(
+            f"ARN {arn!r} is not of the form arn:partition:service:region:account:resource"
+        )
+    return ArnParts(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+def normalise_timestamp(value: str) -> str:
+    """'2019-10-02T17:04:40.985+0000' -> canonical UTC, so dedupe keys match across sources."""
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            parsed = datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+        return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
+    return value
+
+
+def parse_alarm_event(event: Any) -> list[AlarmChange]:
+    """Every alarm change in ``event``; raises BadEventError before anything is acted on."""
+    if not isinstance(event, Mapping):
+        raise BadEventError(f"event is a {type(event).__name__}, expected a JSON object")
+    if "Records" in event:
+        return [_from_sns_record(record, index) for index, record in enumerate(_records(event))]
+    if event.get("detail-type") == EVENTBRIDGE_DETAIL_TYPE:
+        return [alarm_from_eventbridge(event)]
+    if "alarmData" in event:
+        return [alarm_from_alarm_action(event)]
+    raise BadEventError(
+        f"event with keys {sorted(event)[:10]} is not an SNS alarm notification, "
+        f"an EventBridge '{EVENTBRIDGE_DETAIL_TYPE}' event or an alarm action payload"
+    )
+
+
+def _records(event: Mapping[str, Any]) -> list[Any]:
+    records = event["Records"]
+    if not isinstance(records, list) or not records:
+        raise BadEventError("event.Records is empty or not a list")
+    return records
+
+
+def _from_sns_record(record: Any, index: int) -> AlarmChange:
+    sns = record.get("Sns") if isinstance(record, Mapping) else None
+    if not isinstance(sns, Mapping) or not isinstance(sns.get("Message"), str):
+        raise BadEventError(f"Records[{index}] has no Sns.Message string (not an SNS record)")
+    try:
+        message = json.loads(sns["Message"])
+    except json.JSONDecodeError as exc:
+        raise BadEventError(
+            f"Records[{index}].Sns.Message is not JSON: {exc.msg} at char {exc.pos}"
+        ) from None
+    return alarm_from_sns_message(message, topic_arn=str(sns.get("TopicArn", "")))
+
+
+def alarm_from_sns_message(message: Any, topic_arn: str = "") -> AlarmChange:
+    if not isinstance(message, Mapping):
+        raise BadEventError("SNS alarm message is not a JSON object")
+    name = _required_str(message, "AlarmName", "SNS alarm message")
+    arn = _sns_alarm_arn(message, name, topic_arn)
+    trigger = _sub_mapping(message, "Trigger")
+    namespace, metric, dimensions = _sns_metric(trigger)
+    return AlarmChange(
+        name=name,
+        arn=arn,
+        account=str(message.get("AWSAccountId") or parse_arn(arn).account),
+        region=parse_arn(arn).region,
+        new_state=_state(message.get("NewStateValue"), "NewStateValue"),
+        old_state=_optional_state(message.get("OldStateValue")),
+        reason=str(message.get("NewStateReason") or ""),
+        timestamp=normalise_timestamp(
+            _required_str(message, "StateChangeTime", "SNS alarm message")
+        ),
+        description=_optional_str(message.get("AlarmDescription")),
+        namespace=namespace,
+        metric_name=metric,
+        dimensions=dimensions,
+        source="sns",
+        is_composite="AlarmRule" in message,
+        raw=message,
+    )
+
+
+def _sns_alarm_arn(message: Mapping[str, Any], name: str, topic_arn: str) -> str:
+    """Current messages carry AlarmArn; older ones: borrow region/partition from the topic."""
+    arn = message.get("AlarmArn")
+    if isinstance(arn, str) and arn:
+        parse_arn(arn)
+        return arn
+    if not topic_arn:
+        raise BadEventError(
+            f"SNS alarm message for {name!r} has no AlarmArn and the record has no TopicArn"
+        )
+    topic = parse_arn(topic_arn)
+    account = str(message.get("AWSAccountId") or topic.account)
+    return f"arn:{topic.partition}:cloudwatch:{topic.region}:{account}:alarm:{name}"
+
+
+def _sns_metric(trigger: Mapping[str, Any]) -> tuple[str | None, str | None, dict[str, str] | None]:
+    # Metric-math alarms carry Trigger.Metrics and no MetricName; composite alarms have no Trigger.
+    if not trigger.get("MetricName"):
+        return None, None, None
+    dimensions = {
+        str(item.get("name")): str(item.get("value"))
+        for item in trigger.get("Dimensions") or []
+        if isinstance(item, Mapping)
+    }
+    return _optional_str(trigger.get("Namespace")), str(trigger["MetricName"]), dimensions
+
+
+def alarm_from_eventbridge(event: Mapping[str, Any]) -> AlarmChange:
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise BadEventError("EventBridge alarm event has no 'detail' object")
+    resources = event.get("resources")
+    if not isinstance(resources, list) or not resources or not isinstance(resources[0], str):
+        raise BadEventError("EventBridge alarm event has no alarm ARN in 'resources'")
+    return _from_alarm_detail(
+        detail, resources[0], str(event.get("account") or ""), "eventbridge", event
+    )
+
+
+def alarm_from_alarm_action(event: Mapping[str, Any]) -> AlarmChange:
+    arn = event.get("alarmArn")
+    if not isinstance(arn, str) or not arn:
+        raise BadEventError("alarm action payload has no 'alarmArn'")
+    data = event.get("alarmData")
+    if not isinstance(data, Mapping):
+        raise BadEventError("alarm action payload has no 'alarmData' object")
+    return _from_alarm_detail(data, arn, str(event.get("accountId") or ""), "alarm_action", event)
+
+
+def _from_alarm_detail(
+    detail: Mapping[str, Any], arn: str, account: str, source: str, raw: Mapping[str, Any]
+) -> AlarmChange:
+    """EventBridge 'detail' and alarm-action 'alarmData' share one camelCase shape."""
+    arn_parts = parse_arn(arn)
+    state = _mapping(detail.get("state"), "state")
+    previous = _sub_mapping(detail, "previousState")
+    configuration = _sub_mapping(detail, "configuration")
+    namespace, metric, dimensions = _camel_metric(configuration)
+    return AlarmChange(
+        name=_required_str(detail, "alarmName", f"{source} alarm data"),
+        arn=arn,
+        account=account or arn_parts.account,
+        region=arn_parts.region,
+        new_state=_state(state.get("value"), "state.value"),
+        old_state=_optional_state(previous.get("value")),
+        reason=str(state.get("reason") or ""),
+        timestamp=normalise_timestamp(_required_str(state, "timestamp", f"{source} alarm state")),
+        description=_optional_str(configuration.get("description")),
+        namespace=namespace,
+        metric_name=metric,
+        dimensions=dimensions,
+        source=source,
+        is_composite="alarmRule" in configuration,
+        raw=raw,
+    )
+
+
+def _camel_metric(
+    configuration: Mapping[str, Any],
+) -> tuple[str | None, str | None, dict[str, str] | None]:
+    """Only a single plain metricStat names one metric; math and composites give None."""
+    metrics = configuration.get("metrics")
+    if not isinstance(metrics, list) or len(metrics) != 1 or not isinstance(metrics[0], Mapping):
+        return None, None, None
+    metric = (metrics[0].get("metricStat") or {}).get("metric")
+    if not isinstance(metric, Mapping) or not metric.get("name"):
+        return None, None, None
+    dimensions = {str(k): str(v) for k, v in (metric.get("dimensions") or {}).items()}
+    return _optional_str(metric.get("namespace")), str(metric["name"]), dimensions
+
+
+def _sub_mapping(container: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = container.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _mapping(value: Any, label: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BadEventError(f"alarm '{label}' is missing or not an object")
+    return value
+
+
+def _required_str(container: Mapping[str, Any], key: str, label: str) -> str:
+    value = container.get(key)
+    if not isinstance(value, str) or not value:
+        raise BadEventError(
+            f"{label} field {key!r} is missing or not a non-empty string (got {value!r})"
+        )
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _state(value: Any, label: str) -> str:
+    if value not in ALARM_STATES:
+        raise BadEventError(f"{label}={value!r} is not one of {sorted(ALARM_STATES)}")
+    return str(value)
+
+
+def _optional_state(value: Any) -> str | None:
+    return str(value) if value in ALARM_STATES else None

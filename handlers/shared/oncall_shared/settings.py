@@ -1,0 +1,99 @@
+"""Typed readers for environment settings; every failure names the variable and its value."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from oncall_shared.aws import client
+from oncall_shared.errors import SettingsError
+
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return the stripped value of ``name``; unset or blank means ``default``."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip()
+
+
+def require_str(name: str) -> str:
+    value = env_str(name)
+    if value is None:
+        raise SettingsError(
+            f"{name}={os.environ.get(name, '')!r}: required setting is missing or empty"
+        )
+    return value
+
+
+def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: is not an integer") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}={raw!r}: must be at most {maximum}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    word = raw.lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name}={raw!r}: is not a boolean (use true or false)")
+
+
+def env_json(name: str, default: Any) -> Any:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    return _parse_json(name, raw)
+
+
+def load_json_setting(inline_var: str, ssm_var: str, default: Any) -> Any:
+    """JSON from ``inline_var``, else from the SSM parameter named in ``ssm_var``, else ``default``.
+
+    The inline value wins so a template can override a shared parameter for one stack.
+    """
+    inline = env_str(inline_var)
+    if inline is not None:
+        return _parse_json(inline_var, inline)
+    parameter_name = env_str(ssm_var)
+    if parameter_name is None:
+        return default
+    return _parse_json(
+        f"{ssm_var} (SSM parameter {parameter_name})", _read_parameter(ssm_var, parameter_name)
+    )
+
+
+def _read_parameter(ssm_var: str, parameter_name: str) -> str:
+    ssm = client("ssm")
+    try:
+        response = ssm.get_parameter(Name=parameter_name, WithDecryption=True)
+    except ssm.exceptions.ParameterNotFound:
+        raise SettingsError(f"{ssm_var}={parameter_name!r}: SSM parameter does not exist") from None
+    return str(response["Parameter"]["Value"])
+
+
+def _parse_json(label: str, raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        shown = raw if len(raw) <= 200 else raw[:200] + "..."
+        raise SettingsError(
+            f"{label}={shown!r}: is not valid JSON ({exc.msg} at char {exc.pos})"
+        ) from None
