@@ -1,0 +1,153 @@
+"""Health checker Lambda: probe HTTP(S)/TCP targets on a schedule, alert on state transitions."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from health_probes import CheckResult
+from health_runner import (
+    LAMBDA_RESERVE_SECONDS,
+    HealthSettings,
+    load_secret_headers,
+    load_settings,
+    run_checks,
+)
+from health_state import TargetState, Transition, load_states, next_state, save_state
+from oncall_shared.alerts import publish_alert
+from oncall_shared.errors import BadEventError, OncallError
+
+logger = Logger()
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "OncallTools")
+metrics = Metrics(namespace=NAMESPACE)
+MIN_CHECK_BUDGET_SECONDS = 1.0
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Any JSON object starts a run (a schedule or a manual invoke); its content is unused."""
+    try:
+        return _run(event, context)
+    except OncallError as error:
+        logger.error(
+            "health check run failed",
+            extra={"error_type": type(error).__name__, "error": str(error)},
+        )
+        raise
+
+
+def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
+    if not isinstance(event, dict):
+        raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")
+    settings = load_settings()
+    headers = load_secret_headers(settings.targets)
+    results = run_checks(settings, headers, _check_budget(context))
+    _emit_metrics(results, settings.environment)
+    now = time.time()
+    previous = load_states(settings.state_table, [result.name for result in results])
+    updates = [
+        (result, *next_state(previous[result.name], result, settings.failure_threshold))
+        for result in results
+    ]
+    transitions = [transition for _, _, transition in updates if transition is not None]
+    if transitions:
+        # Alert before saving: a failed save means a duplicate alert on retry, never a lost one.
+        _alert(settings, transitions, results)
+    lost = [result.name for result, state, _ in updates if not _save(settings, result, state, now)]
+    return _summary(results, transitions, lost)
+
+
+def _check_budget(context: LambdaContext) -> float:
+    remaining = context.get_remaining_time_in_millis() / 1000.0 - LAMBDA_RESERVE_SECONDS
+    return max(remaining, MIN_CHECK_BUDGET_SECONDS)
+
+
+def _emit_metrics(results: list[CheckResult], environment: str) -> None:
+    for result in results:
+        dimensions = {"Target": result.name, "Environment": environment}
+        _single("Availability", MetricUnit.Count, 1.0 if result.healthy else 0.0, dimensions)
+        _single("LatencyMs", MetricUnit.Milliseconds, round(result.latency_ms, 1), dimensions)
+        logger.info(
+            "target checked",
+            extra={
+                "target": result.name,
+                "healthy": result.healthy,
+                "latency_ms": round(result.latency_ms, 1),
+                "detail": result.detail,
+            },
+        )
+    unhealthy = sum(1 for result in results if not result.healthy)
+    metrics.add_metric(name="TargetsChecked", unit=MetricUnit.Count, value=len(results))
+    metrics.add_metric(name="TargetsFailing", unit=MetricUnit.Count, value=unhealthy)
+
+
+def _single(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
+    # One EMF object per target: a shared object would give every metric the same dimensions.
+    with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
+        for key, dimension_value in dimensions.items():
+            metric.add_dimension(name=key, value=dimension_value)
+
+
+def _save(settings: HealthSettings, result: CheckResult, state: TargetState, now: float) -> bool:
+    saved = save_state(settings.state_table, result.name, state, result.detail, now)
+    if not saved:
+        logger.warning(
+            "state changed concurrently; this run's update was dropped",
+            extra={"target": result.name},
+        )
+    return saved
+
+
+def _alert(
+    settings: HealthSettings, transitions: list[Transition], results: list[CheckResult]
+) -> None:
+    down = sum(1 for transition in transitions if transition.new_status == "unhealthy")
+    recovered = len(transitions) - down
+    subject = f"[{settings.environment}] health checker: {down} down, {recovered} recovered"
+    message_id = publish_alert(
+        settings.topic_arn, subject, format_alert(settings, transitions, results)
+    )
+    metrics.add_metric(name="Transitions", unit=MetricUnit.Count, value=len(transitions))
+    logger.info(
+        "alert published", extra={"message_id": message_id, "transitions": len(transitions)}
+    )
+
+
+def format_alert(
+    settings: HealthSettings, transitions: list[Transition], results: list[CheckResult]
+) -> str:
+    lines = [
+        f"Health checker, environment {settings.environment}: "
+        f"{len(transitions)} target(s) changed state.",
+        "",
+    ]
+    for transition in transitions:
+        if transition.new_status == "unhealthy":
+            lines.append(
+                f"DOWN       {transition.name}: {transition.detail} "
+                f"({transition.consecutive_failures} consecutive failures)"
+            )
+        else:
+            lines.append(f"RECOVERED  {transition.name}: {transition.detail}")
+    failing = sum(1 for result in results if not result.healthy)
+    lines += ["", f"Currently failing checks: {failing} of {len(results)}."]
+    return "\n".join(lines)
+
+
+def _summary(
+    results: list[CheckResult], transitions: list[Transition], lost: list[str]
+) -> dict[str, Any]:
+    return {
+        "checked": len(results),
+        "healthy": sum(1 for result in results if result.healthy),
+        "transitions": [
+            {"target": transition.name, "from": transition.old_status, "to": transition.new_status}
+            for transition in transitions
+        ],
+        "concurrent_updates": lost,
+    }

@@ -1,0 +1,150 @@
+"""Settings, header secrets and the concurrent run of all probes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from botocore.exceptions import ClientError
+from health_netguard import literal_address, refusal_reason
+from health_probes import CheckResult, check_http, check_tcp
+from health_targets import HttpTarget, Target, TcpTarget, parse_targets
+from oncall_shared.aws import client
+from oncall_shared.errors import SettingsError
+from oncall_shared.settings import env_bool, env_int, env_str, load_json_setting, require_str
+
+MAX_WORKERS = 32
+# Time allowed past the slowest per-check timeout before a stuck probe is declared timed out.
+_STRAGGLER_GRACE_SECONDS = 1.0
+# Leave this much of the Lambda timeout for state writes and the alert after the probes.
+LAMBDA_RESERVE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    targets: list[Target]
+    state_table: str
+    topic_arn: str
+    environment: str
+    failure_threshold: int
+    timeout_seconds: float
+    allow_private: bool
+
+
+def load_settings() -> HealthSettings:
+    """Read and validate every setting before any probe or write happens."""
+    raw_targets = load_json_setting("TARGETS", "TARGETS_SSM_PARAMETER", None)
+    if raw_targets is None:
+        raise SettingsError("TARGETS='' and TARGETS_SSM_PARAMETER='': one of them must be set")
+    source = "TARGETS" if env_str("TARGETS") else "TARGETS_SSM_PARAMETER"
+    allow_private = env_bool("ALLOW_PRIVATE_NETWORKS", False)
+    targets = parse_targets(raw_targets, source)
+    _refuse_literal_addresses(targets, source, allow_private)
+    return HealthSettings(
+        targets=targets,
+        state_table=require_str("STATE_TABLE"),
+        topic_arn=require_str("ALERT_TOPIC_ARN"),
+        environment=env_str("ENVIRONMENT", "unknown") or "unknown",
+        failure_threshold=env_int("FAILURE_THRESHOLD", 3, minimum=1, maximum=100),
+        timeout_seconds=float(env_int("CHECK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)),
+        allow_private=allow_private,
+    )
+
+
+def _refuse_literal_addresses(targets: list[Target], source: str, allow_private: bool) -> None:
+    """An IP literal can be judged now, so a forbidden one is a settings error, not an outage."""
+    for index, target in enumerate(targets):
+        host = target.host if isinstance(target, TcpTarget) else urlsplit(target.url).hostname or ""
+        address = literal_address(host)
+        reason = refusal_reason(address, allow_private) if address is not None else None
+        if reason is not None:
+            raise SettingsError(f"{source}[{index}] host {host!r}: {reason}")
+
+
+def load_secret_headers(targets: list[Target]) -> dict[str, dict[str, str]]:
+    """Headers per target name, fetched once per secret ARN from Secrets Manager."""
+    by_arn: dict[str, dict[str, str]] = {}
+    by_target: dict[str, dict[str, str]] = {}
+    for target in targets:
+        if isinstance(target, HttpTarget) and target.headers_secret_arn:
+            arn = target.headers_secret_arn
+            if arn not in by_arn:
+                by_arn[arn] = _read_header_secret(arn, target.name)
+            by_target[target.name] = by_arn[arn]
+    return by_target
+
+
+def _read_header_secret(arn: str, target_name: str) -> dict[str, str]:
+    try:
+        secret = client("secretsmanager").get_secret_value(SecretId=arn)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "Unknown")
+        raise SettingsError(
+            f"target {target_name!r} headers_secret_arn={arn!r}: cannot be read ({code})"
+        ) from error
+    return _parse_header_secret(secret.get("SecretString"), arn, target_name)
+
+
+def _parse_header_secret(raw: Any, arn: str, target_name: str) -> dict[str, str]:
+    # The secret's content is never echoed in errors: it holds credentials.
+    problem = f"target {target_name!r} headers_secret_arn={arn!r}"
+    if not isinstance(raw, str):
+        raise SettingsError(
+            f"{problem}: SecretString is missing (binary secrets are not supported)"
+        )
+    try:
+        headers = json.loads(raw)
+    except json.JSONDecodeError:
+        raise SettingsError(f"{problem}: SecretString is not JSON") from None
+    if not isinstance(headers, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
+    ):
+        raise SettingsError(
+            f"{problem}: SecretString must be a JSON object of header: value strings"
+        )
+    return headers
+
+
+def run_checks(
+    settings: HealthSettings,
+    headers: Mapping[str, Mapping[str, str]],
+    budget_seconds: float,
+) -> list[CheckResult]:
+    """Probe every target at once; the run takes about as long as the slowest probe."""
+    timeouts = {
+        target.name: min(target.timeout_seconds or settings.timeout_seconds, budget_seconds)
+        for target in settings.targets
+    }
+    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(settings.targets)))
+    try:
+        futures = {
+            target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers)
+            for target in settings.targets
+        }
+        wait(futures.values(), timeout=max(timeouts.values()) + _STRAGGLER_GRACE_SECONDS)
+        return [_collect(name, future, timeouts[name]) for name, future in futures.items()]
+    finally:
+        # Do not block on a straggler: its socket timeout ends it, its result is already judged.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _probe(
+    target: Target,
+    timeout: float,
+    settings: HealthSettings,
+    headers: Mapping[str, Mapping[str, str]],
+) -> CheckResult:
+    if isinstance(target, TcpTarget):
+        return check_tcp(target, timeout, settings.allow_private)
+    return check_http(target, timeout, settings.allow_private, headers.get(target.name, {}))
+
+
+def _collect(name: str, future: Future[CheckResult], timeout: float) -> CheckResult:
+    if not future.done():
+        return CheckResult(name, False, timeout * 1000.0, f"no answer within {timeout:g}s")
+    # A probe converts network failures to results; anything raised here is a bug and must surface.
+    return future.result()

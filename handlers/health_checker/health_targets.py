@@ -1,0 +1,218 @@
+"""Target definitions for the health checker: parsed and validated once, before any probe runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from oncall_shared.errors import SettingsError
+
+MAX_TARGETS = 100
+MAX_TIMEOUT_SECONDS = 60.0
+MAX_LATENCY_MS = 300_000
+# Names become DynamoDB keys and CloudWatch dimension values: keep them short and plain.
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
+_COMMON_KEYS = frozenset({"name", "type", "latency_ms", "timeout_seconds"})
+_HTTP_KEYS = _COMMON_KEYS | {
+    "url",
+    "method",
+    "expected_status",
+    "body_contains",
+    "headers_secret_arn",
+    "follow_redirects",
+}
+_TCP_KEYS = _COMMON_KEYS | {"host", "port"}
+
+
+@dataclass(frozen=True)
+class HttpTarget:
+    name: str
+    url: str
+    method: str = "GET"
+    expected_status: frozenset[int] = frozenset({200})
+    body_contains: str | None = None
+    latency_ms: int | None = None
+    timeout_seconds: float | None = None
+    headers_secret_arn: str | None = None
+    follow_redirects: bool = True
+
+
+@dataclass(frozen=True)
+class TcpTarget:
+    name: str
+    host: str
+    port: int
+    latency_ms: int | None = None
+    timeout_seconds: float | None = None
+
+
+Target = HttpTarget | TcpTarget
+
+
+def parse_targets(raw: Any, source: str) -> list[Target]:
+    """Validate the whole TARGETS document; errors name ``source`` and the offending path."""
+    if not isinstance(raw, list) or not raw:
+        raise SettingsError(f"{source}: must be a non-empty JSON list of targets, got {_show(raw)}")
+    if len(raw) > MAX_TARGETS:
+        raise SettingsError(f"{source}: {len(raw)} targets, at most {MAX_TARGETS} are supported")
+    targets = [_parse_one(item, f"{source}[{index}]") for index, item in enumerate(raw)]
+    _require_unique_names(targets, source)
+    return targets
+
+
+def _parse_one(item: Any, path: str) -> Target:
+    if not isinstance(item, Mapping):
+        raise SettingsError(f"{path}={_show(item)}: each target must be a JSON object")
+    kind = item.get("type")
+    if kind == "http":
+        _reject_unknown_keys(item, _HTTP_KEYS, path)
+        return _parse_http(item, path)
+    if kind == "tcp":
+        _reject_unknown_keys(item, _TCP_KEYS, path)
+        return _parse_tcp(item, path)
+    raise SettingsError(f"{path}.type={_show(kind)}: must be 'http' or 'tcp'")
+
+
+def _parse_http(item: Mapping[str, Any], path: str) -> HttpTarget:
+    method = _optional_str(item, "method", path) or "GET"
+    if method.upper() not in _METHODS:
+        raise SettingsError(f"{path}.method={method!r}: must be one of {sorted(_METHODS)}")
+    body_contains = _optional_str(item, "body_contains", path)
+    if body_contains is not None and method.upper() == "HEAD":
+        raise SettingsError(f"{path}.body_contains: a HEAD response has no body to search")
+    return HttpTarget(
+        name=_name(item, path),
+        url=_url(item, path),
+        method=method.upper(),
+        expected_status=_expected_status(item, path),
+        body_contains=body_contains,
+        latency_ms=_optional_int(item, "latency_ms", path, 1, MAX_LATENCY_MS),
+        timeout_seconds=_optional_timeout(item, path),
+        headers_secret_arn=_secret_arn(item, path),
+        follow_redirects=_optional_bool(item, "follow_redirects", path, default=True),
+    )
+
+
+def _parse_tcp(item: Mapping[str, Any], path: str) -> TcpTarget:
+    host = _optional_str(item, "host", path)
+    if not host:
+        raise SettingsError(f"{path}.host: required for a tcp target")
+    port = _optional_int(item, "port", path, 1, 65_535)
+    if port is None:
+        raise SettingsError(f"{path}.port: required for a tcp target")
+    return TcpTarget(
+        name=_name(item, path),
+        host=host,
+        port=port,
+        latency_ms=_optional_int(item, "latency_ms", path, 1, MAX_LATENCY_MS),
+        timeout_seconds=_optional_timeout(item, path),
+    )
+
+
+def _name(item: Mapping[str, Any], path: str) -> str:
+    name = item.get("name")
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        raise SettingsError(
+            f"{path}.name={_show(name)}: must be 1-64 chars of letters, digits, '.', '_', ':', '-'"
+        )
+    return name
+
+
+def _url(item: Mapping[str, Any], path: str) -> str:
+    url = item.get("url")
+    if not isinstance(url, str):
+        raise SettingsError(f"{path}.url={_show(url)}: required for an http target")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{path}.url={url!r}: must be an http:// or https:// URL with a host")
+    # Credentials in a URL end up in logs and alerts; headers belong in headers_secret_arn.
+    if parts.username or parts.password:
+        raise SettingsError(f"{path}.url: must not carry user:password, use headers_secret_arn")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise SettingsError(f"{path}.url={url!r}: port is not a valid number") from None
+    return url
+
+
+def _expected_status(item: Mapping[str, Any], path: str) -> frozenset[int]:
+    raw = item.get("expected_status", [200])
+    if not isinstance(raw, list) or not raw:
+        raise SettingsError(f"{path}.expected_status={_show(raw)}: must be a non-empty list")
+    for code in raw:
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+            raise SettingsError(f"{path}.expected_status: {_show(code)} is not an HTTP status")
+    return frozenset(raw)
+
+
+def _secret_arn(item: Mapping[str, Any], path: str) -> str | None:
+    arn = _optional_str(item, "headers_secret_arn", path)
+    if arn is not None and not (arn.startswith("arn:") and ":secretsmanager:" in arn):
+        raise SettingsError(f"{path}.headers_secret_arn={arn!r}: is not a Secrets Manager ARN")
+    return arn
+
+
+def _optional_timeout(item: Mapping[str, Any], path: str) -> float | None:
+    raw = item.get("timeout_seconds")
+    if raw is None:
+        return None
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int | float)
+        or not 0 < raw <= MAX_TIMEOUT_SECONDS
+    ):
+        raise SettingsError(
+            f"{path}.timeout_seconds={_show(raw)}: must be a number in (0, {MAX_TIMEOUT_SECONDS:g}]"
+        )
+    return float(raw)
+
+
+def _optional_str(item: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise SettingsError(f"{path}.{key}={_show(value)}: must be a non-empty string")
+    return value
+
+
+def _optional_int(
+    item: Mapping[str, Any], key: str, path: str, minimum: int, maximum: int
+) -> int | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise SettingsError(f"{path}.{key}={_show(value)}: must be an integer {minimum}..{maximum}")
+    return value
+
+
+def _optional_bool(item: Mapping[str, Any], key: str, path: str, *, default: bool) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        raise SettingsError(f"{path}.{key}={_show(value)}: must be true or false")
+    return value
+
+
+def _reject_unknown_keys(item: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
+    # A typo such as "expected_staus" would otherwise silently fall back to the default.
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise SettingsError(f"{path}: unknown keys {unknown}; allowed: {sorted(allowed)}")
+
+
+def _require_unique_names(targets: list[Target], source: str) -> None:
+    seen: set[str] = set()
+    for target in targets:
+        if target.name in seen:
+            raise SettingsError(f"{source}: target name {target.name!r} is used more than once")
+        seen.add(target.name)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,94 @@
+"""Health-checker fixtures: moto resources the handler needs, real TCP listeners, SNS readback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+TOOL_DIR = Path(__file__).resolve().parents[3] / "handlers" / "health_checker"
+if str(TOOL_DIR) not in sys.path:
+    # Module tests import health_* directly; app tests go through load_handler.
+    sys.path.insert(0, str(TOOL_DIR))
+
+
+@dataclass
+class HealthAws:
+    table: str
+    topic_arn: str
+    queue_url: str
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """SNS notifications delivered to the subscribed queue (Subject, Message, ...)."""
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        found: list[dict[str, Any]] = []
+        while True:
+            answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+            messages = answer.get("Messages", [])
+            if not messages:
+                return found
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def item(self, name: str) -> dict[str, Any] | None:
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        return dynamodb.get_item(TableName=self.table, Key={"pk": {"S": f"target#{name}"}}).get("Item")
+
+
+@pytest.fixture
+def health_aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> HealthAws:
+    """State table + alert topic (with an SQS subscriber to read alerts back) and the env vars."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="health-state",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic_arn = sns.create_topic(Name="oncall-alerts")["TopicArn"]
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="alerts-readback")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    monkeypatch.setenv("STATE_TABLE", "health-state")
+    monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "health_checker")
+    monkeypatch.delenv("TARGETS_SSM_PARAMETER", raising=False)
+    return HealthAws("health-state", topic_arn, queue_url)
+
+
+@pytest.fixture
+def set_targets(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[dict[str, Any]]], None]:
+    def apply(targets: list[dict[str, Any]]) -> None:
+        monkeypatch.setenv("TARGETS", json.dumps(targets))
+
+    return apply
+
+
+@pytest.fixture
+def tcp_listener() -> Iterator[int]:
+    """A real listening TCP socket on 127.0.0.1; yields its port."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port that was just free on 127.0.0.1 and has nothing listening on it."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    port = int(probe.getsockname()[1])
+    probe.close()
+    return port
