@@ -1,1 +1,1 @@
-"""Publish the catalog's products into AWS Service Catalog: plan, publish, status, rollback, launch."""
+"""Publish the catalog's products into AWS Service Catalog: plan, publish, status, launch."""

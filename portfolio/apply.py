@@ -1,0 +1,353 @@
+"""Apply a region's plan. Every step is idempotent: a rerun after a failure finishes the job.
+
+IDs that did not exist at plan time (a new portfolio, product or version) are resolved through
+an IdBook filled as the steps run. Creates carry idempotency tokens derived from content, so a
+retry or a concurrent run gets the same resource back instead of a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.exceptions
+
+from portfolio import current as cur
+from portfolio.aws import error_code
+from portfolio.desired import DesiredCatalog, DesiredProduct
+from portfolio.errors import AwsCallError, PublishError
+from portfolio.plan import Action, Change
+from portfolio.polling import wait_for
+
+Progress = Callable[[Change], None]
+
+
+def idempotency_token(*parts: str) -> str:
+    # Tokens allow 1-128 chars of [a-zA-Z0-9_-], starting alphanumeric: a hex digest fits.
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def template_url(bucket: str, region: str, key: str) -> str:
+    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+
+
+@dataclass
+class IdBook:
+    portfolio_id: str | None = None
+    product_ids: dict[str, str] = field(default_factory=dict)
+    version_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (product, key) -> id
+
+    @classmethod
+    def from_state(cls, state: cur.RegionState) -> IdBook:
+        book = cls(portfolio_id=state.portfolio.id if state.portfolio else None)
+        for name, product in state.products.items():
+            book.product_ids[name] = product.id
+            for version in product.versions:
+                book.version_ids[(name, version.id)] = version.id
+                if version.content_hash:
+                    book.version_ids.setdefault((name, f"hash:{version.content_hash}"), version.id)
+        return book
+
+    def portfolio(self) -> str:
+        if self.portfolio_id is None:
+            raise PublishError("internal: portfolio id unknown before the portfolio step ran")
+        return self.portfolio_id
+
+    def product(self, name: str) -> str:
+        if name not in self.product_ids:
+            raise PublishError(f"internal: product {name!r} id unknown before its step ran")
+        return self.product_ids[name]
+
+
+class RegionApplier:
+    """Runs one region's changes in plan order against that region's clients."""
+
+    def __init__(
+        self, sc: Any, s3: Any, desired: DesiredCatalog, state: cur.RegionState
+    ) -> None:
+        self.sc, self.s3, self.desired, self.region = sc, s3, desired, state.region
+        self.ids = IdBook.from_state(state)
+        self.tag_options = dict(state.tag_options)
+        self._handlers: dict[tuple[str, Action], Callable[[Change], None]] = {
+            ("object", Action.CREATE): self._upload,
+            ("portfolio", Action.CREATE): self._create_portfolio,
+            ("portfolio", Action.UPDATE): self._update_portfolio,
+            ("product", Action.CREATE): self._create_product,
+            ("product", Action.UPDATE): self._update_product,
+            ("version", Action.CREATE): self._create_version,
+            ("retention", Action.CREATE): self._set_retention,
+            ("retention", Action.UPDATE): self._set_retention,
+            ("association", Action.CREATE): self._associate,
+            ("launch-constraint", Action.CREATE): self._create_launch_constraint,
+            ("launch-constraint", Action.UPDATE): self._update_constraint,
+            ("template-constraint", Action.CREATE): self._create_template_constraint,
+            ("template-constraint", Action.UPDATE): self._update_constraint,
+            ("template-constraint", Action.DELETE): self._delete_constraint,
+            ("principal", Action.CREATE): self._associate_principal,
+            ("principal", Action.DELETE): self._disassociate_principal,
+            ("tag-option", Action.CREATE): self._attach_tag_option,
+            ("share", Action.CREATE): self._create_share,
+            ("share", Action.UPDATE): self._update_share,
+        }
+
+    def apply(self, changes: list[Change], progress: Progress) -> None:
+        for change in changes:
+            if change.action is Action.NO_CHANGE:
+                continue
+            handler = self._handlers[(change.kind, change.action)]
+            try:
+                handler(change)
+            except botocore.exceptions.ClientError as error:
+                raise AwsCallError(
+                    f"{change.region}: {change.action} {change.kind} {change.name!r} failed: "
+                    f"{error}; rerun publish to resume"
+                ) from error
+            progress(change)
+
+    # --- uploads, portfolio, products ---------------------------------------------------------
+
+    def _upload(self, change: Change) -> None:
+        # Content-addressed keys: an object that exists already has exactly these bytes.
+        body = change.payload["path"].read_bytes()
+        self.s3.put_object(Bucket=change.payload["bucket"], Key=change.payload["key"], Body=body)
+
+    def _create_portfolio(self, change: Change) -> None:
+        self.sc.create_portfolio(
+            DisplayName=self.desired.display_name,
+            Description=self.desired.description,
+            ProviderName=self.desired.provider_name,
+            Tags=[{"Key": k, "Value": v} for k, v in sorted(self.desired.tags.items())],
+            IdempotencyToken=idempotency_token("portfolio", self.desired.display_name),
+        )
+        # Look it up rather than trusting our response: a concurrent run may have created one
+        # first, and the oldest portfolio with the name is the one everybody uses.
+        self.ids.portfolio_id = cur.find_portfolio_id(self.sc, self.desired.display_name)
+
+    def _update_portfolio(self, change: Change) -> None:
+        self.sc.update_portfolio(
+            Id=self.ids.portfolio(),
+            Description=self.desired.description,
+            ProviderName=self.desired.provider_name,
+            AddTags=[{"Key": k, "Value": v} for k, v in sorted(self.desired.tags.items())],
+        )
+
+    def _product(self, name: str) -> DesiredProduct:
+        return self.desired.products[name]
+
+    def _create_product(self, change: Change) -> None:
+        product = self._product(change.name)
+        response = self.sc.create_product(
+            Name=product.name,
+            ProductType="CLOUD_FORMATION_TEMPLATE",
+            ProvisioningArtifactParameters=self._artifact_parameters(product),
+            IdempotencyToken=idempotency_token("product", product.name, product.content_hash),
+            **_non_empty(_metadata(product)),
+        )
+        self.ids.product_ids[product.name] = cur.find_product_ids(self.sc, {product.name}).get(
+            product.name, response["ProductViewDetail"]["ProductViewSummary"]["ProductId"])
+        self._adopt_version(product)
+
+    def _update_product(self, change: Change) -> None:
+        product = self._product(change.name)
+        self.sc.update_product(Id=self.ids.product(product.name), Name=product.name,
+                               **_metadata(product))
+
+    # --- versions -------------------------------------------------------------------------
+
+    def _artifact_parameters(self, product: DesiredProduct) -> dict[str, Any]:
+        bucket = self.desired.bucket(self.region)
+        return {
+            "Name": product.version,
+            "Description": self.desired.version_description(product),
+            "Info": {"LoadTemplateFromURL": template_url(bucket, self.region,
+                                                         product.template.key)},
+            "Type": "CLOUD_FORMATION_TEMPLATE",
+        }
+
+    def _create_version(self, change: Change) -> None:
+        product = self._product(change.name.split(" ", 1)[0])
+        if not change.payload.get("with_product"):
+            self._create_artifact(product)
+        version_id = self.ids.version_ids[(product.name, f"hash:{product.content_hash}")]
+        self._wait_available(product.name, version_id)
+
+    def _create_artifact(self, product: DesiredProduct) -> None:
+        product_id = self.ids.product(product.name)
+        if self._adopt_version(product):
+            return  # a concurrent run created it after our plan was made
+        self.sc.create_provisioning_artifact(
+            ProductId=product_id,
+            Parameters=self._artifact_parameters(product),
+            IdempotencyToken=idempotency_token("version", product.name, product.content_hash),
+        )
+        if not self._adopt_version(product):
+            raise PublishError(f"{self.region}: {product.name} {product.version} was created "
+                               "but is not listed by ListProvisioningArtifacts")
+
+    def _adopt_version(self, product: DesiredProduct) -> bool:
+        """Record the id of the version holding our content hash (the oldest if duplicated)."""
+        state = cur.read_versions(self.sc, self.ids.product(product.name))
+        matches = [v for v in state if v.content_hash == product.content_hash]
+        if not matches:
+            return False
+        oldest = min(matches, key=lambda v: (v.created, v.id))
+        self.ids.version_ids[(product.name, f"hash:{product.content_hash}")] = oldest.id
+        return True
+
+    def _wait_available(self, product: str, version_id: str) -> None:
+        product_id = self.ids.product(product)
+
+        def status() -> str | None:
+            described = self.sc.describe_provisioning_artifact(
+                ProductId=product_id, ProvisioningArtifactId=version_id)
+            value = str(described.get("Status", "AVAILABLE"))
+            return None if value == "CREATING" else value
+
+        final = wait_for(status, f"{self.region}: version {version_id} of {product}")
+        if final != "AVAILABLE":
+            raise PublishError(
+                f"{self.region}: version {version_id} of {product} ended {final}: Service "
+                "Catalog could not read the template (check the bucket policy and the template)"
+            )
+
+    def _set_retention(self, change: Change) -> None:
+        product = change.payload["product"]
+        key = change.payload["version_key"]
+        self.sc.update_provisioning_artifact(
+            ProductId=self.ids.product(product),
+            ProvisioningArtifactId=self.ids.version_ids[(product, key)],
+            Active=change.payload["active"],
+            Guidance=change.payload["guidance"],
+        )
+
+    # --- associations and constraints ---------------------------------------------------------
+
+    def _associate(self, change: Change) -> None:
+        self.sc.associate_product_with_portfolio(
+            ProductId=self.ids.product(change.name), PortfolioId=self.ids.portfolio())
+
+    def _create_launch_constraint(self, change: Change) -> None:
+        self._create_constraint(change, "LAUNCH", "Launch role of the on-call tools catalog")
+
+    def _create_template_constraint(self, change: Change) -> None:
+        self._create_constraint(change, "TEMPLATE", change.payload["description"])
+
+    def _create_constraint(self, change: Change, kind: str, description: str) -> None:
+        product_id = self.ids.product(change.payload["product"])
+        try:
+            self.sc.create_constraint(
+                PortfolioId=self.ids.portfolio(), ProductId=product_id, Type=kind,
+                Parameters=change.payload["parameters"], Description=description,
+                IdempotencyToken=idempotency_token(kind, self.ids.portfolio(), product_id,
+                                                   description, change.payload["parameters"]),
+            )
+        except botocore.exceptions.ClientError as error:
+            # One LAUNCH constraint per product and portfolio: a concurrent run made it.
+            if error_code(error) != "DuplicateResourceException":
+                raise
+            self._check_duplicate_matches(change, kind, product_id)
+
+    def _check_duplicate_matches(self, change: Change, kind: str, product_id: str) -> None:
+        existing = cur.read_constraints(self.sc, self.ids.portfolio(), product_id)
+        if not any(c.type == kind and c.parameters_json == change.payload["parameters"]
+                   for c in existing):
+            raise PublishError(f"{self.region}: a different {kind} constraint already exists "
+                               f"on {change.payload['product']}; rerun publish to update it")
+
+    def _update_constraint(self, change: Change) -> None:
+        self.sc.update_constraint(Id=change.payload["id"],
+                                  Parameters=change.payload["parameters"])
+
+    def _delete_constraint(self, change: Change) -> None:
+        self.sc.delete_constraint(Id=change.payload["id"])
+
+    # --- principals, TagOptions, shares ---------------------------------------------------------
+
+    def _associate_principal(self, change: Change) -> None:
+        self.sc.associate_principal_with_portfolio(
+            PortfolioId=self.ids.portfolio(), PrincipalARN=change.payload["arn"],
+            PrincipalType=change.payload["type"])
+
+    def _disassociate_principal(self, change: Change) -> None:
+        self.sc.disassociate_principal_from_portfolio(
+            PortfolioId=self.ids.portfolio(), PrincipalARN=change.payload["arn"],
+            PrincipalType=change.payload["type"])
+
+    def _attach_tag_option(self, change: Change) -> None:
+        tag_option_id = self._tag_option_id(change.payload["key"], change.payload["value"])
+        try:
+            self.sc.associate_tag_option_with_resource(
+                ResourceId=self.ids.portfolio(), TagOptionId=tag_option_id)
+        except botocore.exceptions.ClientError as error:
+            if error_code(error) not in ("DuplicateResourceException",
+                                         "InvalidParametersException"):
+                raise
+            if tag_option_id not in self._attached_tag_options():
+                raise
+
+    def _attached_tag_options(self) -> set[str]:
+        return {t["Id"] for t in
+                self.sc.describe_portfolio(Id=self.ids.portfolio()).get("TagOptions", [])}
+
+    def _tag_option_id(self, key: str, value: str) -> str:
+        if (key, value) in self.tag_options:
+            return self.tag_options[(key, value)]
+        try:
+            created = self.sc.create_tag_option(Key=key, Value=value)
+            return str(created["TagOptionDetail"]["Id"])
+        except botocore.exceptions.ClientError as error:
+            # TagOptions are account-wide and unique by key and value: reuse an existing one.
+            if error_code(error) != "DuplicateResourceException":
+                raise
+            self.tag_options = cur.read_tag_options(self.sc)
+            return self.tag_options[(key, value)]
+
+    def _share_target(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if payload["kind"] == "ACCOUNT":
+            return {"AccountId": payload["principal_id"]}
+        return {"OrganizationNode": {"Type": payload["kind"], "Value": payload["principal_id"]}}
+
+    def _share_flags(self, payload: dict[str, Any]) -> dict[str, Any]:
+        flags = {"ShareTagOptions": payload["share_tag_options"]}
+        if payload["kind"] != "ACCOUNT":
+            flags["SharePrincipals"] = payload["share_principals"]
+        return flags
+
+    def _create_share(self, change: Change) -> None:
+        response = self.sc.create_portfolio_share(
+            PortfolioId=self.ids.portfolio(), **self._share_target(change.payload),
+            **self._share_flags(change.payload))
+        self._wait_share(change, response.get("PortfolioShareToken"))
+
+    def _update_share(self, change: Change) -> None:
+        response = self.sc.update_portfolio_share(
+            PortfolioId=self.ids.portfolio(), **self._share_target(change.payload),
+            **self._share_flags(change.payload))
+        self._wait_share(change, response.get("PortfolioShareToken"))
+
+    def _wait_share(self, change: Change, token: str | None) -> None:
+        if not token:
+            return  # account shares complete synchronously and return no token
+
+        def status() -> str | None:
+            value = str(self.sc.describe_portfolio_share_status(
+                PortfolioShareToken=token)["Status"])
+            return None if value in ("NOT_STARTED", "IN_PROGRESS") else value
+
+        final = wait_for(status, f"{self.region}: share {change.name}")
+        if final != "COMPLETED":
+            raise PublishError(f"{self.region}: share {change.name} ended {final}")
+
+
+def _metadata(product: DesiredProduct) -> dict[str, str]:
+    return {
+        "Owner": product.owner, "Description": product.description,
+        "Distributor": product.distributor, "SupportEmail": product.support_email,
+        "SupportUrl": product.support_url,
+    }
+
+
+def _non_empty(values: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if v}

@@ -1,0 +1,121 @@
+"""The one place that builds AWS clients: real AWS, any endpoint, or the in-process localcloud.
+
+Every client gets botocore's standard retry mode (throttling and transient errors retried with
+jittered backoff), so callers only handle errors a retry cannot fix.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from portfolio.errors import TargetError
+
+CallHook = Callable[..., None]
+# Placeholder credentials for a local endpoint: it accepts any, and we must not require real ones.
+_LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+_RETRIES: Any = {"mode": "standard", "max_attempts": 8}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to talk to: an endpoint URL (local or compatible) or real AWS via a profile."""
+
+    endpoint_url: str | None = None
+    profile: str | None = None
+    region: str | None = None  # restricts a run to this one region of the portfolio
+
+    def describe(self) -> str:
+        if self.endpoint_url:
+            return f"endpoint {self.endpoint_url}"
+        return f"AWS (profile {self.profile or 'default chain'})"
+
+
+class AwsClients:
+    """Creates and caches boto3 clients per (service, region) for one target."""
+
+    def __init__(self, target: Target, hooks: tuple[CallHook, ...] = ()) -> None:
+        self.target = target
+        self._hooks = hooks
+        self._session = _session(target)
+        self._clients: dict[tuple[str, str], Any] = {}
+        # boto3 sessions are not thread-safe for client creation.
+        self._lock = threading.Lock()
+        self._check_credentials()
+
+    def client(self, service: str, region: str) -> Any:
+        with self._lock:
+            if (service, region) not in self._clients:
+                self._clients[(service, region)] = self._new_client(service, region)
+            return self._clients[(service, region)]
+
+    def account_id(self, region: str) -> str:
+        identity = self.client("sts", region).get_caller_identity()
+        return str(identity["Account"])
+
+    def _new_client(self, service: str, region: str) -> Any:
+        config = botocore.config.Config(
+            retries=_RETRIES,
+            connect_timeout=10,
+            read_timeout=60,
+        )
+        extra: dict[str, Any] = {}
+        if self.target.endpoint_url:
+            extra = {"endpoint_url": self.target.endpoint_url}
+            if self._session.get_credentials() is None:
+                extra.update(_LOCAL_CREDENTIALS)
+        client = self._session.client(service, region_name=region, config=config, **extra)
+        for hook in self._hooks:
+            client.meta.events.register("before-call.*.*", hook)
+        return client
+
+    def _check_credentials(self) -> None:
+        if self.target.endpoint_url or self._session.get_credentials() is not None:
+            return
+        raise TargetError(
+            f"no AWS credentials found for {self.target.describe()}; configure a profile "
+            "(--profile), or use --local for the embedded local AWS, or --endpoint-url URL"
+        )
+
+
+def _session(target: Target) -> boto3.session.Session:
+    try:
+        return boto3.session.Session(profile_name=target.profile)
+    except botocore.exceptions.ProfileNotFound as error:
+        raise TargetError(f"AWS profile {target.profile!r} not found in the AWS config") from error
+
+
+def error_code(error: botocore.exceptions.ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+READ_PREFIXES = ("Describe", "List", "Search", "Get", "Head", "Scan")
+
+
+def is_write_operation(operation_name: str) -> bool:
+    """Anything that is not a read: the test of 'a second publish makes no write call'."""
+    return not operation_name.startswith(READ_PREFIXES)
+
+
+class CallRecorder:
+    """A before-call hook that records operation names (used by tests and by --verbose)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, **kwargs: Any) -> None:
+        model = kwargs.get("model")
+        if model is not None:
+            with self._lock:
+                self.calls.append(str(model.name))
+
+    @property
+    def writes(self) -> list[str]:
+        return [name for name in self.calls if is_write_operation(name)]

@@ -1,0 +1,244 @@
+"""Desired state: the portfolio section of the config plus the build manifest, interpreted.
+
+Pure: reads the files under dist/ (to check them against the manifest) and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from portfolio.errors import BuildOutputError, PortfolioConfigError
+
+DEFAULT_KEEP_ACTIVE = 2
+DEFAULT_DEACTIVATE_AFTER = 5
+# Service Catalog allows at most 10 IAM_PATTERN principals per portfolio.
+MAX_IAM_PATTERNS = 10
+_HASH_IN_KEY = re.compile(r"([0-9a-f]{64})\.(json|zip)$")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of the build and the S3 key it is published under."""
+
+    key: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class TemplateConstraint:
+    description: str
+    rules_json: str  # canonical JSON of {"Rules": ...}, compared as text
+
+
+@dataclass(frozen=True)
+class DesiredProduct:
+    name: str
+    version: str
+    content_hash: str
+    description: str
+    owner: str
+    distributor: str
+    support_email: str
+    support_url: str
+    template: Artifact
+    package: Artifact
+    template_constraints: tuple[TemplateConstraint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Share:
+    kind: str  # ACCOUNT | ORGANIZATIONAL_UNIT | ORGANIZATION
+    principal_id: str
+
+
+@dataclass(frozen=True)
+class Retention:
+    keep_active: int = DEFAULT_KEEP_ACTIVE
+    deactivate_after: int = DEFAULT_DEACTIVATE_AFTER
+
+
+@dataclass(frozen=True)
+class DesiredCatalog:
+    display_name: str
+    description: str
+    provider_name: str
+    regions: tuple[str, ...]
+    bucket_prefix: str
+    launch_parameters_json: str
+    principals: frozenset[tuple[str, str]]
+    tag_options: frozenset[tuple[str, str]]
+    tags: dict[str, str]
+    retention: Retention
+    shares: tuple[Share, ...]
+    share_principals: bool
+    share_tag_options: bool
+    products: dict[str, DesiredProduct]
+    commit: str = "unknown"
+    artifacts: tuple[Artifact, ...] = field(default=())
+
+    def bucket(self, region: str) -> str:
+        return f"{self.bucket_prefix}-{region}"
+
+    def version_description(self, product: DesiredProduct) -> str:
+        return version_description(product.content_hash, self.commit)
+
+
+def version_description(content_hash: str, commit: str) -> str:
+    """What we record with each version: UpdateProvisioningArtifact cannot change content."""
+    return f"content-hash={content_hash} commit={commit}"
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def desired_catalog(
+    portfolio: dict[str, Any], manifest: dict[str, Any], dist_dir: Path, commit: str = "unknown"
+) -> DesiredCatalog:
+    """Interpret the validated portfolio section and the build manifest, checking both."""
+    products = _desired_products(portfolio, manifest, dist_dir)
+    shares_config = portfolio.get("shares", {})
+    artifacts = tuple(a for p in products.values() for a in (p.package, p.template))
+    return DesiredCatalog(
+        display_name=portfolio["display_name"],
+        description=portfolio.get("description", ""),
+        provider_name=portfolio["provider_name"],
+        regions=tuple(portfolio["regions"]),
+        bucket_prefix=_required(manifest, "artifact_bucket_prefix", "manifest"),
+        launch_parameters_json=_launch_parameters(portfolio["launch_role"]),
+        principals=_principals(portfolio.get("principals", [])),
+        tag_options=frozenset(
+            (key, value) for key, values in portfolio.get("tag_options", {}).items()
+            for value in values
+        ),
+        tags=dict(portfolio.get("tags", {})),
+        retention=_retention(portfolio.get("retention", {})),
+        shares=_shares(shares_config),
+        share_principals=bool(shares_config.get("share_principals", False)),
+        share_tag_options=bool(shares_config.get("share_tag_options", False)),
+        products=products,
+        commit=commit,
+        artifacts=artifacts,
+    )
+
+
+def _launch_parameters(launch_role: dict[str, str]) -> str:
+    if "local_role_name" in launch_role:
+        return canonical_json({"LocalRoleName": launch_role["local_role_name"]})
+    return canonical_json({"RoleArn": launch_role["role_arn"]})
+
+
+def _principals(principals: list[dict[str, str]]) -> frozenset[tuple[str, str]]:
+    patterns = [p["arn"] for p in principals if p["type"] == "IAM_PATTERN"]
+    for arn in patterns:
+        # IAM_PATTERN ARNs carry no account id: the pattern applies in every sharing account.
+        if arn.split(":")[4:5] not in ([""], []):
+            raise PortfolioConfigError(
+                f"portfolio.principals: IAM_PATTERN {arn!r} must not contain an account id "
+                "(write arn:aws:iam:::role/Name*)"
+            )
+    if len(patterns) > MAX_IAM_PATTERNS:
+        raise PortfolioConfigError(
+            f"portfolio.principals: {len(patterns)} IAM_PATTERN principals, "
+            f"Service Catalog allows at most {MAX_IAM_PATTERNS}"
+        )
+    return frozenset((p["type"], p["arn"]) for p in principals)
+
+
+def _retention(config: dict[str, int]) -> Retention:
+    retention = Retention(
+        keep_active=config.get("keep_active", DEFAULT_KEEP_ACTIVE),
+        deactivate_after=config.get("deactivate_after", DEFAULT_DEACTIVATE_AFTER),
+    )
+    if retention.deactivate_after < retention.keep_active:
+        raise PortfolioConfigError(
+            f"portfolio.retention.deactivate_after: {retention.deactivate_after!r} is less than "
+            f"keep_active ({retention.keep_active}); versions are deprecated before deactivated"
+        )
+    return retention
+
+
+def _shares(config: dict[str, Any]) -> tuple[Share, ...]:
+    shares = [Share("ACCOUNT", account) for account in config.get("accounts", [])]
+    shares += [Share("ORGANIZATIONAL_UNIT", ou) for ou in config.get("organizational_units", [])]
+    if config.get("organization_id"):
+        shares.append(Share("ORGANIZATION", config["organization_id"]))
+    return tuple(shares)
+
+
+def _desired_products(
+    portfolio: dict[str, Any], manifest: dict[str, Any], dist_dir: Path
+) -> dict[str, DesiredProduct]:
+    entries = _required(manifest, "products", "manifest")
+    constraints = portfolio.get("template_constraints", {})
+    unknown = sorted(set(constraints) - set(entries))
+    if unknown:
+        raise PortfolioConfigError(
+            f"portfolio.template_constraints.{unknown[0]}: product {unknown[0]!r} is not built "
+            f"(known: {', '.join(sorted(entries))})"
+        )
+    return {
+        name: _desired_product(name, entry, dist_dir, constraints.get(name, []))
+        for name, entry in sorted(entries.items())
+    }
+
+
+def _desired_product(
+    name: str, entry: dict[str, Any], dist_dir: Path, constraints: list[dict[str, Any]]
+) -> DesiredProduct:
+    where = f"manifest products.{name}"
+    return DesiredProduct(
+        name=name,
+        version=_required(entry, "version", where),
+        content_hash=_required(entry, "content_hash", where),
+        description=_required(entry, "description", where),
+        owner=_required(entry, "owner", where),
+        distributor=entry.get("distributor", ""),
+        support_email=entry.get("support_email", ""),
+        support_url=entry.get("support_url", ""),
+        template=_artifact(dist_dir, entry, "template", where),
+        package=_artifact(dist_dir, entry, "package", where),
+        template_constraints=tuple(
+            TemplateConstraint(c["description"], canonical_json({"Rules": c["rules"]}))
+            for c in constraints
+        ),
+    )
+
+
+def _artifact(dist_dir: Path, entry: dict[str, Any], kind: str, where: str) -> Artifact:
+    path = dist_dir / _required(entry, kind, where)
+    key = _required(entry, f"{kind}_key", where)
+    if not path.is_file():
+        raise BuildOutputError(f"{where}.{kind}: {str(path)!r} does not exist; run build first")
+    match = _HASH_IN_KEY.search(key)
+    if match is None:
+        raise BuildOutputError(f"{where}.{kind}_key: {key!r} is not content-addressed")
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != match.group(1):
+        raise BuildOutputError(
+            f"{where}.{kind}: {str(path)!r} has sha256 {actual[:12]}..., its key {key!r} says "
+            f"{match.group(1)[:12]}...; dist/ is stale, run build again"
+        )
+    return Artifact(key=key, path=path)
+
+
+def _required(mapping: dict[str, Any], key: str, where: str) -> Any:
+    if key not in mapping or mapping[key] in (None, ""):
+        raise BuildOutputError(f"{where}: {key!r} is missing")
+    return mapping[key]
+
+
+def load_manifest(dist_dir: Path) -> dict[str, Any]:
+    path = dist_dir / "manifest.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise BuildOutputError(f"{path}: not found; run `python build.py build` first") from error
+    except json.JSONDecodeError as error:
+        raise BuildOutputError(f"{path}: not valid JSON ({error.msg})") from error
+    return data

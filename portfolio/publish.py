@@ -1,0 +1,68 @@
+"""Orchestration: read every region, plan everything, refuse early, then apply region by region."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from portfolio.apply import RegionApplier
+from portfolio.aws import AwsClients
+from portfolio.current import RegionState, read_region
+from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
+from portfolio.errors import TargetError
+from portfolio.plan import Change, Plan, plan_catalog
+
+
+def load_desired(portfolio: dict[str, object], dist_dir: Path) -> DesiredCatalog:
+    """Desired state from the validated portfolio section and the build in DIST_DIR."""
+    return desired_catalog(dict(portfolio), load_manifest(dist_dir), dist_dir,
+                           commit=git_commit(dist_dir))
+
+
+def git_commit(near: Path) -> str:
+    """The commit being published, recorded with each version; 'unknown' outside git."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607 - git from PATH
+            cwd=near.resolve().parent if not near.is_dir() else near,
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
+def target_regions(desired: DesiredCatalog, region: str | None) -> list[str]:
+    if region is None:
+        return list(desired.regions)
+    if region not in desired.regions:
+        raise TargetError(
+            f"--region {region!r} is not one of portfolio.regions ({', '.join(desired.regions)})"
+        )
+    return [region]
+
+
+def read_states(clients: AwsClients, desired: DesiredCatalog) -> list[RegionState]:
+    return [
+        read_region(clients.client("servicecatalog", region), clients.client("s3", region),
+                    desired, region)
+        for region in target_regions(desired, clients.target.region)
+    ]
+
+
+def make_plan(clients: AwsClients, desired: DesiredCatalog) -> tuple[Plan, list[RegionState]]:
+    states = read_states(clients, desired)
+    return plan_catalog(desired, states), states
+
+
+def publish(
+    clients: AwsClients, desired: DesiredCatalog, progress: Callable[[Change], None]
+) -> Plan:
+    """Plan every region first (refusals happen before any write), then apply each region."""
+    plan, states = make_plan(clients, desired)
+    for state in states:
+        applier = RegionApplier(clients.client("servicecatalog", state.region),
+                                clients.client("s3", state.region), desired, state)
+        applier.apply(plan.for_region(state.region), progress)
+    return plan

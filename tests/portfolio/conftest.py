@@ -1,0 +1,102 @@
+"""Fixtures of the publish tests: a small dist/ written the way build writes it, and configs."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BUCKET_PREFIX = "test-artifacts"
+
+PORTFOLIO: dict[str, Any] = {
+    "display_name": "On-call Tools (test)",
+    "description": "Test portfolio",
+    "provider_name": "Platform Engineering",
+    "regions": ["us-east-1"],
+    "launch_role": {"local_role_name": "OncallCatalogLaunchRole"},
+    "principals": [
+        {"type": "IAM_PATTERN", "arn": "arn:aws:iam:::role/PlatformEngineer*"},
+        {"type": "IAM", "arn": "arn:aws:iam::123456789012:role/Oncall"},
+    ],
+    "tag_options": {"team": ["platform"], "cost-center": ["ops", "sre"]},
+    "retention": {"keep_active": 2, "deactivate_after": 3},
+    "template_constraints": {
+        "alpha": [{
+            "description": "prod needs an on-call topic",
+            "rules": {"ProdTopic": {
+                "RuleCondition": {"Fn::Equals": [{"Ref": "Environment"}, "prod"]},
+                "Assertions": [{"Assert": {"Fn::Not": [{"Fn::Equals": [
+                    {"Ref": "AlertTopicArn"}, ""]}]},
+                    "AssertDescription": "prod requires AlertTopicArn"}],
+            }},
+        }],
+    },
+}
+
+
+def template_body(product: str, marker: str) -> dict[str, Any]:
+    """A tiny product template with the contract's Environment and AlertTopicArn parameters."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"{product} ({marker})",
+        "Parameters": {
+            "Environment": {"Type": "String", "AllowedValues": ["dev", "staging", "prod"]},
+            "AlertTopicArn": {"Type": "String", "Default": ""},
+        },
+        "Resources": {"Queue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": {"Fn::Sub": f"{product}-${{Environment}}"}},
+        }},
+        "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}},
+    }
+
+
+def write_dist(dist: Path, versions: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """Write dist/ for products {name: (version, marker)}; a new marker is new content."""
+    products = {}
+    for name, (version, marker) in versions.items():
+        products[name] = _write_product(dist, name, version, marker)
+    manifest = {"artifact_bucket_prefix": BUCKET_PREFIX, "infra": {}, "products": products}
+    (dist / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def _write_product(dist: Path, name: str, version: str, marker: str) -> dict[str, Any]:
+    template = json.dumps(template_body(name, marker), sort_keys=True).encode()
+    package = f"code of {name} {marker}".encode()
+    template_sha = hashlib.sha256(template).hexdigest()
+    package_sha = hashlib.sha256(package).hexdigest()
+    tool = name.replace("-", "_")
+    (dist / "templates").mkdir(parents=True, exist_ok=True)
+    (dist / "packages").mkdir(parents=True, exist_ok=True)
+    (dist / "templates" / f"{name}.json").write_bytes(template)
+    (dist / "packages" / f"{tool}-{package_sha}.zip").write_bytes(package)
+    return {
+        "version": version,
+        "content_hash": hashlib.sha256(template + package).hexdigest(),
+        "description": f"The {name} tool", "owner": "Platform", "distributor": "Platform",
+        "support_email": "oncall@example.com", "support_url": "https://example.com/oncall",
+        "template": f"templates/{name}.json",
+        "template_key": f"templates/{name}/{template_sha}.json",
+        "package": f"packages/{tool}-{package_sha}.zip",
+        "package_key": f"packages/{tool}/{package_sha}.zip",
+    }
+
+
+@pytest.fixture
+def portfolio_config() -> dict[str, Any]:
+    return copy.deepcopy(PORTFOLIO)
+
+
+WriteDist = Callable[[Path, dict[str, tuple[str, str]]], dict[str, Any]]
+
+
+@pytest.fixture
+def make_dist() -> WriteDist:
+    """write_dist(dist_dir, {product: (version, marker)}) -> manifest."""
+    return write_dist
