@@ -1,0 +1,153 @@
+"""Launch: provision (or update) a product's DEFAULT version with an environment's parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.exceptions
+
+from portfolio.apply import idempotency_token
+from portfolio.aws import error_code
+from portfolio.current import VersionState, find_product_ids, read_versions
+from portfolio.errors import PublishError
+from portfolio.polling import wait_for
+from portfolio.versions import Ranked, newest_first
+
+_DONE = ("SUCCEEDED", "FAILED")
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    provisioned_product: str
+    provisioned_product_id: str
+    version: str
+    record_id: str
+    outputs: dict[str, str]
+    stack_arn: str | None
+
+
+def provisioned_product_name(product: str, environment: str) -> str:
+    return f"{product}-{environment}"
+
+
+@dataclass(frozen=True)
+class _Launchable:
+    product: str
+    product_id: str
+    version: VersionState
+    path_id: str
+
+    def ids(self) -> dict[str, str]:
+        return {"ProductId": self.product_id, "ProvisioningArtifactId": self.version.id,
+                "PathId": self.path_id}
+
+
+def launch(
+    sc: Any, region: str, product: str, environment: str, *, parameters: dict[str, str],
+    progress: Callable[[str], None],
+) -> LaunchResult:
+    product_id = find_product_ids(sc, {product}).get(product)
+    if product_id is None:
+        raise PublishError(f"{region}: product {product!r} is not published; run publish first")
+    version = launch_version(sc, region, product, product_id)
+    target = _Launchable(product, product_id, version,
+                         _launch_path(sc, region, product, product_id))
+    _check_parameters(sc, target, parameters)
+    name = provisioned_product_name(product, environment)
+    record_id = _start(sc, name, target, parameters)
+    progress(f"{name}: {product} {version.name} record {record_id}")
+    record = _wait_record(sc, record_id, name, progress)
+    detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
+    return LaunchResult(
+        provisioned_product=name, provisioned_product_id=detail["Id"], version=version.name,
+        record_id=record_id,
+        outputs={o["OutputKey"]: o.get("OutputValue", "") for o in record.get("RecordOutputs", [])
+                 if "OutputKey" in o},
+        stack_arn=detail.get("PhysicalId"),
+    )
+
+
+def launch_version(sc: Any, region: str, product: str, product_id: str) -> VersionState:
+    """The newest active DEFAULT version (what a console user is steered to)."""
+    versions = {v.id: v for v in read_versions(sc, product_id)}
+    ranked = newest_first([Ranked(v.id, v.name, v.created, v.rolled_back)
+                           for v in versions.values()])
+    for candidate in (versions[r.key] for r in ranked):
+        if candidate.active and candidate.guidance == "DEFAULT":
+            return candidate
+    raise PublishError(f"{region}: {product} has no active DEFAULT version to launch")
+
+
+def _launch_path(sc: Any, region: str, product: str, product_id: str) -> str:
+    paths = sc.list_launch_paths(ProductId=product_id).get("LaunchPathSummaries", [])
+    if not paths:
+        raise PublishError(f"{region}: {product} has no launch path: is it in the portfolio "
+                           "and is the caller one of its principals?")
+    return str(paths[0]["Id"])
+
+
+def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> None:
+    product = target.product
+    declared = sc.describe_provisioning_parameters(**target.ids()).get(
+        "ProvisioningArtifactParameters", [])
+    keys = {p["ParameterKey"] for p in declared}
+    unknown = sorted(set(given) - keys)
+    if unknown:
+        raise PublishError(f"{product}: parameter {unknown[0]!r} is not a parameter of the "
+                           f"template (known: {', '.join(sorted(keys))})")
+    missing = sorted(p["ParameterKey"] for p in declared
+                     if "DefaultValue" not in p and p["ParameterKey"] not in given)
+    if missing:
+        raise PublishError(f"{product}: parameter {missing[0]!r} has no default; set it in "
+                           f"products.{product}.launch or pass --param {missing[0]}=VALUE")
+
+
+def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) -> str:
+    # Same name, version and parameters give the same token: a retried launch does not start
+    # a second provisioning.
+    token = idempotency_token("launch", name, target.version.id,
+                              *(f"{k}={v}" for k, v in sorted(parameters.items())))
+    listed = [{"Key": k, "Value": v} for k, v in sorted(parameters.items())]
+    common = target.ids()
+    if _exists(sc, name):
+        response = sc.update_provisioned_product(
+            ProvisionedProductName=name, ProvisioningParameters=listed, UpdateToken=token,
+            **common)
+    else:
+        response = sc.provision_product(
+            ProvisionedProductName=name, ProvisioningParameters=listed, ProvisionToken=token,
+            **common)
+    return str(response["RecordDetail"]["RecordId"])
+
+
+def _exists(sc: Any, name: str) -> bool:
+    try:
+        detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return False
+        raise
+    if detail.get("Status") in ("UNDER_CHANGE", "PLAN_IN_PROGRESS"):
+        raise PublishError(f"provisioned product {name!r} is {detail['Status']}; "
+                           "wait for it to finish and launch again")
+    return True
+
+
+def _wait_record(sc: Any, record_id: str, name: str,
+                 progress: Callable[[str], None]) -> dict[str, Any]:
+    seen: list[str] = []
+
+    def check() -> dict[str, Any] | None:
+        record: dict[str, Any] = sc.describe_record(Id=record_id)["RecordDetail"]
+        if not seen or seen[-1] != record["Status"]:
+            seen.append(record["Status"])
+            progress(f"{name}: {record['Status']}")
+        return record if record["Status"] in _DONE else None
+
+    record = wait_for(check, f"provisioning of {name} (record {record_id})")
+    if record["Status"] == "FAILED":
+        reasons = "; ".join(e.get("Description", "") for e in record.get("RecordErrors", []))
+        raise PublishError(f"provisioning of {name} failed: {reasons or 'no reason given'}")
+    return record
