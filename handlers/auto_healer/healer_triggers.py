@@ -1,0 +1,131 @@
+"""Turn an incoming event into healing requests, validating the whole event before any action.
+
+Accepted: CloudWatch alarm state changes (EventBridge, SNS, direct alarm action) via
+oncall_shared.events, and EventBridge "ECS Service Action" / "ECS Deployment State Change".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from oncall_shared.errors import BadEventError
+from oncall_shared.events import AlarmChange, parse_alarm_event, parse_arn
+
+INSTANCE_CHECK = "StatusCheckFailed_Instance"
+SYSTEM_CHECK = "StatusCheckFailed_System"
+ECS_DETAIL_TYPES = frozenset({"ECS Service Action", "ECS Deployment State Change"})
+# Only this ECS event describes a service that a fresh deployment can plausibly fix.
+ECS_HEALABLE_EVENTS = frozenset({"SERVICE_TASK_START_IMPAIRED"})
+_ECS_METRIC_NAMESPACES = frozenset({"AWS/ECS", "ECS/ContainerInsights"})
+
+
+@dataclass(frozen=True)
+class Ec2Issue:
+    instance_id: str
+    check: str  # INSTANCE_CHECK or SYSTEM_CHECK
+
+    @property
+    def resource_id(self) -> str:
+        return self.instance_id
+
+
+@dataclass(frozen=True)
+class EcsIssue:
+    cluster: str
+    service: str
+
+    @property
+    def resource_id(self) -> str:
+        return f"ecs:{self.cluster}/{self.service}"
+
+
+Issue = Ec2Issue | EcsIssue
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What happened, and either the issue to heal or why the event calls for nothing."""
+
+    description: str
+    issue: Issue | None = None
+    ignore_reason: str | None = None
+
+
+def parse_triggers(event: Any, region: str) -> list[Trigger]:
+    if isinstance(event, Mapping) and event.get("source") == "aws.ecs":
+        return [_ecs_trigger(event)]
+    return [_alarm_trigger(alarm, region) for alarm in parse_alarm_event(event)]
+
+
+def _alarm_trigger(alarm: AlarmChange, region: str) -> Trigger:
+    description = f"alarm {alarm.name!r} {alarm.old_state or '?'} -> {alarm.new_state}"
+    if alarm.new_state != "ALARM":
+        return Trigger(
+            description, ignore_reason=f"alarm state is {alarm.new_state}, nothing to heal"
+        )
+    if alarm.region != region:
+        # Clients act in the function's own region; acting elsewhere needs another deployment.
+        return Trigger(
+            description, ignore_reason=f"alarm is in {alarm.region}, healer runs in {region}"
+        )
+    if alarm.metric_name is None or alarm.dimensions is None:
+        return Trigger(
+            description, ignore_reason="alarm has no single metric (metric math or composite)"
+        )
+    issue = _issue_from_metric(alarm.namespace, alarm.metric_name, alarm.dimensions)
+    if issue is None:
+        reason = f"metric {alarm.namespace}/{alarm.metric_name} is not one the healer acts on"
+        return Trigger(description, ignore_reason=reason)
+    return Trigger(f"{description} on {alarm.namespace}/{alarm.metric_name}", issue=issue)
+
+
+def _issue_from_metric(
+    namespace: str | None, metric: str, dimensions: Mapping[str, str]
+) -> Issue | None:
+    if namespace == "AWS/EC2" and metric in (INSTANCE_CHECK, SYSTEM_CHECK):
+        instance_id = dimensions.get("InstanceId")
+        return Ec2Issue(instance_id, metric) if instance_id else None
+    if namespace in _ECS_METRIC_NAMESPACES:
+        cluster, service = dimensions.get("ClusterName"), dimensions.get("ServiceName")
+        return EcsIssue(cluster, service) if cluster and service else None
+    return None
+
+
+def _ecs_trigger(event: Mapping[str, Any]) -> Trigger:
+    detail_type = event.get("detail-type")
+    if detail_type not in ECS_DETAIL_TYPES:
+        raise BadEventError(
+            f"aws.ecs event detail-type={detail_type!r} is not one of {sorted(ECS_DETAIL_TYPES)}"
+        )
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise BadEventError(f"{detail_type} event has no 'detail' object")
+    name = detail.get("eventName")
+    if not isinstance(name, str) or not name:
+        raise BadEventError(f"{detail_type} event detail.eventName={name!r} is missing")
+    cluster, service = _ecs_service_from_event(event, detail)
+    description = f"ECS {name} for service {cluster}/{service}"
+    if name not in ECS_HEALABLE_EVENTS:
+        return Trigger(
+            description, ignore_reason=f"ECS event {name} is not healed by a new deployment"
+        )
+    return Trigger(description, issue=EcsIssue(cluster, service))
+
+
+def _ecs_service_from_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> tuple[str, str]:
+    resources = event.get("resources")
+    if not isinstance(resources, list) or not resources or not isinstance(resources[0], str):
+        raise BadEventError("ECS service event has no service ARN in 'resources'")
+    resource = parse_arn(resources[0]).resource
+    if not resource.startswith("service/"):
+        raise BadEventError(f"ECS event resource {resources[0]!r} is not a service ARN")
+    path = resource.removeprefix("service/").split("/")
+    if len(path) == 2:
+        return path[0], path[1]
+    # Old-format service ARNs (service/<name>) lack the cluster: take it from detail.clusterArn.
+    cluster_arn = detail.get("clusterArn")
+    if not isinstance(cluster_arn, str):
+        raise BadEventError(f"ECS event service {resources[0]!r} has no cluster and no clusterArn")
+    return parse_arn(cluster_arn).resource.removeprefix("cluster/"), path[-1]
