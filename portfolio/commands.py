@@ -1,0 +1,218 @@
+"""CLI commands of the publish side: plan, publish, status, rollback, launch, bootstrap, demo."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from portfolio import render
+from portfolio.aws import Target
+from portfolio.errors import PublishError
+from portfolio.plan import Change
+from portfolio.workflow import (
+    Prepared,
+    open_clients,
+    prepare,
+    run_bootstrap,
+    run_launch,
+    run_plan,
+    run_publish,
+    run_status,
+)
+from products.cli_context import CliContext
+
+EXIT_CHANGES_PENDING = 2
+
+
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--endpoint-url / --profile / --region / --local, collected into target= and local=."""
+
+    @click.option("--endpoint-url", metavar="URL",
+                  help="Any AWS-compatible endpoint, e.g. a running `build.py local`.")
+    @click.option("--profile", metavar="NAME", help="AWS profile of the credential chain.")
+    @click.option("--region", metavar="REGION",
+                  help="Only this region of portfolio.regions (default: all of them).")
+    @click.option("--local", is_flag=True,
+                  help="Run against a fresh in-process localcloud (starts empty; bootstraps).")
+    @functools.wraps(command)
+    def wrapper(*args: Any, endpoint_url: str | None, profile: str | None, region: str | None,
+                local: bool, **kwargs: Any) -> Any:
+        if local and (endpoint_url or profile):
+            raise click.UsageError("--local cannot be combined with --endpoint-url or --profile")
+        target = Target(endpoint_url=endpoint_url, profile=profile, region=region)
+        return command(*args, target=target, local=local, **kwargs)
+
+    return wrapper
+
+
+def _prepared(obj: CliContext) -> Prepared:
+    return prepare(obj.config_path, obj.dist_dir, click.echo if obj.verbose else None)
+
+
+def _progress(change: Change) -> None:
+    click.echo(render.progress_line(change))
+
+
+@click.command()
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable plan on stdout.")
+@click.option("--all", "show_all", is_flag=True, help="Also list objects that are unchanged.")
+@click.pass_obj
+def plan(obj: CliContext, target: Target, local: bool, as_json: bool, show_all: bool) -> None:
+    """Show what publish would do, object by object.
+
+    Exit code 0: nothing would change; 2: changes pending; 1: error.
+    """
+    prepared = _prepared(obj)
+    with open_clients(target, local) as clients:
+        if local:
+            run_bootstrap(clients, prepared, _quiet)
+        result = run_plan(clients, prepared)
+    click.echo(render.plan_json(result) if as_json else
+               render.plan_table(result, show_unchanged=show_all or not result.has_changes))
+    sys.exit(EXIT_CHANGES_PENDING if result.has_changes else 0)
+
+
+def _quiet(message: str) -> None:
+    """Progress that only matters when something goes wrong (errors carry their own text)."""
+
+
+@click.command()
+@target_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@click.pass_obj
+def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
+    """Publish the built products into the Service Catalog portfolio (idempotent).
+
+    Shows the plan, applies it with progress, prints a summary. Prompts only on a terminal.
+    """
+    prepared = _prepared(obj)
+    with open_clients(target, local) as clients:
+        if local:
+            run_bootstrap(clients, prepared, click.echo)
+        planned = run_plan(clients, prepared)
+        click.echo(render.plan_table(planned, show_unchanged=False))
+        if planned.has_changes and _confirmed(yes):
+            run_publish(clients, prepared, _progress)
+        click.echo(render.status_text(run_status(clients, prepared)))
+
+
+def _confirmed(yes: bool) -> bool:
+    if yes or not sys.stdin.isatty():
+        return True
+    if not click.confirm("Apply these changes?", default=False):
+        raise PublishError("publish cancelled; nothing was written")
+    return True
+
+
+@click.command()
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable status on stdout.")
+@click.pass_obj
+def status(obj: CliContext, target: Target, local: bool, as_json: bool) -> None:
+    """The catalog as published against the build: versions, DEFAULT, drift."""
+    prepared = _prepared(obj)
+    with open_clients(target, local) as clients:
+        if local:
+            run_bootstrap(clients, prepared, _quiet)
+            run_publish(clients, prepared, lambda change: None)
+        result = run_status(clients, prepared)
+    click.echo(render.status_json(result) if as_json else render.status_text(result))
+
+
+@click.command()
+@click.argument("product")
+@click.option("--to", "to_version", required=True, metavar="VERSION",
+              help="The earlier version to make DEFAULT again.")
+@target_options
+@click.pass_obj
+def rollback(obj: CliContext, product: str, to_version: str, target: Target,
+             local: bool) -> None:
+    """Make VERSION of PRODUCT the DEFAULT again and deprecate the newer versions."""
+    from portfolio.publish import target_regions
+    from portfolio.rollback import rollback_region
+
+    prepared = _prepared(obj)
+    if product not in prepared.desired.products:
+        raise PublishError(f"unknown product {product!r} "
+                           f"(known: {', '.join(prepared.desired.products)})")
+    with open_clients(target, local) as clients:
+        for region in target_regions(prepared.desired, clients.target.region):
+            changed = rollback_region(clients.client("servicecatalog", region), region,
+                                      product, to_version, _prefixed_echo(f"  {region}: "))
+            click.echo(f"{region}: {product} rolled back to {to_version} "
+                       f"({changed} version(s) changed)")
+
+
+def _prefixed_echo(prefix: str) -> Callable[[str], None]:
+    def echo(line: str) -> None:
+        click.echo(f"{prefix}{line}")
+
+    return echo
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key:
+            raise PublishError(f"--param {value!r} is not KEY=VALUE")
+        parsed[key] = text
+    return parsed
+
+
+@click.command()
+@click.argument("tool")
+@click.option("--env", "environment", required=True, metavar="ENV",
+              help="Environment whose parameters (config products.<tool>.launch) are used.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Override one CloudFormation parameter (repeatable).")
+@target_options
+@click.pass_obj
+def launch(obj: CliContext, *, tool: str, environment: str, params: tuple[str, ...],
+           target: Target, local: bool) -> None:
+    """Provision (or update) TOOL's DEFAULT version as '<tool>-<env>' and print its outputs."""
+    overrides = _parse_params(params)
+    prepared = _prepared(obj)
+    if tool not in prepared.desired.products:
+        raise PublishError(f"unknown tool {tool!r} (known: {', '.join(prepared.desired.products)})")
+    with open_clients(target, local) as clients:
+        if local:
+            run_bootstrap(clients, prepared, _quiet)
+            run_publish(clients, prepared, lambda change: None)
+        result = run_launch(clients, prepared, tool, environment, overrides=overrides,
+                            echo=_prefixed_echo("  "))
+    click.echo(f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
+               f"{result.version}; stack {result.stack_arn or '-'}")
+    for key, value in sorted(result.outputs.items()):
+        click.echo(f"  {key} = {value}")
+
+
+@click.command()
+@target_options
+@click.pass_obj
+def bootstrap(obj: CliContext, target: Target, local: bool) -> None:
+    """Deploy the catalog infrastructure (artifact bucket, launch role) in every region."""
+    prepared = _prepared(obj)
+    with open_clients(target, local) as clients:
+        outcomes = run_bootstrap(clients, prepared, click.echo)
+    for region, outcome in outcomes.items():
+        click.echo(f"{region}: bootstrap stack {outcome}")
+
+
+@click.command()
+@click.option("--env", "environment", default="dev", show_default=True,
+              help="Environment every product is launched for.")
+@click.pass_obj
+def demo(obj: CliContext, environment: str) -> None:
+    """Build, bootstrap, publish and launch every product on an in-process local AWS."""
+    from portfolio.demo import run_demo
+
+    run_demo(obj.config_path, obj.dist_dir, environment, click.echo)
+
+
+COMMANDS: list[click.Command] = [plan, publish, status, rollback, launch, bootstrap, demo]

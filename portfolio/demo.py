@@ -1,0 +1,79 @@
+"""The README's main job in one process: build, bootstrap, publish and launch every product on
+an in-process localcloud, then print what was created."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from portfolio import render
+from portfolio.aws import AwsClients, Target
+from portfolio.launch import LaunchResult
+from portfolio.workflow import (
+    Echo,
+    Prepared,
+    open_clients,
+    prepare,
+    run_bootstrap,
+    run_launch,
+    run_publish,
+    run_status,
+)
+
+
+def run_demo(config_path: Path, dist_dir: Path, environment: str, echo: Echo) -> None:
+    echo(f"== build ({config_path.name} -> {dist_dir})")
+    prepared = prepare(config_path, dist_dir, echo)
+    with open_clients(Target(), local=True) as clients:
+        echo(f"== local AWS at {clients.target.endpoint_url}")
+        echo("== bootstrap")
+        for region, outcome in run_bootstrap(clients, prepared, echo).items():
+            echo(f"{region}: bootstrap stack {outcome}")
+        echo("== publish")
+        run_publish(clients, prepared, lambda change: echo(render.progress_line(change)))
+        echo(render.status_text(run_status(clients, prepared)))
+        results = _launch_all(clients, prepared, environment, echo)
+        echo("== what was created")
+        for result in results:
+            _describe_launch(clients, prepared, result, echo)
+
+
+def _launch_all(clients: AwsClients, prepared: Prepared, environment: str,
+                echo: Echo) -> list[LaunchResult]:
+    results = []
+    for product in prepared.desired.products:
+        echo(f"== launch {product} --env {environment}")
+        results.append(run_launch(clients, prepared, product, environment, overrides={},
+                                  echo=lambda line: echo(f"  {line}")))
+    return results
+
+
+def _describe_launch(clients: AwsClients, prepared: Prepared, result: LaunchResult,
+                     echo: Echo) -> None:
+    region = clients.target.region or prepared.desired.regions[0]
+    echo(f"{result.provisioned_product}: version {result.version}, stack {result.stack_arn}")
+    for key, value in sorted(result.outputs.items()):
+        echo(f"  output {key} = {value}")
+    if not result.stack_arn:
+        return
+    resources = _stack_resources(clients.client("cloudformation", region), result.stack_arn)
+    rows = [(r["ResourceType"], r["LogicalResourceId"], r.get("PhysicalResourceId", "-"),
+             r["ResourceStatus"]) for r in resources]
+    echo(render.table(("TYPE", "LOGICAL ID", "PHYSICAL ID", "STATUS"), rows))
+    alarms = [r["PhysicalResourceId"] for r in resources
+              if r["ResourceType"] == "AWS::CloudWatch::Alarm" and r.get("PhysicalResourceId")]
+    _describe_alarms(clients.client("cloudwatch", region), alarms, echo)
+
+
+def _stack_resources(cfn: Any, stack: str) -> list[dict[str, Any]]:
+    pages = cfn.get_paginator("list_stack_resources").paginate(StackName=stack)
+    return [r for page in pages for r in page["StackResourceSummaries"]]
+
+
+def _describe_alarms(cloudwatch: Any, names: list[str], echo: Echo) -> None:
+    # DescribeAlarms takes at most 100 names per call.
+    for start in range(0, len(names), 100):
+        alarms = cloudwatch.describe_alarms(AlarmNames=names[start:start + 100])["MetricAlarms"]
+        for alarm in alarms:
+            actions = ", ".join(alarm.get("AlarmActions", [])) or "none"
+            echo(f"  alarm {alarm['AlarmName']}: {alarm['StateValue']}, actions -> {actions}")

@@ -1,0 +1,93 @@
+"""The steps the commands and the demo share: prepare (build + validate), bootstrap, publish,
+launch, status. Nothing here writes to AWS before prepare() has validated config and build."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portfolio import bootstrap as boot
+from portfolio.aws import AwsClients, CallHook, Target
+from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
+from portfolio.launch import LaunchResult, launch
+from portfolio.plan import Change, Plan
+from portfolio.publish import git_commit, make_plan, publish, read_states, target_regions
+from portfolio.status import CatalogStatus, catalog_status
+from products.config import CatalogConfig, load_config
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    config: CatalogConfig
+    dist_dir: Path
+    manifest: dict[str, Any]
+    desired: DesiredCatalog
+
+
+def prepare(config_path: Path, dist_dir: Path, echo: Echo | None = None) -> Prepared:
+    """Load and validate the config, build into DIST_DIR (pure), interpret both."""
+    from products.build import build_all
+
+    config = load_config(config_path)
+    build_all(config, dist_dir, progress=echo or (lambda message: None))
+    manifest = load_manifest(dist_dir)
+    desired = desired_catalog(config.portfolio, manifest, dist_dir,
+                              commit=git_commit(config_path.resolve().parent))
+    return Prepared(config, dist_dir, manifest, desired)
+
+
+@contextlib.contextmanager
+def open_clients(target: Target, local: bool = False,
+                 hooks: tuple[CallHook, ...] = ()) -> Iterator[AwsClients]:
+    """Clients for TARGET, or for a fresh in-process localcloud when LOCAL."""
+    if not local:
+        yield AwsClients(target, hooks)
+        return
+    from localcloud import LocalCloud
+
+    with LocalCloud() as cloud:
+        yield AwsClients(Target(endpoint_url=cloud.endpoint_url, region=target.region), hooks)
+
+
+def run_bootstrap(clients: AwsClients, prepared: Prepared, echo: Echo) -> dict[str, str]:
+    body = boot.bootstrap_template(prepared.dist_dir, prepared.manifest)
+    organization = prepared.config.portfolio.get("shares", {}).get("organization_id")
+    parameters = boot.bootstrap_parameters(body, organization)
+    return {
+        region: boot.deploy(clients.client("cloudformation", region), region, body, parameters,
+                            echo)
+        for region in target_regions(prepared.desired, clients.target.region)
+    }
+
+
+def run_plan(clients: AwsClients, prepared: Prepared) -> Plan:
+    return make_plan(clients, prepared.desired)[0]
+
+
+def run_publish(clients: AwsClients, prepared: Prepared,
+                progress: Callable[[Change], None]) -> Plan:
+    return publish(clients, prepared.desired, progress)
+
+
+def run_status(clients: AwsClients, prepared: Prepared) -> CatalogStatus:
+    from products.versions import read_versions
+
+    history = {name: record.history for name, record in read_versions().items()}
+    return catalog_status(prepared.desired, read_states(clients, prepared.desired), history)
+
+
+def launch_region(clients: AwsClients, prepared: Prepared) -> str:
+    return clients.target.region or prepared.desired.regions[0]
+
+
+def run_launch(clients: AwsClients, prepared: Prepared, product: str, environment: str, *,
+               overrides: dict[str, str], echo: Echo) -> LaunchResult:
+    parameters = {**prepared.config.launch_parameters(product, environment), **overrides}
+    region = launch_region(clients, prepared)
+    return launch(clients.client("servicecatalog", region), region, product, environment,
+                  parameters=parameters, progress=echo)
