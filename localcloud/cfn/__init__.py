@@ -1,0 +1,12 @@
+"""CloudFormation resource types moto's CloudFormation lacks, registered as CloudFormationModel subclasses."""
+
+
+def register_resource_types() -> None:
+    """Import our models (defining a subclass registers it) and drop moto's cached type map."""
+    from moto.cloudformation import parsing
+
+    from . import resources  # noqa: F401 - imported for its subclass registrations
+
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()

@@ -1,0 +1,1 @@
+"""Resource models for types moto's CloudFormation skips."""

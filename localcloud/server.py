@@ -1,0 +1,176 @@
+"""The local cloud: moto's server plus our Service Catalog, served over real HTTP on 127.0.0.1."""
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+from xml.sax.saxutils import escape
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from .cfn import register_resource_types
+from .errors import LocalCloudError
+from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
+
+StartResponse = Callable[..., Any]
+logger = logging.getLogger("localcloud")
+# botocore's smithy-rpc-v2-cbor requests for Service Catalog use this path instead of a target header.
+_CBOR_PATH = "/service/AWS242ServiceCatalogService/operation/"
+
+
+def reset_state() -> None:
+    """Forget every resource in every service (moto's backends and our Service Catalog)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    STATE.reset()
+
+
+def _aws_error(
+    environ: dict[str, Any], start_response: StartResponse, code: str, message: str, status: str
+) -> Iterable[bytes]:
+    """An error in the request's own protocol, so SDKs show the code instead of failing to parse."""
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    else:
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
+            f"<Message>{escape(message)}</Message></Error><RequestId>localcloud</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _action_name(environ: dict[str, Any]) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target
+    return f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
+
+
+class LocalCloudApp:
+    """Routes Service Catalog to our emulation and everything else to moto."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(TARGET_PREFIX):
+            return service_catalog_app(environ, start_response)
+        if path.startswith(_CBOR_PATH):
+            return _aws_error(
+                environ,
+                start_response,
+                "UnsupportedProtocol",
+                "localcloud speaks the AWS JSON 1.1 protocol for Service Catalog, not CBOR",
+                "400 Bad Request",
+            )
+        if path.startswith("/moto-api/reset"):
+            STATE.reset()
+        return self._moto(environ, start_response)
+
+    def _moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return self.moto(environ, start_response)  # type: ignore[no-any-return]
+        except NotImplementedError:
+            # moto raises this for an operation it lacks; AWS would never answer with HTML.
+            message = f"Operation {_action_name(environ)} is not supported by localcloud (moto)"
+            return _aws_error(
+                environ, start_response, "UnsupportedOperation", message, "501 Not Implemented"
+            )
+
+
+def _request_handler(verbose: bool) -> type:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class Handler(MotoRequestHandler):  # type: ignore[misc]
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            if verbose:
+                super().log_request(code, size)
+
+    return Handler
+
+
+def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
+    register_resource_types()
+    try:
+        return make_server(
+            host, port, LocalCloudApp(), threaded=True, request_handler=_request_handler(verbose)
+        )
+    except OSError as error:
+        raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+
+
+class LocalCloud:
+    """In-process local cloud on a free (or given) port; state is fresh for every `with`."""
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise LocalCloudError(
+                "LocalCloud is not running; use it as a context manager or call start()"
+            )
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def start(self) -> str:
+        if self._server is not None:
+            raise LocalCloudError(f"LocalCloud is already running at {self.endpoint_url}")
+        reset_state()
+        self._server = build_server(self.host, self.port)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="localcloud", daemon=True
+        )
+        self._thread.start()
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server, self._thread = None, None
+
+    def reset(self) -> None:
+        reset_state()
+
+    def __enter__(self) -> "LocalCloud":
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve(host: str, port: int, announce: Callable[[str], None] | None = None) -> None:
+    """Serve in the foreground until interrupted (Ctrl-C raises KeyboardInterrupt to the caller).
+
+    `announce` receives the endpoint URL once the socket is listening (useful with port 0).
+    """
+    reset_state()
+    server = build_server(host, port, verbose=True)
+    if announce is not None:
+        announce(f"http://{host}:{server.server_port}")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -1,0 +1,1 @@
+"""AWS Service Catalog emulation: the admin model, provisioning and the JSON protocol plumbing."""
