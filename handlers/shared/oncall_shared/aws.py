@@ -17,20 +17,24 @@ CLIENT_CONFIG = Config(
     read_timeout=10,
 )
 
-_clients: dict[str, Any] = {}
+_clients: dict[tuple[str, str | None], Any] = {}
 _lock = threading.Lock()
 
 
-def client(service_name: str) -> Any:
-    """Return the cached client for ``service_name``, creating it on first use."""
-    cached = _clients.get(service_name)
+def client(service_name: str, region_name: str | None = None) -> Any:
+    """Return the cached client for ``service_name`` (in ``region_name``, default: the
+    function's region), creating it on first use."""
+    key = (service_name, region_name)
+    cached = _clients.get(key)
     if cached is not None:
         return cached
     # boto3's default session is not thread-safe while creating clients.
     with _lock:
-        if service_name not in _clients:
-            _clients[service_name] = boto3.client(service_name, config=CLIENT_CONFIG)
-        return _clients[service_name]
+        if key not in _clients:
+            _clients[key] = boto3.client(
+                service_name, region_name=region_name, config=CLIENT_CONFIG
+            )
+        return _clients[key]
 
 
 def reset_clients() -> None:

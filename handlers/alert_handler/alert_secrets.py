@@ -1,0 +1,92 @@
+"""Channel credentials from Secrets Manager, cached per container for a few minutes.
+
+The cache keeps a Slack storm from calling GetSecretValue per alarm; the expiry lets a rotated
+webhook URL take effect without a redeploy. Secret values never appear in logs or errors.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from oncall_shared.aws import client
+from oncall_shared.errors import SettingsError
+
+SECRET_CACHE_SECONDS = 300.0
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+@dataclass(frozen=True)
+class WebhookSecret:
+    webhook_url: str
+
+
+@dataclass(frozen=True)
+class PagerDutySecret:
+    routing_key: str
+    events_url: str
+
+
+def secret_json(secret_arn: str) -> dict[str, Any]:
+    cached = _cache.get(secret_arn)
+    if cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
+        return cached[1]
+    value = _fetch(secret_arn)
+    _cache[secret_arn] = (time.monotonic(), value)
+    return value
+
+
+def _fetch(secret_arn: str) -> dict[str, Any]:
+    response = client("secretsmanager").get_secret_value(SecretId=secret_arn)
+    raw = response.get("SecretString")
+    if not isinstance(raw, str):
+        raise SettingsError(
+            f"secret {secret_arn!r}: has no SecretString (binary secrets unsupported)"
+        )
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise SettingsError(f"secret {secret_arn!r}: SecretString is not JSON") from None
+    if not isinstance(value, dict):
+        raise SettingsError(f"secret {secret_arn!r}: SecretString must be a JSON object")
+    return value
+
+
+def webhook_secret(secret_arn: str) -> WebhookSecret:
+    value = secret_json(secret_arn)
+    return WebhookSecret(
+        webhook_url=_checked_url(secret_arn, "webhook_url", value.get("webhook_url"))
+    )
+
+
+def pagerduty_secret(secret_arn: str) -> PagerDutySecret:
+    value = secret_json(secret_arn)
+    routing_key = value.get("routing_key")
+    if not isinstance(routing_key, str) or not routing_key.strip():
+        raise SettingsError(f"secret {secret_arn!r} field 'routing_key': missing or empty")
+    events_url = value.get("events_url") or PAGERDUTY_EVENTS_URL
+    return PagerDutySecret(routing_key.strip(), _checked_url(secret_arn, "events_url", events_url))
+
+
+def _checked_url(secret_arn: str, field: str, url: Any) -> str:
+    """https only; plain http is accepted for loopback so local receivers can stand in."""
+    if not isinstance(url, str) or not url.strip():
+        raise SettingsError(f"secret {secret_arn!r} field {field!r}: missing or empty")
+    parts = urlsplit(url.strip())
+    loopback = parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS
+    if not parts.hostname or (parts.scheme != "https" and not loopback):
+        raise SettingsError(
+            f"secret {secret_arn!r} field {field!r}: scheme {parts.scheme!r} is not https "
+            f"(host {parts.hostname!r})"
+        )
+    return url.strip()
+
+
+def clear_secret_cache() -> None:
+    _cache.clear()
