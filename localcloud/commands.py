@@ -12,7 +12,8 @@ def _announce(endpoint: str) -> None:
     click.echo("Point clients at it with:")
     click.echo(f"  export AWS_ENDPOINT_URL={endpoint}")
     click.echo(
-        "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
+        "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+        " AWS_DEFAULT_REGION=us-east-1"
     )
     click.echo(f"  boto3.client('servicecatalog', endpoint_url='{endpoint}')")
     click.echo(f"  aws --endpoint-url {endpoint} servicecatalog list-portfolios")

@@ -16,7 +16,7 @@ from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
 
 StartResponse = Callable[..., Any]
 logger = logging.getLogger("localcloud")
-# botocore's smithy-rpc-v2-cbor requests for Service Catalog use this path instead of a target header.
+# smithy-rpc-v2-cbor requests for Service Catalog use this path instead of a target header.
 _CBOR_PATH = "/service/AWS242ServiceCatalogService/operation/"
 
 
@@ -46,7 +46,7 @@ def _aws_error(
 
 
 def _action_name(environ: dict[str, Any]) -> str:
-    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
     if target:
         return target
     return f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
@@ -90,7 +90,7 @@ class LocalCloudApp:
 def _request_handler(verbose: bool) -> type:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    class Handler(MotoRequestHandler):  # type: ignore[misc]
+    class Handler(MotoRequestHandler):
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             if verbose:
                 super().log_request(code, size)

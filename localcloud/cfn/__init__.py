@@ -1,4 +1,4 @@
-"""CloudFormation resource types moto's CloudFormation lacks, registered as CloudFormationModel subclasses."""
+"""CloudFormation resource types moto lacks, registered as CloudFormationModel subclasses."""
 
 
 def register_resource_types() -> None:

@@ -279,7 +279,7 @@ class AdminBackend:
         self.artifact(product, artifact_id)
         if len(product.artifacts) == 1:
             raise InvalidParametersException(
-                f"Cannot delete provisioning artifact {artifact_id}: it is the last one of product {product.id}."
+                f"Cannot delete {artifact_id}, the last provisioning artifact of {product.id}."
             )
         if in_use:
             raise ResourceInUseException(
@@ -306,7 +306,7 @@ class AdminBackend:
             for c in self.constraints.values()
         ):
             raise ResourceInUseException(
-                f"Product {product.id} has constraints in portfolio {portfolio_id}; delete them first."
+                f"Product {product.id} has constraints in portfolio {portfolio_id}."
             )
         portfolio.product_ids.remove(product.id)
 
@@ -393,11 +393,11 @@ class AdminBackend:
         portfolio = self.portfolio(portfolio_id)
         _check_principal(principal_arn, principal_type)
         patterns = [arn for arn, kind in portfolio.principals.items() if kind == "IAM_PATTERN"]
-        if principal_type == "IAM_PATTERN" and principal_arn not in patterns:
-            if len(patterns) >= MAX_IAM_PATTERNS_PER_PORTFOLIO:
-                raise LimitExceededException(
-                    f"Portfolio {portfolio_id} already has {MAX_IAM_PATTERNS_PER_PORTFOLIO} IAM_PATTERN principals."
-                )
+        adds_pattern = principal_type == "IAM_PATTERN" and principal_arn not in patterns
+        if adds_pattern and len(patterns) >= MAX_IAM_PATTERNS_PER_PORTFOLIO:
+            raise LimitExceededException(
+                f"Portfolio {portfolio_id} already has {len(patterns)} IAM_PATTERN principals."
+            )
         portfolio.principals[principal_arn] = principal_type
 
     def disassociate_principal(self, portfolio_id: str, principal_arn: str) -> None:
@@ -413,7 +413,7 @@ class AdminBackend:
         for existing in self.tag_options.values():
             if existing.key == key and existing.value == value:
                 raise DuplicateResourceException(
-                    f"TagOption with key {key!r} and value {value!r} already exists ({existing.id})."
+                    f"TagOption {key}={value} already exists ({existing.id})."
                 )
         option = TagOption(id=new_id("tag"), key=key, value=value, owner=self.account_id)
         self.tag_options[option.id] = option
@@ -585,7 +585,7 @@ def _check_artifact_type(product_type: str, artifact_fields: dict[str, Any]) -> 
     artifact_type = artifact_fields.get("Type", "CLOUD_FORMATION_TEMPLATE")
     if product_type != "CLOUD_FORMATION_TEMPLATE" or artifact_type != "CLOUD_FORMATION_TEMPLATE":
         raise InvalidParametersException(
-            f"Only CLOUD_FORMATION_TEMPLATE products are emulated locally, got {product_type}/{artifact_type}."
+            f"Only CLOUD_FORMATION_TEMPLATE is emulated, got {product_type}/{artifact_type}."
         )
 
 

@@ -1,4 +1,4 @@
-"""The Service Catalog WSGI endpoint: AWS JSON 1.1 protocol, X-Amz-Target AWS242ServiceCatalogService.<Op>."""
+"""Service Catalog WSGI endpoint: AWS JSON 1.1, X-Amz-Target AWS242ServiceCatalogService.<Op>."""
 
 import json
 import logging

@@ -1,4 +1,4 @@
-"""Launching products: provisioned products and records, backed by real stacks in moto's CloudFormation.
+"""Launching products: provisioned products and records, backed by stacks in moto's CloudFormation.
 
 ProvisionProduct / UpdateProvisionedProduct / TerminateProvisionedProduct answer at once with a
 record in CREATED state; the stack work runs on a timer thread, so clients poll DescribeRecord
@@ -303,8 +303,8 @@ class Provisioner:
         )
         if not self.stacks.role_exists(role_arn):
             raise InvalidParametersException(
-                f"Launch role {role_arn} of LAUNCH constraint {launch[0].id} does not exist in account "
-                f"{self.admin.account_id}."
+                f"Launch role {role_arn} of LAUNCH constraint {launch[0].id} does not exist "
+                f"in account {self.admin.account_id}."
             )
         return str(role_arn)
 
@@ -337,9 +337,9 @@ class Provisioner:
         try:
             stack_name = f"SC-{self.admin.account_id}-{pp.id}"
             stack = self.stacks.create(
-                stack_name,
-                self._template(artifact),
-                pp.parameters,
+                name=stack_name,
+                template=self._template(artifact),
+                parameters=pp.parameters,
                 tags=self._stack_tags(pp, product, artifact, path),
                 role_arn=pp.launch_role_arn,
                 notification_arns=notification_arns,
@@ -399,7 +399,9 @@ class Provisioner:
         self._in_background(
             record,
             "TAINTED",
-            lambda: self._run_update(record, product, artifact, path, given, tags),
+            lambda: self._run_update(
+                record=record, product=product, artifact=artifact, path=path, given=given, tags=tags
+            ),
         )
         return record
 
@@ -416,6 +418,7 @@ class Provisioner:
 
     def _run_update(
         self,
+        *,
         record: Record,
         product: Product,
         artifact: ProvisioningArtifact,
@@ -515,7 +518,7 @@ def _check_launchable(artifact: ProvisioningArtifact, new_launch: bool) -> None:
     if new_launch and artifact.guidance == "DEPRECATED":
         # DEPRECATED blocks new launches but still lets existing provisioned products update.
         raise InvalidParametersException(
-            f"Provisioning artifact {artifact.id} is deprecated and cannot be used for new launches."
+            f"Provisioning artifact {artifact.id} is DEPRECATED: no new launches."
         )
 
 

@@ -30,7 +30,7 @@ class CatalogRequest:
 
 
 def paginate(
-    items: list[Any], request: CatalogRequest, token_key: str = "NextPageToken"
+    items: list[Any], request: CatalogRequest, marker_field: str = "NextPageToken"
 ) -> tuple[list[Any], dict[str, str]]:
     """A page of items and the continuation token entry (an offset, opaque to clients)."""
     size = request.get("PageSize") or DEFAULT_PAGE_SIZE
@@ -40,7 +40,7 @@ def paginate(
     start = int(token)
     page = items[start : start + size]
     more = start + size < len(items)
-    return page, ({token_key: str(start + size)} if more else {})
+    return page, ({marker_field: str(start + size)} if more else {})
 
 
 # ---- portfolios -----------------------------------------------------------------------------
@@ -157,8 +157,10 @@ def _matches_filters(product: Product, filters: dict[str, list[str]]) -> bool:
             text = f"{product.name} {product.description} {product.owner}".lower()
             if not all(term.lower() in text for term in wanted):
                 return False
-        elif (key == "Owner" and product.owner not in wanted) or (key == "ProductType" and product.type not in wanted):
-            return False
+        elif key in ("Owner", "ProductType"):
+            actual = product.owner if key == "Owner" else product.type
+            if actual not in wanted:
+                return False
     return True
 
 
@@ -356,7 +358,7 @@ def list_tag_options(request: CatalogRequest) -> dict[str, Any]:
             for name in ("Key", "Value", "Active")
         )
     ]
-    page, token = paginate(options, request, token_key="PageToken")
+    page, token = paginate(options, request, marker_field="PageToken")
     return {"TagOptionDetails": [option.detail() for option in page], **token}
 
 
@@ -391,7 +393,7 @@ def list_resources_for_tag_option(request: CatalogRequest) -> dict[str, Any]:
     holders = request.admin.resources_for_tag_option(
         request.params["TagOptionId"], request.get("ResourceType")
     )
-    page, token = paginate(holders, request, token_key="PageToken")
+    page, token = paginate(holders, request, marker_field="PageToken")
     return {"ResourceDetails": [_resource_detail(h) for h in page], **token}
 
 

@@ -1,4 +1,4 @@
-"""Stacks in moto's CloudFormation, created the way CloudFormation would (or failing as it would)."""
+"""Stacks in moto's CloudFormation, created (or failing) the way CloudFormation would."""
 
 import json
 import re
@@ -82,7 +82,7 @@ def preflight_errors(template: dict[str, Any], given: dict[str, str]) -> list[st
 
 
 class StackRunner:
-    """Creates, updates and deletes stacks in moto's CloudFormation backend of one account/region."""
+    """Creates, updates and deletes stacks in moto's CloudFormation of one account/region."""
 
     def __init__(self, account_id: str, region: str) -> None:
         self.account_id = account_id
@@ -104,6 +104,7 @@ class StackRunner:
 
     def create(
         self,
+        *,
         name: str,
         template: dict[str, Any],
         parameters: dict[str, str],

@@ -20,7 +20,7 @@ class TemplateUnreadable(Exception):
 
 
 def split_s3_url(url: str) -> tuple[str, str]:
-    """(bucket, key) of an S3 object URL; local path-style URLs of this endpoint are accepted too."""
+    """(bucket, key) of an S3 object URL; local path-style URLs are accepted too."""
     parsed = urlparse(url)
     host = (parsed.hostname or "").lower()
     path = unquote(parsed.path.lstrip("/"))
@@ -38,9 +38,12 @@ def read_s3_object(account_id: str, bucket: str, key: str) -> bytes:
 
     backend = s3_backends[account_id]["aws"]
     try:
-        return bytes(backend.get_object(bucket, key).value)
+        found = backend.get_object(bucket, key)
     except Exception as error:  # moto raises MissingBucket/MissingKey/...: all mean unreadable
         raise TemplateUnreadable(f"Unable to read template s3://{bucket}/{key}: {error}") from error
+    if found is None:
+        raise TemplateUnreadable(f"Unable to read template s3://{bucket}/{key}: no such key")
+    return bytes(found.value)
 
 
 class _IntrinsicLoader(yaml.SafeLoader):
