@@ -100,3 +100,80 @@ WriteDist = Callable[[Path, dict[str, tuple[str, str]]], dict[str, Any]]
 def make_dist() -> WriteDist:
     """write_dist(dist_dir, {product: (version, marker)}) -> manifest."""
     return write_dist
+
+
+# --- against a real localcloud over HTTP -----------------------------------------------------
+
+from localcloud.pytest_plugin import local_endpoint, localcloud  # noqa: E402, F401
+from portfolio.aws import AwsClients, CallRecorder, Target  # noqa: E402
+from portfolio.desired import DesiredCatalog, desired_catalog  # noqa: E402
+from portfolio.publish import publish  # noqa: E402
+
+REGION = "us-east-1"
+
+
+class Harness:
+    """Publishes fabricated builds into the local endpoint and reads the result back."""
+
+    def __init__(self, endpoint: str, root: Path, portfolio: dict[str, Any]) -> None:
+        self.endpoint = endpoint
+        self.root = root
+        self.portfolio = portfolio
+        self._builds = 0
+        self.sc = self.clients().client("servicecatalog", REGION)
+        self.clients().client("s3", REGION).create_bucket(Bucket=f"{BUCKET_PREFIX}-{REGION}")
+
+    def clients(self, *hooks: Callable[..., None]) -> AwsClients:
+        return AwsClients(Target(endpoint_url=self.endpoint), hooks)
+
+    def desired(self, versions: dict[str, tuple[str, str]]) -> DesiredCatalog:
+        self._builds += 1
+        dist = self.root / f"dist{self._builds}"
+        dist.mkdir(parents=True)
+        return desired_catalog(self.portfolio, write_dist(dist, versions), dist, commit="test")
+
+    def publish(self, desired: DesiredCatalog, *hooks: Callable[..., None]) -> CallRecorder:
+        recorder = CallRecorder()
+        publish(self.clients(recorder, *hooks), desired, lambda change: None)
+        return recorder
+
+    def product_id(self, name: str) -> str:
+        for detail in self.sc.search_products_as_admin()["ProductViewDetails"]:
+            if detail["ProductViewSummary"]["Name"] == name:
+                return str(detail["ProductViewSummary"]["ProductId"])
+        raise AssertionError(f"product {name} not found")
+
+    def versions(self, name: str) -> dict[str, tuple[str, bool]]:
+        """{version name: (guidance, active)} of a product."""
+        details = self.sc.list_provisioning_artifacts(
+            ProductId=self.product_id(name))["ProvisioningArtifactDetails"]
+        return {d["Name"]: (d["Guidance"], d["Active"]) for d in details}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything publish manages, without generated ids: equal snapshots = same state."""
+        portfolios = self.sc.list_portfolios()["PortfolioDetails"]
+        result: dict[str, Any] = {"portfolios": sorted(p["DisplayName"] for p in portfolios)}
+        for portfolio in portfolios:
+            pid = portfolio["Id"]
+            result["principals"] = sorted(
+                p["PrincipalARN"] for p in self.sc.list_principals_for_portfolio(
+                    PortfolioId=pid)["Principals"])
+            result["tag_options"] = sorted(
+                (t["Key"], t["Value"]) for t in self.sc.describe_portfolio(Id=pid)["TagOptions"])
+            result["constraints"] = sorted(
+                (c["Type"], c.get("Description", "")) for c in
+                self.sc.list_constraints_for_portfolio(PortfolioId=pid)["ConstraintDetails"])
+        products = self.sc.search_products_as_admin()["ProductViewDetails"]
+        result["products"] = sorted(
+            (d["ProductViewSummary"]["Name"],
+             sorted((v["Name"], v["Description"].split()[0], v["Guidance"], v["Active"])
+                    for v in self.sc.list_provisioning_artifacts(
+                        ProductId=d["ProductViewSummary"]["ProductId"])[
+                        "ProvisioningArtifactDetails"]))
+            for d in products)
+        return result
+
+
+@pytest.fixture
+def harness(local_endpoint: str, tmp_path: Path, portfolio_config: dict[str, Any]) -> Harness:
+    return Harness(local_endpoint, tmp_path, portfolio_config)
