@@ -85,6 +85,12 @@ class LocalCloudApp:
             return _aws_error(
                 environ, start_response, "UnsupportedOperation", message, "501 Not Implemented"
             )
+        except Exception as error:  # a crash inside moto: answer in the protocol, keep the trace
+            logger.exception("localcloud: %s failed inside moto", _action_name(environ))
+            message = f"{_action_name(environ)} failed: {type(error).__name__}: {error}"
+            return _aws_error(
+                environ, start_response, "InternalFailure", message, "500 Internal Server Error"
+            )
 
 
 def _request_handler(verbose: bool) -> type:

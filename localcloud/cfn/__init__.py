@@ -6,7 +6,12 @@ def register_resource_types() -> None:
     from moto.cloudformation import parsing
 
     from . import resources  # noqa: F401 - imported for its subclass registrations
+    from .failures import install_failure_handling
+    from .fidelity import install_property_fixes
+
+    install_failure_handling()
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
+    install_property_fixes(parsing.get_model_map())
