@@ -1,0 +1,153 @@
+"""log_processor: count rule matches in CloudWatch Logs batches and S3 log objects, alert once.
+
+Per invocation: decode the whole event (BadEventError before anything is read or sent), scan
+every source with rules compiled at cold start, emit per-rule EMF counts (LogGroup, Rule), and
+publish at most one SNS alert summarising every rule that crossed its threshold.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from log_reader import object_blocks
+from log_report import (
+    alert_message,
+    alert_subject,
+    crossed_rules,
+    logs_console_url,
+    s3_console_url,
+    totals,
+)
+from log_rules import Rule, build_rules
+from log_scan import RuleEngine, SourceTally
+from log_sources import DecodedEvent, LogBatch, S3Object, decode_event
+from oncall_shared.alerts import publish_alert
+from oncall_shared.errors import BadEventError
+from oncall_shared.settings import env_int, env_str, load_json_setting, require_str
+
+logger = Logger()
+metrics = Metrics()
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    environment: str
+    topic_arn: str
+    own_log_groups: frozenset[str]
+    region: str
+    rules: list[Rule]
+    sample_lines: int
+
+
+def load_settings() -> ProcessorSettings:
+    own = {env_str("OWN_LOG_GROUP")}
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    if function_name:  # the default log group, in case OWN_LOG_GROUP was left unset
+        own.add(f"/aws/lambda/{function_name}")
+    return ProcessorSettings(
+        environment=env_str("ENVIRONMENT", "unknown") or "unknown",
+        topic_arn=require_str("ALERT_TOPIC_ARN"),
+        own_log_groups=frozenset(group for group in own if group),
+        region=env_str("AWS_REGION") or env_str("AWS_DEFAULT_REGION") or "us-east-1",
+        rules=build_rules(load_json_setting("RULES", "RULES_SSM_PARAMETER", None)),
+        sample_lines=env_int("SAMPLE_LINES", 5, minimum=0, maximum=50),
+    )
+
+
+SETTINGS = load_settings()  # at import: bad settings (or a bad regex) fail the cold start
+ENGINE = RuleEngine(SETTINGS.rules, SETTINGS.sample_lines)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return process(event)
+    except BadEventError as error:
+        logger.error("rejected malformed event", extra={"error": str(error)})
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+        raise
+
+
+def process(event: Any) -> dict[str, Any]:
+    decoded = decode_event(event)
+    if decoded.kind == "control":
+        logger.info("CONTROL_MESSAGE from CloudWatch Logs acknowledged")
+        metrics.add_metric(name="ControlMessages", unit=MetricUnit.Count, value=1)
+        return {"kind": "control", "alerted": False}
+    if decoded.batch is not None and decoded.batch.log_group in SETTINGS.own_log_groups:
+        # Alerting on our own output would feed back into the next batch.
+        logger.warning("skipped our own log group", extra={"log_group": decoded.batch.log_group})
+        metrics.add_metric(name="OwnLogGroupSkipped", unit=MetricUnit.Count, value=1)
+        return {"kind": "own_log_group", "alerted": False}
+    sources = scan(decoded)  # reads everything (S3 errors surface here) before any send
+    counts = totals(sources, SETTINGS.rules)
+    emit_metrics(sources)
+    message_id = maybe_alert(sources, counts)
+    lines = sum(source.lines for source in sources)
+    return {
+        "kind": decoded.kind,
+        "lines": lines,
+        "counts": counts,
+        "alerted": message_id is not None,
+    }
+
+
+def scan(decoded: DecodedEvent) -> list[SourceTally]:
+    if decoded.batch is not None:
+        return [scan_batch(decoded.batch)]
+    return [scan_object(obj) for obj in decoded.objects]
+
+
+def scan_batch(batch: LogBatch) -> SourceTally:
+    tally = SourceTally(
+        batch.log_group,
+        batch.log_stream,
+        logs_console_url(SETTINGS.region, batch.log_group, batch.log_stream),
+    )
+    # One log event is one unit, even a multi-line traceback: fold its lines into one.
+    ENGINE.scan(
+        "\n".join(message.rstrip("\r\n").replace("\n", " ") for message in batch.messages), tally
+    )
+    return tally
+
+
+def scan_object(obj: S3Object) -> SourceTally:
+    region = obj.region or SETTINGS.region
+    tally = SourceTally(f"s3://{obj.bucket}", obj.key, s3_console_url(region, obj.bucket, obj.key))
+    for block in object_blocks(obj):
+        ENGINE.scan(block, tally)
+    return tally
+
+
+def emit_metrics(sources: list[SourceTally]) -> None:
+    """One EMF object per (log group, rule) with matches; plus lines scanned per invocation."""
+    metrics.add_metric(
+        name="LinesScanned", unit=MetricUnit.Count, value=sum(s.lines for s in sources)
+    )
+    for source in sources:
+        for rule_name, tally in source.rules.items():
+            with single_metric(
+                name="RuleMatches", unit=MetricUnit.Count, value=tally.count
+            ) as metric:
+                metric.add_dimension(name="LogGroup", value=source.group[:1024])
+                metric.add_dimension(name="Rule", value=rule_name)
+
+
+def maybe_alert(sources: list[SourceTally], counts: dict[str, int]) -> str | None:
+    crossed = crossed_rules(counts, SETTINGS.rules)
+    if not crossed:
+        return None
+    subject = alert_subject(SETTINGS.environment, crossed, sources)
+    message = alert_message(SETTINGS.environment, crossed, sources, SETTINGS.rules)
+    message_id = publish_alert(SETTINGS.topic_arn, subject, message)
+    logger.info(
+        "alert published", extra={"rules": [c.rule.name for c in crossed], "message_id": message_id}
+    )
+    metrics.add_metric(name="AlertsPublished", unit=MetricUnit.Count, value=1)
+    return message_id
