@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ def make_dist() -> WriteDist:
 
 # --- against a real localcloud over HTTP -----------------------------------------------------
 
-from localcloud.pytest_plugin import local_endpoint, localcloud  # noqa: E402, F401
+from localcloud import LocalCloud  # noqa: E402
 from portfolio.aws import AwsClients, CallRecorder, Target  # noqa: E402
 from portfolio.desired import DesiredCatalog, desired_catalog  # noqa: E402
 from portfolio.publish import publish  # noqa: E402
@@ -174,6 +174,19 @@ class Harness:
         return result
 
 
+@pytest.fixture(scope="session")
+def publish_cloud() -> Iterator[LocalCloud]:
+    """One localcloud per worker process (state is per process; each test resets it)."""
+    with LocalCloud() as cloud:
+        yield cloud
+
+
 @pytest.fixture
-def harness(local_endpoint: str, tmp_path: Path, portfolio_config: dict[str, Any]) -> Harness:
-    return Harness(local_endpoint, tmp_path, portfolio_config)
+def cloud_endpoint(publish_cloud: LocalCloud) -> str:
+    publish_cloud.reset()
+    return publish_cloud.endpoint_url
+
+
+@pytest.fixture
+def harness(cloud_endpoint: str, tmp_path: Path, portfolio_config: dict[str, Any]) -> Harness:
+    return Harness(cloud_endpoint, tmp_path, portfolio_config)
