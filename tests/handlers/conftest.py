@@ -280,3 +280,145 @@ def make_http_receiver() -> Iterator[Callable[[], HttpReceiver]]:
 @pytest.fixture
 def http_receiver(make_http_receiver: Callable[[], HttpReceiver]) -> HttpReceiver:
     return make_http_receiver()
+
+
+# ---------------------------------------------------------------- packaged zips
+
+
+# What the Lambda Python runtime provides besides the stdlib: a zip must bring everything else.
+LAMBDA_RUNTIME_PACKAGES = (
+    "boto3",
+    "botocore",
+    "jmespath",
+    "s3transfer",
+    "dateutil",
+    "urllib3",
+    "six",
+)
+PACKAGED_RUNNER = """
+import json, sys
+class Context:
+    function_name = "packaged-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:packaged-test"
+    aws_request_id = "packaged-test-request"
+    def get_remaining_time_in_millis(self):
+        return 30000
+import app
+import aws_lambda_powertools
+print("POWERTOOLS_FROM " + aws_lambda_powertools.__file__)
+event = json.loads(sys.stdin.read())
+try:
+    result = app.lambda_handler(event, Context())
+except Exception as error:
+    print("ERROR " + type(error).__name__ + ": " + str(error))
+    sys.exit(3)
+print("RESULT " + json.dumps(result, default=str))
+"""
+
+
+@dataclass
+class PackagedRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def marker(self, prefix: str) -> str | None:
+        for line in self.stdout.splitlines():
+            if line.startswith(prefix + " "):
+                return line[len(prefix) + 1 :]
+        return None
+
+    @property
+    def result(self) -> Any:
+        text = self.marker("RESULT")
+        return None if text is None else json.loads(text)
+
+
+@pytest.fixture(scope="session")
+def lambda_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding only what the Lambda runtime ships (links into this venv)."""
+    import importlib
+
+    target = tmp_path_factory.mktemp("lambda-runtime")
+    for name in LAMBDA_RUNTIME_PACKAGES:
+        module_file = Path(str(importlib.import_module(name).__file__))
+        source = module_file.parent if module_file.name == "__init__.py" else module_file
+        (target / source.name).symlink_to(source)
+    return target
+
+
+@pytest.fixture
+def packaged_handler(tmp_path: Path) -> Callable[[str], Path]:
+    """packaged_handler(tool) -> folder holding the extracted zip from products.packaging."""
+    import fcntl
+    import zipfile
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from products.packaging import build_handler_zip
+
+    def build(tool: str) -> Path:
+        lock_path = REPO_ROOT / ".cache" / "handler-zip.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        # Parallel workers share the dependency cache; one build at a time avoids a torn install.
+        with lock_path.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            archive = build_handler_zip(tool, tmp_path / "dist")
+        extracted = tmp_path / f"{tool}-extracted"
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(extracted)
+        return extracted
+
+    return build
+
+
+@pytest.fixture
+def run_packaged(lambda_runtime_dir: Path) -> Callable[[Path, Any, dict[str, str]], PackagedRun]:
+    """Run app.lambda_handler(event) from an extracted zip in a fresh `python -S` (no venv)."""
+    import subprocess
+
+    def run(extracted: Path, event_body: Any, env: dict[str, str]) -> PackagedRun:
+        child_env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": f"{extracted}:{lambda_runtime_dir}",
+        }
+        child_env.update(env)
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", PACKAGED_RUNNER],
+            input=json.dumps(event_body),
+            capture_output=True,
+            text=True,
+            env=child_env,
+            cwd=extracted,
+            timeout=120,
+            check=False,
+        )
+        return PackagedRun(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def _moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_server(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """URL of a moto server on 127.0.0.1 with fresh state; this process's boto3 talks to it too."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", _moto_server)
+    shared_aws.reset_clients()
+    return _moto_server
