@@ -28,15 +28,34 @@ def _roll_back_creation(stack: Any, reason: str) -> None:
         Exception
     ):  # rollback is best effort, as in CloudFormation (DELETE_FAILED resources stay)
         logger.exception("localcloud: rollback of %s left resources behind", stack.name)
-    # Forget the template's resources so later listings do not lazily create them again.
+    # Forget the template's resources and outputs: moto's maps are lazy and would otherwise
+    # try to create (or resolve) them again on the next DescribeStacks / ListStackResources.
     stack.resource_map._resource_json_map = {}
+    stack.output_map._output_json_map = {}
     stack.status = "ROLLBACK_COMPLETE"
     stack.stack_status_reason = reason
     stack._add_stack_event("ROLLBACK_COMPLETE")
 
 
+def unsupported_resource_types(template: dict[str, Any]) -> list[str]:
+    """Types moto would skip with only a warning, leaving a 'complete' stack with holes."""
+    from moto.cloudformation.parsing import NULL_MODELS, get_model_map
+
+    known = get_model_map()
+    resources = (template.get("Resources") or {}).values()
+    types = {str(spec.get("Type", "")) for spec in resources if isinstance(spec, dict)}
+    return sorted(
+        t for t in types if t not in known and t not in NULL_MODELS and not t.startswith("Custom::")
+    )
+
+
 def _failing_create(original: Callable[[Any], None]) -> Callable[[Any], None]:
     def create_resources(stack: Any) -> None:
+        unsupported = unsupported_resource_types(stack.template_dict)
+        if unsupported:
+            reason = f"Resource types not supported by localcloud: {', '.join(unsupported)}"
+            _roll_back_creation(stack, reason)
+            return
         try:
             original(stack)
         except Exception as error:  # any resource error fails the stack, reported with its reason
@@ -46,17 +65,47 @@ def _failing_create(original: Callable[[Any], None]) -> Callable[[Any], None]:
     return create_resources
 
 
+def _fail_update(stack: Any, reason: str) -> None:
+    logger.warning("localcloud: update of stack %s failed: %s", stack.name, reason)
+    stack._add_stack_event("UPDATE_FAILED", resource_status_reason=reason)
+    stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack.stack_status_reason = reason
+    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+
+
+def _reconcile_conditions(stack: Any) -> None:
+    """Create / delete resources whose Condition flipped with new parameter values.
+
+    moto diffs only the template text, so a resource whose condition turned true on an update
+    with the same template would never be created (and one turned false never deleted).
+    """
+    resource_map = stack.resource_map
+    for logical_id, spec in list(resource_map._resource_json_map.items()):
+        condition = spec.get("Condition") if isinstance(spec, dict) else None
+        if condition is None:
+            continue
+        wanted = bool(resource_map.lazy_condition_map[condition])
+        existing = resource_map._parsed_resources.get(logical_id)
+        if wanted and existing is None:
+            resource_map[logical_id]  # moto's lazy map creates the resource on first access
+        elif not wanted and existing is not None:
+            resource_map._delete_resource(existing, spec)
+            resource_map._parsed_resources.pop(logical_id)
+
+
 def _failing_update(original: Callable[..., None]) -> Callable[..., None]:
-    def update(stack: Any, *args: Any, **kwargs: Any) -> None:
+    def update(stack: Any, template: str, *args: Any, **kwargs: Any) -> None:
+        unsupported = unsupported_resource_types(stack.parse_template(template))
+        if unsupported:
+            _fail_update(
+                stack, f"Resource types not supported by localcloud: {', '.join(unsupported)}"
+            )
+            return
         try:
-            original(stack, *args, **kwargs)
+            original(stack, template, *args, **kwargs)
+            _reconcile_conditions(stack)
         except Exception as error:  # moto cannot restore the old resources; the status says so
-            reason = failure_reason(error)
-            logger.warning("localcloud: update of stack %s failed: %s", stack.name, reason)
-            stack._add_stack_event("UPDATE_FAILED", resource_status_reason=reason)
-            stack.status = "UPDATE_ROLLBACK_COMPLETE"
-            stack.stack_status_reason = reason
-            stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+            _fail_update(stack, failure_reason(error))
 
     return update
 

@@ -16,16 +16,6 @@ class StackFailure(Exception):
         self.stack_id = stack_id
 
 
-def unsupported_resource_types(template: dict[str, Any]) -> list[str]:
-    from moto.cloudformation.parsing import NULL_MODELS, get_model_map
-
-    known = get_model_map()
-    types = {str(spec.get("Type", "")) for spec in (template.get("Resources") or {}).values()}
-    return sorted(
-        t for t in types if t not in known and t not in NULL_MODELS and not t.startswith("Custom::")
-    )
-
-
 def _parameter_errors(template: dict[str, Any], given: dict[str, str]) -> list[str]:
     declared = template.get("Parameters") or {}
     missing = [
@@ -75,9 +65,6 @@ def preflight_errors(template: dict[str, Any], given: dict[str, str]) -> list[st
     if errors:
         return errors
     errors.extend(rule_violations(template.get("Rules") or {}, parameter_values(template, given)))
-    unsupported = unsupported_resource_types(template)
-    if unsupported:
-        errors.append(f"Resource types not supported by localcloud: {', '.join(unsupported)}")
     return errors
 
 
@@ -115,9 +102,8 @@ class StackRunner:
         errors = preflight_errors(template, parameters)
         if errors:
             raise StackFailure("; ".join(errors))
-        backend = self._backend()
         try:
-            return backend.create_stack(
+            stack = self._backend().create_stack(
                 name=name,
                 template=json.dumps(template),
                 parameters=parameters,
@@ -125,14 +111,13 @@ class StackRunner:
                 tags=tags,
                 role_arn=role_arn,
             )
-        except (
-            Exception
-        ) as error:  # any resource failure is a failed stack, reported with its reason
-            stack = _stack_named(backend, name)
-            if stack is not None:
-                stack.status = "ROLLBACK_COMPLETE"
-                stack._add_stack_event("ROLLBACK_COMPLETE", resource_status_reason=str(error))
-            raise StackFailure(_reason(error), stack.stack_id if stack else None) from error
+        except Exception as error:  # moto refused the template itself (e.g. a bad GetAtt)
+            raise StackFailure(_reason(error)) from error
+        if stack.status != "CREATE_COMPLETE":
+            # localcloud.cfn turns a failing resource into ROLLBACK_COMPLETE with a reason.
+            reason = getattr(stack, "stack_status_reason", None) or stack.status
+            raise StackFailure(str(reason), stack.stack_id)
+        return stack
 
     def update(
         self,
@@ -149,17 +134,18 @@ class StackRunner:
             {"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()
         ]
         try:
-            self._backend().update_stack(
+            stack = self._backend().update_stack(
                 name=stack_id,
                 template=json.dumps(template),
                 role_arn=role_arn,
                 parameters=listed,
                 tags=tags,
             )
-        except (
-            Exception
-        ) as error:  # moto leaves the stack as it was; CloudFormation would roll back
+        except Exception as error:  # moto refused the template itself
             raise StackFailure(_reason(error), stack_id) from error
+        if stack.status != "UPDATE_COMPLETE":
+            reason = getattr(stack, "stack_status_reason", None) or stack.status
+            raise StackFailure(str(reason), stack_id)
 
     def delete(self, stack_id: str) -> None:
         try:
@@ -177,10 +163,6 @@ class StackRunner:
             }
             for output in stack.outputs or []
         ]
-
-
-def _stack_named(backend: Any, name: str) -> Any:
-    return next((s for s in backend.stacks.values() if s.name == name), None)
 
 
 def _reason(error: Exception) -> str:
