@@ -6,8 +6,9 @@ jittered backoff), so callers only handle errors a retry cannot fix.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import botocore.exceptions
 import botocore.loaders
 import botocore.session
 
-from portfolio.errors import TargetError
+from portfolio.errors import AwsCallError, TargetError
 
 CallHook = Callable[..., None]
 # Placeholder credentials for a local endpoint: it accepts any, and we must not require real ones.
@@ -92,10 +93,25 @@ class AwsClients:
 def _session(target: Target) -> boto3.session.Session:
     core = botocore.session.Session()
     core.register_component("data_loader", _SHARED_LOADER)
+    if target.profile and target.profile not in core.available_profiles:
+        raise TargetError(f"AWS profile {target.profile!r} not found in the AWS config "
+                          f"(known: {', '.join(core.available_profiles) or 'none'})")
+    return boto3.session.Session(botocore_session=core, profile_name=target.profile)
+
+
+@contextlib.contextmanager
+def aws_errors(target: Target) -> Iterator[None]:
+    """Turn botocore's errors into one-line PublishErrors for the CLI (no tracebacks)."""
     try:
-        return boto3.session.Session(botocore_session=core, profile_name=target.profile)
-    except botocore.exceptions.ProfileNotFound as error:
-        raise TargetError(f"AWS profile {target.profile!r} not found in the AWS config") from error
+        yield
+    except botocore.exceptions.ClientError as error:
+        raise AwsCallError(f"{error} (target: {target.describe()})") from error
+    except (botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectTimeoutError) as error:
+        raise TargetError(f"cannot reach {target.describe()}: {error}") from error
+    except botocore.exceptions.NoCredentialsError as error:
+        raise TargetError(f"no AWS credentials for {target.describe()}; use --local or "
+                          "--endpoint-url URL, or configure a profile") from error
 
 
 def error_code(error: botocore.exceptions.ClientError) -> str:

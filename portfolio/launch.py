@@ -140,14 +140,27 @@ def _wait_record(sc: Any, record_id: str, name: str,
     seen: list[str] = []
 
     def check() -> dict[str, Any] | None:
-        record: dict[str, Any] = sc.describe_record(Id=record_id)["RecordDetail"]
-        if not seen or seen[-1] != record["Status"]:
-            seen.append(record["Status"])
-            progress(f"{name}: {record['Status']}")
-        return record if record["Status"] in _DONE else None
+        response: dict[str, Any] = sc.describe_record(Id=record_id)
+        status = response["RecordDetail"]["Status"]
+        if not seen or seen[-1] != status:
+            seen.append(status)
+            progress(f"{name}: {status}")
+        return response if status in _DONE else None
 
-    record = wait_for(check, f"provisioning of {name} (record {record_id})")
+    response = wait_for(check, f"provisioning of {name} (record {record_id})")
+    record = response["RecordDetail"]
     if record["Status"] == "FAILED":
         reasons = "; ".join(e.get("Description", "") for e in record.get("RecordErrors", []))
         raise PublishError(f"provisioning of {name} failed: {reasons or 'no reason given'}")
-    return record
+    return _all_outputs(sc, record_id, response)
+
+
+def _all_outputs(sc: Any, record_id: str, first: dict[str, Any]) -> dict[str, Any]:
+    # DescribeRecord pages RecordOutputs; follow NextPageToken so no output is lost.
+    outputs = list(first.get("RecordOutputs", []))
+    token = first.get("NextPageToken")
+    while token:
+        page = sc.describe_record(Id=record_id, PageToken=token)
+        outputs += page.get("RecordOutputs", [])
+        token = page.get("NextPageToken")
+    return {**first, "RecordOutputs": outputs}

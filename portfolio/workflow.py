@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio import bootstrap as boot
-from portfolio.aws import AwsClients, CallHook, Target
+from portfolio.aws import AwsClients, CallHook, Target, aws_errors
 from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
 from portfolio.launch import LaunchResult, launch
 from portfolio.plan import Change, Plan
@@ -46,12 +46,15 @@ def open_clients(target: Target, local: bool = False,
                  hooks: tuple[CallHook, ...] = ()) -> Iterator[AwsClients]:
     """Clients for TARGET, or for a fresh in-process localcloud when LOCAL."""
     if not local:
-        yield AwsClients(target, hooks)
+        with aws_errors(target):
+            yield AwsClients(target, hooks)
         return
     from localcloud import LocalCloud
 
     with LocalCloud() as cloud:
-        yield AwsClients(Target(endpoint_url=cloud.endpoint_url, region=target.region), hooks)
+        local_target = Target(endpoint_url=cloud.endpoint_url, region=target.region)
+        with aws_errors(local_target):
+            yield AwsClients(local_target, hooks)
 
 
 def run_bootstrap(clients: AwsClients, prepared: Prepared, echo: Echo) -> dict[str, str]:

@@ -122,6 +122,12 @@ class Harness:
         self._builds = 0
         self.sc = self.clients().client("servicecatalog", REGION)
         self.clients().client("s3", REGION).create_bucket(Bucket=f"{BUCKET_PREFIX}-{REGION}")
+        # What the bootstrap stack provides in a real account: the LAUNCH constraint's role.
+        self.clients().client("iam", REGION).create_role(
+            RoleName="OncallCatalogLaunchRole", AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "servicecatalog.amazonaws.com"}}]}))
 
     def clients(self, *hooks: Callable[..., None]) -> AwsClients:
         return AwsClients(Target(endpoint_url=self.endpoint), hooks)
