@@ -11,8 +11,10 @@ from botocore.config import Config
 # Standard retry mode backs off on throttling and 5xx; timeouts keep a hung endpoint from
 # eating the whole Lambda timeout. The endpoint is not set here on purpose: boto3 reads
 # AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> itself, which is how local runs are redirected.
+# In Config(retries=...), "max_attempts" counts retries after the first try (5 would mean 6
+# calls); "total_max_attempts" is the AWS config-file meaning of max_attempts: 5 calls in all.
 CLIENT_CONFIG = Config(
-    retries={"max_attempts": 5, "mode": "standard"},
+    retries={"total_max_attempts": 5, "mode": "standard"},
     connect_timeout=3,
     read_timeout=10,
 )
