@@ -1,0 +1,1 @@
+"""Product templates for the on-call tools: config, builders, build and versioning."""

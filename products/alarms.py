@@ -1,0 +1,145 @@
+"""CloudWatch alarms every tool gets, and how one alarm becomes a resource.
+
+Every alarm notifies the on-call topic on ALARM *and* on OK (otherwise nothing ever says
+"resolved"), and its description tells the person paged what to do first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from troposphere import GetAtt, Ref, Sub, cloudwatch
+
+if TYPE_CHECKING:
+    from products.builder import ProductBuilder
+
+# "Did not run" looks at a whole hour: schedules allowed by the products are at most 30 minutes
+# apart, so an hour without an invocation means at least one run was missed.
+MISSED_RUN_PERIOD_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    logical_id: str
+    name_suffix: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: dict[str, Any]
+    statistic: str
+    threshold: Any
+    comparison: str
+    period: Any
+    evaluation_periods: Any
+    treat_missing_data: str = "notBreaching"
+
+
+def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
+    """Errors, throttles, duration near the timeout, DLQ depth, and missed runs when scheduled."""
+    function = {"FunctionName": Ref("Function")}
+    period = builder.setting("AlarmPeriod")
+    evaluations = builder.setting("AlarmEvaluationPeriods")
+    title = builder.product.title
+    alarms = [
+        AlarmSpec(
+            "ErrorsAlarm",
+            "-errors",
+            f"{title} invocations are failing. Open the function's log group (see the stack "
+            "outputs) and look for the ERROR entries; failed events wait in the dead-letter queue.",
+            "AWS/Lambda",
+            "Errors",
+            function,
+            "Sum",
+            builder.setting("ErrorsThreshold"),
+            "GreaterThanOrEqualToThreshold",
+            period,
+            evaluations,
+        ),
+        AlarmSpec(
+            "ThrottlesAlarm",
+            "-throttles",
+            f"{title} is being throttled: events are delayed or dropped. Check the reserved "
+            "concurrency for this environment and the account's concurrency limit.",
+            "AWS/Lambda",
+            "Throttles",
+            function,
+            "Sum",
+            builder.setting("ThrottlesThreshold"),
+            "GreaterThanOrEqualToThreshold",
+            period,
+            evaluations,
+        ),
+        AlarmSpec(
+            "DurationAlarm",
+            "-duration",
+            f"{title} runs close to its timeout and will soon start timing out. Look for slow "
+            "downstream calls in the logs, or raise the environment's timeout and memory.",
+            "AWS/Lambda",
+            "Duration",
+            function,
+            "Maximum",
+            builder.setting("DurationThresholdMs"),
+            "GreaterThanOrEqualToThreshold",
+            period,
+            evaluations,
+        ),
+        AlarmSpec(
+            "DeadLetterQueueAlarm",
+            "-dead-letters",
+            f"{title} gave up on events after Lambda's retries; they are in the dead-letter "
+            "queue (see DeadLetterQueueUrl). Read one, fix the cause, then redrive or purge it.",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": GetAtt("DeadLetterQueue", "QueueName")},
+            "Maximum",
+            builder.setting("DlqDepthThreshold"),
+            "GreaterThanOrEqualToThreshold",
+            period,
+            1,
+        ),
+    ]
+    if builder.product.scheduled:
+        alarms.append(_missed_run_alarm(title, function))
+    return alarms
+
+
+def _missed_run_alarm(title: str, function: dict[str, Any]) -> AlarmSpec:
+    return AlarmSpec(
+        "MissedRunsAlarm",
+        "-did-not-run",
+        f"{title} has not run for an hour: its schedule is disabled, deleted or failing to "
+        "invoke. Check the schedule rule in the stack and the function's recent invocations.",
+        "AWS/Lambda",
+        "Invocations",
+        function,
+        "Sum",
+        1,
+        "LessThanThreshold",
+        MISSED_RUN_PERIOD_SECONDS,
+        1,
+        # No data at all is exactly the failure this alarm exists for.
+        treat_missing_data="breaching",
+    )
+
+
+def build_alarm(builder: ProductBuilder, spec: AlarmSpec) -> cloudwatch.Alarm:
+    return cloudwatch.Alarm(
+        spec.logical_id,
+        AlarmName=builder.name(spec.name_suffix),
+        AlarmDescription=Sub(f"[${{Environment}}] {spec.description}"),
+        Namespace=spec.namespace,
+        MetricName=spec.metric,
+        Dimensions=[
+            cloudwatch.MetricDimension(Name=name, Value=value)
+            for name, value in spec.dimensions.items()
+        ],
+        Statistic=spec.statistic,
+        Threshold=spec.threshold,
+        ComparisonOperator=spec.comparison,
+        Period=spec.period,
+        EvaluationPeriods=spec.evaluation_periods,
+        TreatMissingData=spec.treat_missing_data,
+        AlarmActions=[builder.alert_topic],
+        OKActions=[builder.alert_topic],
+    )

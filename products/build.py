@@ -1,0 +1,187 @@
+"""Build every product: package its handler, generate its template, check its version.
+
+Pure: reads the config and the source tree, writes only under the output folder, and the same
+inputs give the same bytes. The manifest is written last, so a failed build never leaves a
+manifest that points at missing or stale files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from products.builder import ProductBuilder
+from products.config import CatalogConfig
+from products.errors import BuildError
+from products.infra import build_bootstrap_template
+from products.packaging import HANDLERS_DIR, build_handler_zip, package_digest
+from products.spec import Product, discover_products
+from products.versions import check_version, read_versions
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ProductArtifact:
+    version: str
+    content_hash: str
+    description: str
+    owner: str
+    distributor: str
+    support_email: str
+    support_url: str
+    template: str
+    template_key: str
+    package: str
+    package_key: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    artifact_bucket_prefix: str
+    infra: dict[str, str]
+    products: dict[str, ProductArtifact]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+
+def canonical_json(document: dict[str, Any]) -> str:
+    """How every template is serialised: stable key order, stable spacing."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def selected_products(config: CatalogConfig, only: list[str] | None = None) -> dict[str, Product]:
+    """The discovered products (optionally just ONLY), checked against the config."""
+    products = discover_products()
+    _check_config_matches(config, products)
+    if not only:
+        return products
+    unknown = sorted(set(only) - set(products))
+    if unknown:
+        raise BuildError(f"unknown product(s) {', '.join(unknown)}; known: {', '.join(products)}")
+    return {name: product for name, product in products.items() if name in only}
+
+
+def render_product(product: Product, config: CatalogConfig, package_key: str) -> str:
+    """The product's template as canonical JSON."""
+    template = ProductBuilder(product, config, package_key).build()
+    return canonical_json(template.to_dict())
+
+
+def build_all(
+    config: CatalogConfig,
+    out_dir: Path,
+    only: list[str] | None = None,
+    progress: Progress = lambda message: None,
+    check_versions: bool = True,
+) -> Manifest:
+    """Build the selected products and the catalog's infrastructure into OUT_DIR."""
+    products = selected_products(config, only)
+    records = read_versions()
+    artifacts: dict[str, ProductArtifact] = {}
+    for name, product in products.items():
+        progress(f"building {name}")
+        artifacts[name] = _build_product(product, config, out_dir, records, check_versions)
+    progress("building catalog infrastructure")
+    infra = _write_infra(config, out_dir)
+    manifest = Manifest(config.catalog["artifact_bucket_prefix"], infra, artifacts)
+    _write(out_dir / "manifest.json", manifest.to_json())
+    return manifest
+
+
+def content_hashes(
+    config: CatalogConfig, scratch: Path, only: list[str] | None = None
+) -> dict[str, str]:
+    """Each product's current content hash (what `bump` records), built into SCRATCH."""
+    hashes = {}
+    for name, product in selected_products(config, only).items():
+        package = build_handler_zip(product.handler, scratch / "packages")
+        template = render_product(product, config, _package_key(product, package))
+        hashes[name] = sha256_text(template)
+    return hashes
+
+
+def _build_product(
+    product: Product,
+    config: CatalogConfig,
+    out_dir: Path,
+    records: dict[str, Any],
+    check_versions: bool,
+) -> ProductArtifact:
+    package = build_handler_zip(product.handler, out_dir / "packages")
+    _remove_stale_packages(out_dir / "packages", product.handler, keep=package)
+    package_key = _package_key(product, package)
+    template = render_product(product, config, package_key)
+    content_hash = sha256_text(template)
+    version = check_version(product.name, content_hash, records) if check_versions else "0.0.0"
+    template_path = out_dir / "templates" / f"{product.name}.json"
+    _write(template_path, template)
+    meta = config.products[product.name]
+    return ProductArtifact(
+        version=version,
+        content_hash=content_hash,
+        description=meta["description"],
+        owner=meta["owner"],
+        distributor=meta.get("distributor", meta["owner"]),
+        support_email=meta.get("support_email", ""),
+        support_url=meta.get("support_url", ""),
+        template=template_path.relative_to(out_dir).as_posix(),
+        template_key=f"templates/{product.name}/{content_hash}.json",
+        package=package.relative_to(out_dir).as_posix(),
+        package_key=package_key,
+    )
+
+
+def _package_key(product: Product, package: Path) -> str:
+    return f"packages/{product.handler}/{package_digest(package)}.zip"
+
+
+def _remove_stale_packages(folder: Path, tool: str, keep: Path) -> None:
+    # Old packages of this tool would make two builds of the same input differ in dist/.
+    for old in folder.glob(f"{tool}-*.zip"):
+        if old != keep and old.name.removeprefix(f"{tool}-").count("-") == 0:
+            old.unlink()
+
+
+def _write_infra(config: CatalogConfig, out_dir: Path) -> dict[str, str]:
+    path = out_dir / "infra" / "bootstrap.json"
+    _write(path, canonical_json(build_bootstrap_template(config).to_dict()))
+    return {"bootstrap": path.relative_to(out_dir).as_posix()}
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def check_handlers_exist(products: dict[str, Product]) -> None:
+    for name, product in products.items():
+        if not (HANDLERS_DIR / product.handler / "app.py").is_file():
+            raise BuildError(f"{name}: handler folder handlers/{product.handler}/app.py is missing")
+
+
+def _check_config_matches(config: CatalogConfig, products: dict[str, Product]) -> None:
+    missing = sorted(set(products) - set(config.products))
+    if missing:
+        raise BuildError(
+            f"{config.path}: products.{missing[0]} is missing: every product module needs an "
+            "entry (description, owner) in the config"
+        )
+    orphans = sorted(set(config.products) - set(products))
+    if orphans:
+        raise BuildError(
+            f"{config.path}: products.{orphans[0]}: no product module products/tools/ defines it"
+        )

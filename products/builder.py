@@ -1,0 +1,588 @@
+"""The shared product builder: everything a tool gets besides its own triggers and permissions.
+
+For one tool it assembles the Lambda function, its least-privilege role, log group, encrypted
+dead-letter queue wired as the on-failure destination, alarms that notify (ALARM and OK) the
+on-call topic, the Environment parameter with one mapping entry per configured environment, and
+the launch-form metadata. Building reads only its inputs: same inputs, same template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from awacs import kms as kms_actions
+from awacs import logs as logs_actions
+from awacs import sns as sns_actions
+from awacs import sqs as sqs_actions
+from awacs import xray as xray_actions
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.helpers.trust import make_simple_assume_policy
+from troposphere import (
+    AWS_ACCOUNT_ID,
+    AWS_NO_VALUE,
+    And,
+    Equals,
+    FindInMap,
+    GetAtt,
+    If,
+    Join,
+    Not,
+    Output,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    awslambda,
+    dynamodb,
+    iam,
+    kms,
+    logs,
+    sns,
+    sqs,
+)
+
+from products.alarms import AlarmSpec, build_alarm
+from products.config import CatalogConfig
+from products.iam import Grant
+from products.spec import Product
+
+POLICY_VERSION = "2012-10-17"
+SETTINGS_MAP = "EnvironmentSettings"
+# Lambda retries a failed asynchronous invocation twice before the on-failure destination.
+ASYNC_RETRY_ATTEMPTS = 2
+# Six hours: long enough to ride out a downstream outage, short enough not to page on stale news.
+ASYNC_MAX_EVENT_AGE_SECONDS = 21600
+DLQ_RETENTION_SECONDS = 1209600  # 14 days, the SQS maximum: time to inspect and redrive.
+
+
+@dataclass
+class _Interface:
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def add(self, group: str, name: str, label: str) -> None:
+        self.groups.setdefault(group, []).append(name)
+        self.labels[name] = label
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "AWS::CloudFormation::Interface": {
+                "ParameterGroups": [
+                    {"Label": {"default": group}, "Parameters": names}
+                    for group, names in self.groups.items()
+                ],
+                "ParameterLabels": {
+                    name: {"default": label} for name, label in self.labels.items()
+                },
+            }
+        }
+
+
+class ProductBuilder:
+    """Builds one product's template. Tools extend it through Product.extend/permissions."""
+
+    def __init__(self, product: Product, config: CatalogConfig, package_key: str) -> None:
+        self.product = product
+        self.config = config
+        self.package_key = package_key
+        self.template = Template()
+        self.environment_variables: dict[str, Any] = {}
+        self.extra_alarms: list[AlarmSpec] = []
+        self._interface = _Interface()
+
+    # -- the pieces tools use -------------------------------------------------------------------
+
+    def parameter(self, name: str, group: str, label: str, **properties: Any) -> Ref:
+        """Add a launch-form parameter shown under GROUP with LABEL; returns a Ref to it."""
+        self.template.add_parameter(Parameter(name, **properties))
+        self._interface.add(group, name, label)
+        return Ref(name)
+
+    def condition(self, name: str, expression: Any) -> str:
+        self.template.add_condition(name, expression)
+        return name
+
+    def add(self, resource: Any) -> Any:
+        return self.template.add_resource(resource)
+
+    def output(self, name: str, value: Any, description: str) -> None:
+        self.template.add_output(Output(name, Value=value, Description=description))
+
+    def name(self, suffix: str = "") -> Sub:
+        """A resource name unique per product and environment within an account and region."""
+        prefix = self.config.catalog["resource_prefix"]
+        return Sub(f"{prefix}-{self.product.name}-${{Environment}}{suffix}")
+
+    def global_name(self, suffix: str = "") -> Sub:
+        """A name for global resources (IAM): also unique across regions of one account."""
+        prefix = self.config.catalog["resource_prefix"]
+        return Sub(f"{prefix}-{self.product.name}-${{Environment}}-${{AWS::Region}}{suffix}")
+
+    def setting(self, key: str) -> FindInMap:
+        """The selected environment's value of one EnvironmentSettings mapping key."""
+        return FindInMap(SETTINGS_MAP, Ref("Environment"), key)
+
+    def state_table(self, logical_id: str, suffix: str) -> dynamodb.Table:
+        """A table keyed by "pk" with TTL on "expires_at", encrypted with the tool's key."""
+        return self.add(
+            dynamodb.Table(
+                logical_id,
+                TableName=self.name(suffix),
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[
+                    dynamodb.AttributeDefinition(AttributeName="pk", AttributeType="S")
+                ],
+                KeySchema=[dynamodb.KeySchema(AttributeName="pk", KeyType="HASH")],
+                TimeToLiveSpecification=dynamodb.TimeToLiveSpecification(
+                    AttributeName="expires_at", Enabled=True
+                ),
+                SSESpecification=dynamodb.SSESpecification(
+                    SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=Ref("EncryptionKey")
+                ),
+                PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
+                    PointInTimeRecoveryEnabled=True
+                ),
+            )
+        )
+
+    @property
+    def function_arn(self) -> GetAtt:
+        return GetAtt("Function", "Arn")
+
+    @property
+    def alert_topic(self) -> If:
+        return If("CreateAlertTopic", Ref("AlertTopic"), Ref("AlertTopicArn"))
+
+    @property
+    def key_arn(self) -> GetAtt:
+        return GetAtt("EncryptionKey", "Arn")
+
+    def own_log_group_names(self) -> list[str]:
+        """The function's log group name in every environment (tools must never consume them)."""
+        prefix = self.config.catalog["resource_prefix"]
+        return [
+            f"/aws/lambda/{prefix}-{self.product.name}-{env}"
+            for env in self.config.environment_names
+        ]
+
+    # -- assembly -------------------------------------------------------------------------------
+
+    def build(self) -> Template:
+        self.template.set_version("2010-09-09")
+        self.template.set_description(
+            f"On-call Tools Catalog: {self.product.title}. {self.product.summary}"
+        )
+        self._add_common_parameters()
+        self._add_environment_mapping()
+        self._add_common_conditions()
+        self._add_encryption_key()
+        self._add_alert_topic()
+        self._add_dead_letter_queue()
+        self._add_log_group()
+        self.product.extend(self)
+        self._add_role(self.product.permissions(self))
+        self._add_function()
+        self._add_invoke_config()
+        self._add_alarms()
+        self._add_outputs()
+        self.template.set_metadata(self._interface.metadata())
+        return self.template
+
+    def _add_common_parameters(self) -> None:
+        self.parameter(
+            "Environment",
+            "Environment",
+            "Environment",
+            Type="String",
+            AllowedValues=self.config.environment_names,
+            Default=self.config.environment_names[0],
+            Description="Selects memory, timeout, log retention, concurrency and alarm "
+            "thresholds for this environment, as set by the platform team.",
+        )
+        self.parameter(
+            "AlertTopicArn",
+            "On-call notifications",
+            "Existing on-call SNS topic ARN",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+            Description="Alarms and alerts go to this topic (ALARM and OK). Leave empty to "
+            "create a new KMS-encrypted topic for this tool.",
+        )
+        self.parameter(
+            "AlertEmail",
+            "On-call notifications",
+            "E-mail for a new topic (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^[^@\s]+@[^@\s]+$",
+            Description="Subscribed to the new topic when AlertTopicArn is empty. "
+            "The address must confirm the subscription.",
+        )
+        self.parameter(
+            "PermissionsBoundaryArn",
+            "Advanced",
+            "Permissions boundary policy ARN (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^arn:aws[a-z-]*:iam::\d{12}:policy/.+$",
+            Description="Attached to the function's role when your account requires one.",
+        )
+        self.parameter(
+            "LambdaRuntime",
+            "Advanced",
+            "Lambda runtime",
+            Type="String",
+            Default="python3.13",
+            AllowedValues=["python3.12", "python3.13"],
+            Description="Python runtime of the function.",
+        )
+        self.parameter(
+            "LambdaArchitecture",
+            "Advanced",
+            "Lambda architecture",
+            Type="String",
+            Default="arm64",
+            AllowedValues=["arm64", "x86_64"],
+            Description="arm64 (Graviton) costs less; the package is pure Python and runs on both.",
+        )
+
+    def _add_environment_mapping(self) -> None:
+        mapping = {
+            env: _mapping_entry(self.config.settings_for(self.product.name, env))
+            for env in self.config.environment_names
+        }
+        self.template.add_mapping(SETTINGS_MAP, mapping)
+
+    def _add_common_conditions(self) -> None:
+        self.condition("CreateAlertTopic", Equals(Ref("AlertTopicArn"), ""))
+        self.condition(
+            "SubscribeAlertEmail",
+            And({"Condition": "CreateAlertTopic"}, Not(Equals(Ref("AlertEmail"), ""))),
+        )
+        self.condition("HasPermissionsBoundary", Not(Equals(Ref("PermissionsBoundaryArn"), "")))
+        self.condition("TracingActive", Equals(self.setting("TracingMode"), "Active"))
+
+    def _add_encryption_key(self) -> None:
+        self.add(
+            kms.Key(
+                "EncryptionKey",
+                Description=self.name(" encryption of logs, dead letters, alerts and state"),
+                EnableKeyRotation=True,
+                KeyPolicy=_key_policy(self.own_log_group_arn()),
+            )
+        )
+        self.add(
+            kms.Alias(
+                "EncryptionKeyAlias",
+                AliasName=Sub(
+                    f"alias/{self.config.catalog['resource_prefix']}-{self.product.name}-${{Environment}}"
+                ),
+                TargetKeyId=Ref("EncryptionKey"),
+            )
+        )
+
+    def own_log_group_arn(self) -> Sub:
+        prefix = self.config.catalog["resource_prefix"]
+        return Sub(
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            f"/aws/lambda/{prefix}-{self.product.name}-${{Environment}}"
+        )
+
+    def _add_alert_topic(self) -> None:
+        self.add(
+            sns.Topic(
+                "AlertTopic",
+                Condition="CreateAlertTopic",
+                TopicName=self.name("-alerts"),
+                DisplayName=Sub(f"On-call {self.product.name} ${{Environment}}"),
+                KmsMasterKeyId=Ref("EncryptionKey"),
+            )
+        )
+        self.add(
+            sns.SubscriptionResource(
+                "AlertEmailSubscription",
+                Condition="SubscribeAlertEmail",
+                Protocol="email",
+                Endpoint=Ref("AlertEmail"),
+                TopicArn=Ref("AlertTopic"),
+            )
+        )
+
+    def _add_dead_letter_queue(self) -> None:
+        self.add(
+            sqs.Queue(
+                "DeadLetterQueue",
+                QueueName=self.name("-dlq"),
+                KmsMasterKeyId=Ref("EncryptionKey"),
+                MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
+            )
+        )
+
+    def _add_log_group(self) -> None:
+        prefix = self.config.catalog["resource_prefix"]
+        self.add(
+            logs.LogGroup(
+                "FunctionLogGroup",
+                LogGroupName=Sub(f"/aws/lambda/{prefix}-{self.product.name}-${{Environment}}"),
+                RetentionInDays=self.setting("LogRetentionInDays"),
+                KmsKeyId=self.key_arn,
+            )
+        )
+
+    def _add_role(self, grants: list[Grant]) -> None:
+        statements = _base_statements(self.alert_topic) + [
+            grant.statement for grant in grants if grant.when is None
+        ]
+        self.add(
+            iam.Role(
+                "FunctionRole",
+                RoleName=self.global_name(),
+                Description=Sub(f"Runs the {self.product.title} (${{Environment}})"),
+                AssumeRolePolicyDocument=make_simple_assume_policy("lambda.amazonaws.com"),
+                PermissionsBoundary=If(
+                    "HasPermissionsBoundary", Ref("PermissionsBoundaryArn"), Ref(AWS_NO_VALUE)
+                ),
+                Policies=[
+                    iam.Policy(
+                        PolicyName="least-privilege",
+                        PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=statements),
+                    ),
+                    If("TracingActive", _tracing_policy(), Ref(AWS_NO_VALUE)),
+                    *_conditional_policies(grants),
+                ],
+            )
+        )
+
+    def _add_function(self) -> None:
+        variables = {
+            "ENVIRONMENT": Ref("Environment"),
+            "ALERT_TOPIC_ARN": self.alert_topic,
+            "POWERTOOLS_SERVICE_NAME": self.product.handler,
+            "POWERTOOLS_METRICS_NAMESPACE": "OncallTools",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **self.environment_variables,
+        }
+        self.add(
+            awslambda.Function(
+                "Function",
+                Metadata=checkov_skips(
+                    {
+                        # Asynchronous failures go to the on-failure destination (the same
+                        # encrypted queue), which also records the error; a DeadLetterConfig
+                        # would deliver every failed event twice.
+                        "CKV_AWS_116": "failures go to the DLQ through the on-failure destination",
+                        # Most tools call only public AWS endpoints; the health checker offers
+                        # subnets as parameters for private targets.
+                        "CKV_AWS_117": "VPC placement is optional and offered where it is needed",
+                    }
+                ),
+                FunctionName=self.name(),
+                Description=f"{self.product.title}: {self.product.summary}"[:256],
+                Handler="app.lambda_handler",
+                Runtime=Ref("LambdaRuntime"),
+                Architectures=[Ref("LambdaArchitecture")],
+                Code=awslambda.Code(
+                    S3Bucket=Sub(
+                        f"{self.config.catalog['artifact_bucket_prefix']}-${{AWS::Region}}"
+                    ),
+                    S3Key=self.package_key,
+                ),
+                Role=GetAtt("FunctionRole", "Arn"),
+                MemorySize=self.setting("MemorySize"),
+                Timeout=self.setting("Timeout"),
+                ReservedConcurrentExecutions=self.setting("ReservedConcurrency"),
+                TracingConfig=awslambda.TracingConfig(Mode=self.setting("TracingMode")),
+                KmsKeyArn=self.key_arn,
+                LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref("FunctionLogGroup")),
+                Environment=awslambda.Environment(Variables=variables),
+                VpcConfig=self.vpc_config,
+            )
+        )
+
+    vpc_config: Any = Ref(AWS_NO_VALUE)
+
+    def _add_invoke_config(self) -> None:
+        self.add(
+            awslambda.EventInvokeConfig(
+                "FunctionInvokeConfig",
+                FunctionName=Ref("Function"),
+                Qualifier="$LATEST",
+                MaximumRetryAttempts=ASYNC_RETRY_ATTEMPTS,
+                MaximumEventAgeInSeconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+                DestinationConfig=awslambda.DestinationConfig(
+                    OnFailure=awslambda.OnFailure(Destination=GetAtt("DeadLetterQueue", "Arn"))
+                ),
+            )
+        )
+
+    def _add_alarms(self) -> None:
+        for spec in self._standard_alarms() + self.extra_alarms:
+            self.add(build_alarm(self, spec))
+
+    def _standard_alarms(self) -> list[AlarmSpec]:
+        from products.alarms import standard_alarms
+
+        return standard_alarms(self)
+
+    def _add_outputs(self) -> None:
+        self.output("FunctionName", Ref("Function"), "Name of the tool's Lambda function")
+        self.output("FunctionArn", self.function_arn, "ARN of the tool's Lambda function")
+        self.output("FunctionRoleArn", GetAtt("FunctionRole", "Arn"), "ARN of the function's role")
+        self.output("LogGroupName", Ref("FunctionLogGroup"), "The function's log group")
+        self.output("AlertTopicArn", self.alert_topic, "Where alarms and alerts are sent")
+        self.output("DeadLetterQueueUrl", Ref("DeadLetterQueue"), "Failed invocations land here")
+        alarm_ids = [spec.logical_id for spec in self._standard_alarms() + self.extra_alarms]
+        self.output(
+            "AlarmNames",
+            Join(",", [Ref(logical_id) for logical_id in alarm_ids]),
+            "The tool's CloudWatch alarms, comma-separated",
+        )
+
+
+def checkov_skips(reasons: dict[str, str]) -> dict[str, Any]:
+    """Resource metadata that skips checkov checks, each with the reason next to it."""
+    return {"checkov": {"skip": [{"id": check, "comment": why} for check, why in reasons.items()]}}
+
+
+def _mapping_entry(settings: dict[str, Any]) -> dict[str, Any]:
+    alarms = settings["alarms"]
+    timeout_ms = settings["timeout_seconds"] * 1000
+    return {
+        "MemorySize": settings["memory_mb"],
+        "Timeout": settings["timeout_seconds"],
+        "LogRetentionInDays": settings["log_retention_days"],
+        "ReservedConcurrency": settings["reserved_concurrency"],
+        "TracingMode": settings["tracing"],
+        "AlarmPeriod": alarms["period_seconds"],
+        "AlarmEvaluationPeriods": alarms["evaluation_periods"],
+        "ErrorsThreshold": alarms["errors_threshold"],
+        "ThrottlesThreshold": alarms["throttles_threshold"],
+        "DurationThresholdMs": int(timeout_ms * alarms["duration_ratio"]),
+        "DlqDepthThreshold": alarms["dlq_depth_threshold"],
+    }
+
+
+def _conditional_policies(grants: list[Grant]) -> list[If]:
+    by_condition: dict[str, list[Statement]] = {}
+    for grant in grants:
+        if grant.when is not None:
+            by_condition.setdefault(grant.when, []).append(grant.statement)
+    return [
+        If(
+            condition,
+            iam.Policy(
+                PolicyName=f"when-{condition}",
+                PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=statements),
+            ),
+            Ref(AWS_NO_VALUE),
+        )
+        for condition, statements in by_condition.items()
+    ]
+
+
+def _base_statements(alert_topic: Any) -> list[Statement]:
+    from products.iam import statement as allow
+
+    return [
+        allow(
+            [logs_actions.CreateLogStream, logs_actions.PutLogEvents],
+            [GetAtt("FunctionLogGroup", "Arn")],
+            sid="WriteOwnLogs",
+        ),
+        allow([sqs_actions.SendMessage], [GetAtt("DeadLetterQueue", "Arn")], sid="DeadLetters"),
+        allow(
+            [kms_actions.Decrypt, kms_actions.GenerateDataKey],
+            [GetAtt("EncryptionKey", "Arn")],
+            sid="UseOwnKey",
+        ),
+        allow([sns_actions.Publish], [alert_topic], sid="PublishAlerts"),
+    ]
+
+
+def _tracing_policy() -> iam.Policy:
+    from products.iam import statement as allow
+
+    return iam.Policy(
+        PolicyName="xray-tracing",
+        PolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=[
+                # X-Ray's write actions do not support resource-level permissions.
+                allow([xray_actions.PutTraceSegments, xray_actions.PutTelemetryRecords], ["*"]),
+            ],
+        ),
+    )
+
+
+def _key_policy(own_log_group_arn: Sub) -> PolicyDocument:
+    account_root = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Sid="AccountAdministersKeyAndDelegatesUseToIam",
+                Effect=Allow,
+                Principal=Principal("AWS", account_root),
+                Action=[kms_actions.Action(name) for name in _KEY_ADMIN_ACTIONS],
+                Resource=["*"],  # In a key policy "*" means this key.
+            ),
+            Statement(
+                Sid="CloudWatchLogsEncryptsOwnLogGroup",
+                Effect=Allow,
+                Principal=Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
+                Action=[
+                    kms_actions.Encrypt,
+                    kms_actions.Decrypt,
+                    kms_actions.ReEncryptFrom,
+                    kms_actions.ReEncryptTo,
+                    kms_actions.GenerateDataKey,
+                    kms_actions.DescribeKey,
+                ],
+                Resource=["*"],
+                Condition=Condition(
+                    StringEquals("kms:EncryptionContext:aws:logs:arn", own_log_group_arn)
+                ),
+            ),
+            Statement(
+                # Without this, alarm notifications to the encrypted topic are silently dropped.
+                Sid="CloudWatchAlarmsPublishToEncryptedTopic",
+                Effect=Allow,
+                Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+                Action=[kms_actions.Decrypt, kms_actions.GenerateDataKey],
+                Resource=["*"],
+                Condition=Condition(StringEquals("aws:SourceAccount", Ref(AWS_ACCOUNT_ID))),
+            ),
+        ],
+    )
+
+
+_KEY_ADMIN_ACTIONS = [
+    "CancelKeyDeletion",
+    "CreateAlias",
+    "CreateGrant",
+    "Decrypt",
+    "DeleteAlias",
+    "DescribeKey",
+    "DisableKey",
+    "DisableKeyRotation",
+    "EnableKey",
+    "EnableKeyRotation",
+    "Encrypt",
+    "GenerateDataKey",
+    "GetKeyPolicy",
+    "GetKeyRotationStatus",
+    "ListGrants",
+    "ListResourceTags",
+    "PutKeyPolicy",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "RetireGrant",
+    "RevokeGrant",
+    "ScheduleKeyDeletion",
+    "TagResource",
+    "UntagResource",
+    "UpdateAlias",
+    "UpdateKeyDescription",
+]

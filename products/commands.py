@@ -1,0 +1,96 @@
+"""build, lint and bump: the commands that turn the source tree into products."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from products.cli_context import CliContext
+from products.config import load_config
+from products.versions import Part, bump, read_versions, write_versions
+
+
+@click.command()
+@click.option(
+    "--product",
+    "products",
+    multiple=True,
+    metavar="NAME",
+    help="Build only this product (repeatable). Default: every product.",
+)
+@click.pass_obj
+def build(obj: CliContext, products: tuple[str, ...]) -> None:
+    """Write product templates, handler packages, the bootstrap template and dist/manifest.json.
+
+    Building is pure: no AWS calls, and the same source gives the same bytes. It fails if a
+    product's content changed while its recorded version did not (see `bump`).
+    """
+    from products.build import build_all
+
+    config = load_config(obj.config_path)
+    manifest = build_all(config, obj.dist_dir, list(products) or None, progress=_progress)
+    for name, artifact in manifest.products.items():
+        click.echo(
+            f"{name:16} {artifact.version:9} {artifact.content_hash[:12]}  "
+            f"{artifact.template}  {artifact.package}"
+        )
+    click.echo(f"wrote {obj.dist_dir / 'manifest.json'}")
+
+
+@click.command()
+@click.option("--skip-checkov", is_flag=True, help="Run cfn-lint only.")
+@click.pass_obj
+def lint(obj: CliContext, skip_checkov: bool) -> None:
+    """Run cfn-lint (in-process) and checkov over everything in dist/; fail on any finding.
+
+    Run `build` first. checkov runs from its own virtual environment (.venv-checkov, created by
+    the README's install command) because its pins clash with the project's.
+    """
+    from products.lint import run_cfn_lint, run_checkov, templates_in
+
+    config = load_config(obj.config_path)
+    templates = templates_in(obj.dist_dir)
+    findings = run_cfn_lint(templates, config.portfolio["regions"])
+    click.echo(f"cfn-lint: {len(templates)} template(s), {len(findings)} finding(s)")
+    if not skip_checkov:
+        checkov_findings = run_checkov(obj.dist_dir)
+        click.echo(f"checkov: {len(checkov_findings)} failed check(s)")
+        findings += checkov_findings
+    for finding in findings:
+        click.echo(f"  {finding}", err=True)
+    if findings:
+        from products.errors import LintError
+
+        raise LintError(f"{len(findings)} lint finding(s) in {obj.dist_dir}")
+
+
+@click.command(name="bump")
+@click.argument("product")
+@click.option("--major", "part", flag_value="major", help="Incompatible change.")
+@click.option("--minor", "part", flag_value="minor", help="New feature, compatible.")
+@click.option("--patch", "part", flag_value="patch", default=True, help="Fix (the default).")
+@click.pass_obj
+def bump_command(obj: CliContext, product: str, part: Part) -> None:
+    """Record a new version of PRODUCT for its current content in products/versions.json.
+
+    A product without a recorded version starts at 1.0.0. Commit the file with the change.
+    """
+    from products.build import content_hashes
+
+    config = load_config(obj.config_path)
+    with tempfile.TemporaryDirectory() as scratch:
+        content_hash = content_hashes(config, Path(scratch), [product])[product]
+    records = read_versions()
+    record = bump(product, content_hash, part, records)
+    records[product] = record
+    write_versions(records)
+    click.echo(f"{product}: version {record.version} for content {content_hash[:12]}")
+
+
+def _progress(message: str) -> None:
+    click.echo(f"... {message}", err=True)
+
+
+COMMANDS: list[click.Command] = [build, lint, bump_command]

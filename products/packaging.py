@@ -1,0 +1,177 @@
+"""Deterministic Lambda deployment packages.
+
+A package is the handler folder, the shared library and the handler's pinned dependencies
+installed for the Lambda platform, zipped with sorted entries, fixed timestamps and fixed modes,
+so the same inputs always give the same bytes and the same content-addressed name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from products.errors import BuildError
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDLERS_DIR = ROOT / "handlers"
+SHARED_LIBRARY = HANDLERS_DIR / "shared" / "oncall_shared"
+DEPENDENCY_CACHE = ROOT / ".cache" / "lambda-deps"
+# The Lambda platform the dependencies are installed for (wheels only: nothing compiles here).
+LAMBDA_PLATFORM = ("manylinux2014_aarch64", "3.13")
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest timestamp a zip entry can hold
+FILE_MODE = 0o644 << 16
+EXCLUDED_PARTS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
+EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
+
+
+def build_handler_zip(tool: str, out_dir: Path) -> Path:
+    """Build handlers/<tool> into out_dir/<tool>-<sha256>.zip and return its path."""
+    tool_dir = HANDLERS_DIR / tool
+    if not (tool_dir / "app.py").is_file():
+        raise BuildError(f"handler {tool!r}: {tool_dir / 'app.py'} does not exist")
+    entries = dict(_source_entries(tool_dir, SHARED_LIBRARY))
+    entries.update(_dependency_entries(tool_dir / "requirements.txt"))
+    data = _zip_bytes(entries)
+    digest = hashlib.sha256(data).hexdigest()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{tool}-{digest}.zip"
+    _write_atomically(target, data)
+    return target
+
+
+def package_digest(path: Path) -> str:
+    """The sha256 a package's name carries."""
+    return path.stem.rsplit("-", 1)[1]
+
+
+def _source_entries(tool_dir: Path, shared: Path) -> Iterator[tuple[str, bytes]]:
+    for path in _files_under(tool_dir):
+        if path.name == "requirements.txt" and path.parent == tool_dir:
+            continue
+        yield path.relative_to(tool_dir).as_posix(), path.read_bytes()
+    if shared.is_dir():
+        for path in _files_under(shared):
+            yield path.relative_to(shared.parent).as_posix(), path.read_bytes()
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not _excluded(relative):
+            yield path
+
+
+def _excluded(relative: Path) -> bool:
+    return bool(EXCLUDED_PARTS.intersection(relative.parts)) or relative.suffix in EXCLUDED_SUFFIXES
+
+
+def _dependency_entries(requirements: Path) -> Iterator[tuple[str, bytes]]:
+    if not requirements.is_file() or not _requirement_lines(requirements):
+        return
+    installed = _installed_dependencies(requirements)
+    for path in _files_under(installed):
+        relative = path.relative_to(installed)
+        if relative.parts[0] == "bin":  # console scripts are useless inside Lambda
+            continue
+        yield relative.as_posix(), path.read_bytes()
+
+
+def _requirement_lines(requirements: Path) -> list[str]:
+    lines = requirements.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def _installed_dependencies(requirements: Path) -> Path:
+    """Install the pinned requirements for Lambda once; later builds reuse the cached folder."""
+    lines = _requirement_lines(requirements)
+    _require_pins(requirements, lines)
+    key = hashlib.sha256("\n".join([*LAMBDA_PLATFORM, *sorted(lines)]).encode()).hexdigest()
+    target = DEPENDENCY_CACHE / key[:32]
+    if (target / ".complete").is_file():
+        return target
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    _pip_install(requirements, staging)
+    (staging / ".complete").write_text("ok\n")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def _require_pins(requirements: Path, lines: list[str]) -> None:
+    # Unpinned or partly pinned requirements would make the package change under us.
+    for line in lines:
+        if "==" not in line:
+            raise BuildError(f"{requirements}: {line!r} is not pinned with '=='")
+
+
+def _pip_install(requirements: Path, target: Path) -> None:
+    platform, python_version = LAMBDA_PLATFORM
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--platform",
+        platform,
+        "--python-version",
+        python_version,
+        # Every transitive dependency is pinned in the file itself: nothing is resolved freshly.
+        "--no-deps",
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise BuildError(
+            f"{requirements}: installing dependencies for Lambda failed: {_last_line(result)}"
+        )
+    # pip records the absolute install path and time in some metadata; drop what varies.
+    for variable in target.glob("*.dist-info/RECORD"):
+        variable.unlink()
+    for variable in target.glob("*.dist-info/INSTALLER"):
+        variable.unlink()
+    for variable in target.glob("*.dist-info/direct_url.json"):
+        variable.unlink()
+
+
+def _last_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.strip().splitlines()
+    return lines[-1] if lines else f"pip exited with {result.returncode}"
+
+
+def _zip_bytes(entries: dict[str, bytes]) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.external_attr = FILE_MODE
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, so the mode bits mean the same everywhere
+            archive.writestr(
+                info, entries[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=9
+            )
+    return buffer.getvalue()
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    if target.exists() and target.read_bytes() == data:
+        return
+    partial = target.with_name(target.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(target)

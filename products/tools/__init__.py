@@ -1,0 +1,1 @@
+"""One module per tool type; each defines a products.spec.Product subclass."""

@@ -1,0 +1,236 @@
+"""alert-handler: CloudWatch alarms -> deduplicated Slack, Teams, PagerDuty and e-mail notices."""
+
+from __future__ import annotations
+
+import json
+
+from awacs import cloudwatch as cloudwatch_actions
+from awacs import dynamodb as dynamodb_actions
+from awacs import secretsmanager as secrets_actions
+from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Not, Or, Ref, Sub, awslambda, events, sns
+
+from products.builder import ProductBuilder, checkov_skips
+from products.iam import Grant, allow
+from products.spec import Product
+
+SOURCES = "Alarm sources"
+CHANNELS = "Notification channels"
+DEFAULT_ROUTES = {
+    "critical": ["pagerduty", "slack", "teams", "sns"],
+    "warning": ["slack", "teams", "sns"],
+    "info": ["sns"],
+}
+SECRET_PATTERN = r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$"  # noqa: S105 (a pattern for ARNs, not a secret)
+_SECRETS = {
+    "SlackSecretArn": ("SLACK_SECRET_ARN", "Slack webhook secret ARN", '{"webhook_url": ...}'),
+    "TeamsSecretArn": (
+        "TEAMS_SECRET_ARN",
+        "Teams Workflows webhook secret ARN",
+        '{"webhook_url": ...}',
+    ),
+    "PagerDutySecretArn": (
+        "PAGERDUTY_SECRET_ARN",
+        "PagerDuty routing key secret ARN",
+        '{"routing_key": ...}',
+    ),
+}
+
+
+class AlertHandler(Product):
+    name = "alert-handler"
+    handler = "alert_handler"
+    title = "On-call alert handler"
+    summary = (
+        "Turns CloudWatch alarm state changes into deduplicated notifications on Slack, Microsoft "
+        "Teams, PagerDuty and e-mail, including when they resolve."
+    )
+
+    def extend(self, builder: ProductBuilder) -> None:
+        self._add_parameters(builder)
+        builder.condition("SubscribeAlarmTopic", Not(Equals(Ref("AlarmTopicArn"), "")))
+        builder.condition("FilterAlarmNames", Not(Equals(Ref("AlarmNamePrefix"), "")))
+        for parameter in _SECRETS:
+            builder.condition(f"Has{parameter}", Not(Equals(Ref(parameter), "")))
+        builder.condition("HasAnySecret", Or(*({"Condition": f"Has{p}"} for p in _SECRETS)))
+        self._add_dedupe_table(builder)
+        self._add_sns_subscription(builder)
+        self._add_eventbridge_rule(builder)
+        self._allow_direct_alarm_actions(builder)
+        builder.environment_variables.update(
+            {
+                "DEDUPE_TABLE": Ref("DedupeTable"),
+                "DEDUPE_TTL_HOURS": "48",
+                "ROUTES": Ref("Routes"),
+                "DEFAULT_SEVERITY": "warning",
+                **{env: Ref(parameter) for parameter, (env, _, _) in _SECRETS.items()},
+            }
+        )
+        self._require_separate_topics(builder)
+
+    def permissions(self, builder: ProductBuilder) -> list[Grant]:
+        return [
+            allow(
+                [
+                    dynamodb_actions.PutItem,
+                    dynamodb_actions.UpdateItem,
+                    dynamodb_actions.DeleteItem,
+                    dynamodb_actions.GetItem,
+                ],
+                [GetAtt("DedupeTable", "Arn")],
+                sid="DedupeNotifications",
+            ),
+            allow(
+                [secrets_actions.GetSecretValue],
+                [
+                    If(f"Has{parameter}", Ref(parameter), Ref(AWS_NO_VALUE))
+                    for parameter in _SECRETS
+                ],
+                sid="ReadChannelCredentials",
+                when="HasAnySecret",
+            ),
+            allow(
+                # Severity may come from the alarm's tags.
+                [cloudwatch_actions.ListTagsForResource],
+                [Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*")],
+                sid="ReadAlarmTags",
+            ),
+        ]
+
+    def _add_parameters(self, builder: ProductBuilder) -> None:
+        builder.parameter(
+            "AlarmTopicArn",
+            SOURCES,
+            "SNS topic your alarms notify (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+            Description="The handler subscribes to this topic. It must not be the on-call topic "
+            "the handler's own alarms use.",
+        )
+        builder.parameter(
+            "AlarmNamePrefix",
+            SOURCES,
+            "Alarm name prefix filter (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^[\w .:/#+=@-]{0,200}$",
+            Description="Only alarm state changes of alarms whose name starts with this are "
+            "handled from EventBridge; empty handles every alarm in the account and region.",
+        )
+        for parameter, (_, label, shape) in _SECRETS.items():
+            builder.parameter(
+                parameter,
+                CHANNELS,
+                label,
+                Type="String",
+                Default="",
+                NoEcho=False,
+                AllowedPattern=SECRET_PATTERN,
+                Description=f"Secrets Manager secret holding {shape}; empty turns the channel off.",
+            )
+        builder.parameter(
+            "Routes",
+            CHANNELS,
+            "Severity to channels routing (JSON)",
+            Type="String",
+            Default=json.dumps(DEFAULT_ROUTES, separators=(",", ":")),
+            Description="JSON object: severity -> list of channels (pagerduty, slack, teams, sns).",
+        )
+
+    def _add_dedupe_table(self, builder: ProductBuilder) -> None:
+        builder.state_table("DedupeTable", "-dedupe")
+
+    def _add_sns_subscription(self, builder: ProductBuilder) -> None:
+        builder.add(
+            sns.SubscriptionResource(
+                "AlarmTopicSubscription",
+                Condition="SubscribeAlarmTopic",
+                Protocol="lambda",
+                TopicArn=Ref("AlarmTopicArn"),
+                Endpoint=builder.function_arn,
+            )
+        )
+        builder.add(
+            awslambda.Permission(
+                "SnsInvokePermission",
+                Metadata=checkov_skips(
+                    {
+                        "CKV_AWS_364": "SourceArn is the AlarmTopicArn parameter; the permission "
+                        "exists only when that parameter is set",
+                    }
+                ),
+                Condition="SubscribeAlarmTopic",
+                Action="lambda:InvokeFunction",
+                FunctionName=builder.function_arn,
+                Principal="sns.amazonaws.com",
+                SourceArn=Ref("AlarmTopicArn"),
+            )
+        )
+
+    def _add_eventbridge_rule(self, builder: ProductBuilder) -> None:
+        alarm_name = If(
+            "FilterAlarmNames",
+            {"alarmName": [{"prefix": Ref("AlarmNamePrefix")}]},
+            Ref(AWS_NO_VALUE),
+        )
+        builder.add(
+            events.Rule(
+                "AlarmStateChangeRule",
+                Description="CloudWatch alarm state changes for the alert handler",
+                EventPattern={
+                    "source": ["aws.cloudwatch"],
+                    "detail-type": ["CloudWatch Alarm State Change"],
+                    "detail": alarm_name,
+                },
+                Targets=[events.Target(Id="alert-handler", Arn=builder.function_arn)],
+            )
+        )
+        builder.add(
+            awslambda.Permission(
+                "EventsInvokePermission",
+                Action="lambda:InvokeFunction",
+                FunctionName=builder.function_arn,
+                Principal="events.amazonaws.com",
+                SourceArn=GetAtt("AlarmStateChangeRule", "Arn"),
+            )
+        )
+
+    def _allow_direct_alarm_actions(self, builder: ProductBuilder) -> None:
+        # An alarm can name the function as its action; CloudWatch then invokes it directly.
+        builder.add(
+            awslambda.Permission(
+                "AlarmActionInvokePermission",
+                Action="lambda:InvokeFunction",
+                FunctionName=builder.function_arn,
+                Principal="lambda.alarms.cloudwatch.amazonaws.com",
+                SourceAccount=Ref("AWS::AccountId"),
+                SourceArn=Sub(
+                    "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+                ),
+            )
+        )
+
+    def _require_separate_topics(self, builder: ProductBuilder) -> None:
+        # If the handler's own alarms went to the topic it serves, a broken handler could never
+        # tell anyone: its alarm would be delivered to itself.
+        builder.template.add_rule(
+            "OwnAlarmsGoElsewhere",
+            {
+                "Assertions": [
+                    {
+                        "Assert": {
+                            "Fn::Or": [
+                                {"Fn::Equals": [Ref("AlarmTopicArn"), ""]},
+                                {
+                                    "Fn::Not": [
+                                        {"Fn::Equals": [Ref("AlarmTopicArn"), Ref("AlertTopicArn")]}
+                                    ]
+                                },
+                            ]
+                        },
+                        "AssertDescription": "AlarmTopicArn and AlertTopicArn must differ: the "
+                        "handler's own alarms need a channel that does not depend on the handler.",
+                    }
+                ]
+            },
+        )

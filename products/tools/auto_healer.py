@@ -1,0 +1,231 @@
+"""auto-healer: safe, opt-in remediation of EC2 instances and ECS services."""
+
+from __future__ import annotations
+
+from awacs import autoscaling as autoscaling_actions
+from awacs import dynamodb as dynamodb_actions
+from awacs import ec2 as ec2_actions
+from awacs import ecs as ecs_actions
+from awacs import ssm as ssm_actions
+from awacs.aws import Condition, StringEquals
+from troposphere import Equals, GetAtt, Not, Ref, Sub, awslambda, events, sns
+
+from products.builder import ProductBuilder, checkov_skips
+from products.iam import Grant, allow
+from products.spec import Product
+
+SAFETY = "Safety"
+SOURCES = "Triggers"
+# IAM condition keys cannot come from template parameters, so the opt-in tag key is fixed when
+# the product is built (catalog.yaml products.auto-healer.build.opt_in_tag_key).
+DEFAULT_OPT_IN_TAG_KEY = "oncall:auto-heal"
+HEALABLE_NAMESPACES = ["AWS/EC2", "AWS/ECS", "ECS/ContainerInsights"]
+
+
+class AutoHealer(Product):
+    name = "auto-healer"
+    handler = "auto_healer"
+    title = "On-call auto-healer"
+    summary = (
+        "Remediates opted-in EC2 instances (reboot, stop/start) and ECS services (new "
+        "deployment) on alarms and service events, with dry-run, cooldowns and an hourly cap."
+    )
+
+    def opt_in_tag_key(self, builder: ProductBuilder) -> str:
+        build_settings = builder.config.products[self.name].get("build", {})
+        return str(build_settings.get("opt_in_tag_key", DEFAULT_OPT_IN_TAG_KEY))
+
+    def extend(self, builder: ProductBuilder) -> None:
+        self._add_parameters(builder)
+        builder.condition("SubscribeAlarmTopic", Not(Equals(Ref("AlarmTopicArn"), "")))
+        builder.condition("UsesAutomation", Not(Equals(Ref("AutomationDocumentName"), "")))
+        builder.state_table("StateTable", "-state")
+        self._add_rules(builder)
+        self._add_sns_subscription(builder)
+        builder.environment_variables.update(
+            {
+                "OPT_IN_TAG_KEY": self.opt_in_tag_key(builder),
+                "DRY_RUN": Ref("DryRun"),
+                "COOLDOWN_MINUTES": Ref("CooldownMinutes"),
+                "MAX_ACTIONS_PER_HOUR": Ref("MaxActionsPerHour"),
+                "STATE_TABLE": Ref("StateTable"),
+                "AUTOMATION_DOCUMENT": Ref("AutomationDocumentName"),
+            }
+        )
+
+    def permissions(self, builder: ProductBuilder) -> list[Grant]:
+        opted_in = Condition(
+            StringEquals(f"aws:ResourceTag/{self.opt_in_tag_key(builder)}", "true")
+        )
+        instances = Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*")
+        services = Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/*/*")
+        return [
+            allow(
+                [
+                    ec2_actions.RebootInstances,
+                    ec2_actions.StopInstances,
+                    ec2_actions.StartInstances,
+                ],
+                [instances],
+                opted_in,
+                sid="HealOptedInInstances",
+            ),
+            allow([ecs_actions.UpdateService], [services], opted_in, sid="RedeployOptedInServices"),
+            allow(
+                [ecs_actions.DescribeServices, ecs_actions.ListTagsForResource],
+                [services],
+                sid="InspectServices",
+            ),
+            allow(
+                # Describe actions of EC2 and Auto Scaling do not support resource-level scope.
+                [
+                    ec2_actions.DescribeInstances,
+                    ec2_actions.DescribeInstanceStatus,
+                    autoscaling_actions.DescribeAutoScalingInstances,
+                ],
+                ["*"],
+                sid="InspectInstances",
+            ),
+            allow(
+                [dynamodb_actions.GetItem, dynamodb_actions.PutItem, dynamodb_actions.UpdateItem],
+                [GetAtt("StateTable", "Arn")],
+                sid="CooldownsAndHourlyCap",
+            ),
+            allow(
+                [ssm_actions.StartAutomationExecution],
+                [
+                    Sub(
+                        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                        "automation-definition/${AutomationDocumentName}:*"
+                    )
+                ],
+                sid="StartRunbook",
+                when="UsesAutomation",
+            ),
+            allow(
+                [ssm_actions.GetAutomationExecution],
+                [
+                    Sub(
+                        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                        "automation-execution/*"
+                    )
+                ],
+                sid="CheckRunbook",
+                when="UsesAutomation",
+            ),
+        ]
+
+    def _add_parameters(self, builder: ProductBuilder) -> None:
+        builder.parameter(
+            "DryRun",
+            SAFETY,
+            "Dry run",
+            Type="String",
+            Default="true",
+            AllowedValues=["true", "false"],
+            Description="When true the healer only reports what it would do. Turn it off once "
+            "the reports look right.",
+        )
+        builder.parameter(
+            "CooldownMinutes",
+            SAFETY,
+            "Cooldown per resource (minutes)",
+            Type="Number",
+            Default=30,
+            MinValue=1,
+            MaxValue=1440,
+            Description="After acting on a resource, leave it alone for this long.",
+        )
+        builder.parameter(
+            "MaxActionsPerHour",
+            SAFETY,
+            "Maximum actions per hour",
+            Type="Number",
+            Default=5,
+            MinValue=1,
+            MaxValue=100,
+            Description="Blast-radius cap: no more remediations than this in any clock hour.",
+        )
+        builder.parameter(
+            "AlarmTopicArn",
+            SOURCES,
+            "SNS topic of EC2/ECS alarms (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+            Description="Also react to alarms delivered through this topic (EventBridge alarm "
+            "state changes are always handled).",
+        )
+        builder.parameter(
+            "AutomationDocumentName",
+            SOURCES,
+            "SSM Automation runbook (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^[a-zA-Z0-9_.-]{3,128}$",
+            Description="Runbook started for resources whose alarms ask for it.",
+        )
+
+    def _add_rules(self, builder: ProductBuilder) -> None:
+        alarm_pattern = {
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "detail": {
+                "state": {"value": ["ALARM"]},
+                "configuration": {
+                    "metrics": {"metricStat": {"metric": {"namespace": HEALABLE_NAMESPACES}}}
+                },
+            },
+        }
+        service_pattern = {
+            "source": ["aws.ecs"],
+            "detail-type": ["ECS Service Action", "ECS Deployment State Change"],
+        }
+        for logical_id, description, pattern in (
+            ("AlarmRule", "EC2 and ECS alarms for the auto-healer", alarm_pattern),
+            ("ServiceEventRule", "ECS service events for the auto-healer", service_pattern),
+        ):
+            builder.add(
+                events.Rule(
+                    logical_id,
+                    Description=description,
+                    EventPattern=pattern,
+                    Targets=[events.Target(Id="auto-healer", Arn=builder.function_arn)],
+                )
+            )
+            builder.add(
+                awslambda.Permission(
+                    f"{logical_id}InvokePermission",
+                    Action="lambda:InvokeFunction",
+                    FunctionName=builder.function_arn,
+                    Principal="events.amazonaws.com",
+                    SourceArn=GetAtt(logical_id, "Arn"),
+                )
+            )
+
+    def _add_sns_subscription(self, builder: ProductBuilder) -> None:
+        builder.add(
+            sns.SubscriptionResource(
+                "AlarmTopicSubscription",
+                Condition="SubscribeAlarmTopic",
+                Protocol="lambda",
+                TopicArn=Ref("AlarmTopicArn"),
+                Endpoint=builder.function_arn,
+            )
+        )
+        builder.add(
+            awslambda.Permission(
+                "SnsInvokePermission",
+                Metadata=checkov_skips(
+                    {
+                        "CKV_AWS_364": "SourceArn is the AlarmTopicArn parameter; the permission "
+                        "exists only when that parameter is set",
+                    }
+                ),
+                Condition="SubscribeAlarmTopic",
+                Action="lambda:InvokeFunction",
+                FunctionName=builder.function_arn,
+                Principal="sns.amazonaws.com",
+                SourceArn=Ref("AlarmTopicArn"),
+            )
+        )

@@ -1,0 +1,204 @@
+"""health-checker: scheduled HTTP/TCP checks that alert on state changes and publish metrics."""
+
+from __future__ import annotations
+
+from awacs import dynamodb as dynamodb_actions
+from awacs import ec2 as ec2_actions
+from awacs import secretsmanager as secrets_actions
+from awacs import ssm as ssm_actions
+from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Join, Not, Ref, Sub, awslambda, events
+
+from products.builder import ProductBuilder
+from products.iam import Grant, allow
+from products.spec import Product
+
+CHECKS = "Checks"
+NETWORK = "Private network (optional)"
+# At most 30 minutes apart, so the hourly "did not run" alarm always sees a run when healthy.
+SCHEDULES = [
+    "rate(1 minute)",
+    "rate(5 minutes)",
+    "rate(10 minutes)",
+    "rate(15 minutes)",
+    "rate(30 minutes)",
+]
+
+
+class HealthChecker(Product):
+    name = "health-checker"
+    handler = "health_checker"
+    title = "On-call health checker"
+    summary = (
+        "Checks HTTP(S) and TCP endpoints on a schedule, publishes availability and latency, and "
+        "alerts the on-call topic when a target goes down or recovers."
+    )
+    scheduled = True
+
+    def extend(self, builder: ProductBuilder) -> None:
+        self._add_parameters(builder)
+        builder.condition("TargetsFromParameter", Not(Equals(Ref("TargetsParameterName"), "")))
+        builder.condition("HasHeadersSecret", Not(Equals(Ref("HeadersSecretArn"), "")))
+        builder.condition("InVpc", Not(Equals(Join("", Ref("SubnetIds")), "")))
+        self._add_state_table(builder)
+        self._add_schedule(builder)
+        builder.vpc_config = If(
+            "InVpc",
+            awslambda.VPCConfig(
+                SubnetIds=Ref("SubnetIds"), SecurityGroupIds=Ref("SecurityGroupIds")
+            ),
+            Ref(AWS_NO_VALUE),
+        )
+        builder.environment_variables.update(
+            {
+                "TARGETS": Ref("TargetsJson"),
+                "TARGETS_SSM_PARAMETER": Ref("TargetsParameterName"),
+                "STATE_TABLE": Ref("StateTable"),
+                "FAILURE_THRESHOLD": Ref("FailureThreshold"),
+                "CHECK_TIMEOUT_SECONDS": "5",
+                "ALLOW_PRIVATE_NETWORKS": Ref("AllowPrivateNetworks"),
+            }
+        )
+
+    def permissions(self, builder: ProductBuilder) -> list[Grant]:
+        return [
+            allow(
+                [
+                    dynamodb_actions.GetItem,
+                    dynamodb_actions.PutItem,
+                    dynamodb_actions.UpdateItem,
+                    dynamodb_actions.BatchGetItem,
+                ],
+                [GetAtt("StateTable", "Arn")],
+                sid="TargetState",
+            ),
+            allow(
+                [ssm_actions.GetParameter],
+                [
+                    Sub(
+                        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                        "${TargetsParameterName}"
+                    )
+                ],
+                sid="ReadTargets",
+                when="TargetsFromParameter",
+            ),
+            allow(
+                [secrets_actions.GetSecretValue],
+                [Ref("HeadersSecretArn")],
+                sid="ReadRequestHeaders",
+                when="HasHeadersSecret",
+            ),
+            allow(
+                # Lambda needs these to attach the function to private subnets; the EC2 network
+                # interface actions do not support resource-level permissions.
+                [
+                    ec2_actions.CreateNetworkInterface,
+                    ec2_actions.DescribeNetworkInterfaces,
+                    ec2_actions.DeleteNetworkInterface,
+                    ec2_actions.AssignPrivateIpAddresses,
+                    ec2_actions.UnassignPrivateIpAddresses,
+                ],
+                ["*"],
+                sid="AttachToPrivateSubnets",
+                when="InVpc",
+            ),
+        ]
+
+    def _add_parameters(self, builder: ProductBuilder) -> None:
+        builder.parameter(
+            "ScheduleRate",
+            CHECKS,
+            "How often to check",
+            Type="String",
+            Default="rate(5 minutes)",
+            AllowedValues=SCHEDULES,
+            Description="Every target is checked at this rate.",
+        )
+        builder.parameter(
+            "TargetsJson",
+            CHECKS,
+            "Targets (JSON, optional)",
+            Type="String",
+            Default="[]",
+            Description='JSON list of targets, e.g. [{"name": "api", "type": "http", '
+            '"url": "https://api.example.com/health"}]. See docs/handlers/health_checker.md.',
+        )
+        builder.parameter(
+            "TargetsParameterName",
+            CHECKS,
+            "SSM parameter with targets (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^/[\w./-]{1,1010}$",
+            Description="Name (starting with /) of an SSM parameter holding the targets JSON; "
+            "used instead of TargetsJson when set.",
+        )
+        builder.parameter(
+            "HeadersSecretArn",
+            CHECKS,
+            "Secret with request headers (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$",
+            Description="Secrets Manager secret holding headers (such as Authorization) that "
+            "targets reference; headers never appear in the template or environment.",
+        )
+        builder.parameter(
+            "FailureThreshold",
+            CHECKS,
+            "Failures before alerting",
+            Type="Number",
+            Default=3,
+            MinValue=1,
+            MaxValue=10,
+            Description="Consecutive failed checks before a target counts as down (flap "
+            "suppression).",
+        )
+        builder.parameter(
+            "AllowPrivateNetworks",
+            NETWORK,
+            "Allow private addresses",
+            Type="String",
+            Default="false",
+            AllowedValues=["true", "false"],
+            Description="Allow targets in private ranges (10/8, 172.16/12, 192.168/16, ...). "
+            "Link-local and instance-metadata addresses are always refused.",
+        )
+        builder.parameter(
+            "SubnetIds",
+            NETWORK,
+            "Subnets (optional)",
+            Type="CommaDelimitedList",
+            Default="",
+            Description="Private subnets to run the checks from, for endpoints inside a VPC.",
+        )
+        builder.parameter(
+            "SecurityGroupIds",
+            NETWORK,
+            "Security groups (optional)",
+            Type="CommaDelimitedList",
+            Default="",
+            Description="Security groups of the function when subnets are given.",
+        )
+
+    def _add_state_table(self, builder: ProductBuilder) -> None:
+        builder.state_table("StateTable", "-state")
+
+    def _add_schedule(self, builder: ProductBuilder) -> None:
+        builder.add(
+            events.Rule(
+                "ScheduleRule",
+                Description="Runs the health checks",
+                ScheduleExpression=Ref("ScheduleRate"),
+                Targets=[events.Target(Id="health-checker", Arn=builder.function_arn)],
+            )
+        )
+        builder.add(
+            awslambda.Permission(
+                "ScheduleInvokePermission",
+                Action="lambda:InvokeFunction",
+                FunctionName=builder.function_arn,
+                Principal="events.amazonaws.com",
+                SourceArn=GetAtt("ScheduleRule", "Arn"),
+            )
+        )

@@ -1,0 +1,167 @@
+"""log-processor: CloudWatch Logs subscriptions and S3 log objects -> pattern alerts and metrics."""
+
+from __future__ import annotations
+
+from awacs import s3 as s3_actions
+from awacs import ssm as ssm_actions
+from troposphere import Equals, Not, Ref, Sub, awslambda, events, logs
+
+from products.builder import ProductBuilder
+from products.iam import Grant, allow
+from products.spec import Product
+
+GROUP = "Log sources"
+
+
+class LogProcessor(Product):
+    name = "log-processor"
+    handler = "log_processor"
+    title = "On-call log processor"
+    summary = (
+        "Counts error patterns in CloudWatch Logs and S3 log objects, publishes the counts as "
+        "metrics and alerts the on-call topic when a threshold is crossed."
+    )
+
+    def extend(self, builder: ProductBuilder) -> None:
+        self._add_parameters(builder)
+        builder.condition("SubscribeLogGroup", Not(Equals(Ref("LogGroupName"), "")))
+        builder.condition("ReadLogBucket", Not(Equals(Ref("LogBucketName"), "")))
+        builder.condition("RulesFromParameter", Not(Equals(Ref("RulesParameterName"), "")))
+        self._add_log_group_subscription(builder)
+        self._add_bucket_rule(builder)
+        builder.environment_variables.update(
+            {
+                "OWN_LOG_GROUP": Ref("FunctionLogGroup"),
+                "RULES_SSM_PARAMETER": Ref("RulesParameterName"),
+                "SAMPLE_LINES": "5",
+            }
+        )
+        self._refuse_own_log_group(builder)
+
+    def permissions(self, builder: ProductBuilder) -> list[Grant]:
+        return [
+            allow(
+                [s3_actions.GetObject],
+                [Sub("arn:${AWS::Partition}:s3:::${LogBucketName}/*")],
+                sid="ReadLogObjects",
+                when="ReadLogBucket",
+            ),
+            allow(
+                [ssm_actions.GetParameter],
+                [
+                    Sub(
+                        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                        "${RulesParameterName}"
+                    )
+                ],
+                sid="ReadRules",
+                when="RulesFromParameter",
+            ),
+        ]
+
+    def _add_parameters(self, builder: ProductBuilder) -> None:
+        builder.parameter(
+            "LogGroupName",
+            GROUP,
+            "Log group to watch (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^[\.\-_/#A-Za-z0-9]{1,512}$",
+            Description="The tool subscribes to this CloudWatch Logs group. A log group takes at "
+            "most two subscription filters. Never the tool's own log group.",
+        )
+        builder.parameter(
+            "FilterPattern",
+            GROUP,
+            "Subscription filter pattern",
+            Type="String",
+            Default="",
+            Description="CloudWatch Logs filter pattern; empty sends every event to the tool.",
+        )
+        builder.parameter(
+            "LogBucketName",
+            GROUP,
+            "S3 bucket of log objects (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            Description="New objects in this bucket are scanned (gzip or plain text). The bucket "
+            "must have Amazon EventBridge notifications turned on.",
+        )
+        builder.parameter(
+            "RulesParameterName",
+            "Detection rules",
+            "SSM parameter with rules (optional)",
+            Type="String",
+            Default="",
+            AllowedPattern=r"^$|^/[\w./-]{1,1010}$",
+            Description="Name (starting with /) of an SSM parameter holding a JSON list of rules "
+            "{name, pattern, severity, threshold}; empty uses the built-in rules.",
+        )
+
+    def _add_log_group_subscription(self, builder: ProductBuilder) -> None:
+        builder.add(
+            awslambda.Permission(
+                "LogsInvokePermission",
+                Condition="SubscribeLogGroup",
+                Action="lambda:InvokeFunction",
+                FunctionName=builder.function_arn,
+                Principal="logs.amazonaws.com",
+                SourceAccount=Ref("AWS::AccountId"),
+                SourceArn=Sub(
+                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                    "${LogGroupName}:*"
+                ),
+            )
+        )
+        subscription = builder.add(
+            logs.SubscriptionFilter(
+                "LogGroupSubscription",
+                Condition="SubscribeLogGroup",
+                LogGroupName=Ref("LogGroupName"),
+                FilterPattern=Ref("FilterPattern"),
+                DestinationArn=builder.function_arn,
+            )
+        )
+        subscription.DependsOn = ["LogsInvokePermission"]
+
+    def _add_bucket_rule(self, builder: ProductBuilder) -> None:
+        builder.add(
+            events.Rule(
+                "LogObjectCreatedRule",
+                Condition="ReadLogBucket",
+                Description="New log objects in the watched bucket",
+                EventPattern={
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {"bucket": {"name": [Ref("LogBucketName")]}},
+                },
+                Targets=[events.Target(Id="log-processor", Arn=builder.function_arn)],
+            )
+        )
+        builder.add(
+            awslambda.Permission(
+                "EventsInvokePermission",
+                Condition="ReadLogBucket",
+                Action="lambda:InvokeFunction",
+                FunctionName=builder.function_arn,
+                Principal="events.amazonaws.com",
+                SourceArn=Sub("${LogObjectCreatedRule.Arn}"),
+            )
+        )
+
+    def _refuse_own_log_group(self, builder: ProductBuilder) -> None:
+        # Subscribing the tool to its own log group would invoke it on its own output forever.
+        own = builder.own_log_group_names()
+        builder.template.add_rule(
+            "NotOwnLogGroup",
+            {
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Not": [{"Fn::Contains": [own, Ref("LogGroupName")]}]},
+                        "AssertDescription": "LogGroupName must not be the log processor's own "
+                        f"log group ({', '.join(own)}): it would process its own output forever.",
+                    }
+                ]
+            },
+        )
