@@ -10,7 +10,8 @@ import pytest
 from oncall_shared.errors import BadEventError
 
 ORDERS_LINK_PART = (
-    "log-group/$252Faws$252Flambda$252Forders/log-events/2026$252F11$252F28$252F$255B$2524LATEST$255D"
+    "log-group/$252Faws$252Flambda$252Forders/log-events/"
+    "2026$252F11$252F28$252F$255B$2524LATEST$255D"
 )
 
 
