@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from healer_resources import EcsFacts, describe_service, instance_state
 from oncall_shared.aws import client
 from oncall_shared.errors import OncallError
@@ -47,9 +47,10 @@ def execute(action: PlannedAction, seconds_left: Callable[[], float]) -> str:
     }[action.kind]
     try:
         return runner(action, seconds_left)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "Unknown")
-        raise ActionFailedError(f"{action.describe()} failed: {code}: {error}") from error
+    except (ClientError, BotoCoreError) as error:
+        # Any AWS failure after the reservation must reach the caller as ActionFailedError,
+        # which releases the cooldown so Lambda's retry can try again.
+        raise ActionFailedError(f"{action.describe()} failed: {error}") from error
 
 
 def _reboot(action: PlannedAction, seconds_left: Callable[[], float]) -> str:

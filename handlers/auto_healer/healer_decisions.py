@@ -83,15 +83,22 @@ def _plan_ec2(issue: Ec2Issue, policy: HealerPolicy) -> PlannedAction | str:
     refusal = _ec2_refusal(facts, policy)
     if refusal is not None:
         return refusal
-    if policy.automation_document:
+    return choose_ec2_action(issue, facts.root_device_type, policy.automation_document)
+
+
+def choose_ec2_action(
+    issue: Ec2Issue, root_device_type: str, automation_document: str | None
+) -> PlannedAction | str:
+    """Reboot for an instance check, stop/start (EBS only) for a system check, or the runbook."""
+    if automation_document:
         return PlannedAction(
-            AUTOMATION, issue.resource_id, issue.instance_id, document=policy.automation_document
+            AUTOMATION, issue.resource_id, issue.instance_id, document=automation_document
         )
     if issue.check == INSTANCE_CHECK:
         return PlannedAction(REBOOT, issue.resource_id, issue.instance_id)
-    if facts.root_device_type != "ebs":
+    if root_device_type != "ebs":
         return (
-            f"root device is {facts.root_device_type!r}: stop/start would lose instance-store "
+            f"root device is {root_device_type!r}: stop/start would lose instance-store "
             "data; rely on EC2 automatic recovery (or a recover action on the alarm)"
         )
     return PlannedAction(STOP_START, issue.resource_id, issue.instance_id)

@@ -17,7 +17,8 @@ if str(TOOL_DIR) not in sys.path:
     sys.path.insert(0, str(TOOL_DIR))
 
 REGION = "us-east-1"
-OPT_IN = {"Key": "oncall:auto-heal", "Value": "true"}
+# moto accepts any AMI id when its default images are not loaded (see healer_aws).
+EXAMPLE_AMI = "ami-12c6146b"
 
 
 @dataclass
@@ -45,7 +46,7 @@ class HealerAws:
 
     def launch_instance(self, tags: list[dict[str, str]] | None = None, **options: Any) -> str:
         ec2 = boto3.client("ec2", region_name=REGION)
-        spec: dict[str, Any] = {"ImageId": _ami(ec2), "MinCount": 1, "MaxCount": 1, **options}
+        spec: dict[str, Any] = {"ImageId": EXAMPLE_AMI, "MinCount": 1, "MaxCount": 1, **options}
         if tags:
             spec["TagSpecifications"] = [{"ResourceType": "instance", "Tags": tags}]
         return str(ec2.run_instances(**spec)["Instances"][0]["InstanceId"])
@@ -74,13 +75,10 @@ class HealerAws:
         return next(d["id"] for d in found["deployments"] if d["status"] == "PRIMARY")
 
 
-def _ami(ec2: Any) -> str:
-    images = ec2.describe_images(Owners=["amazon"])["Images"]
-    return str(next(i["ImageId"] for i in images if i.get("RootDeviceType") == "ebs"))
-
-
 @pytest.fixture
 def healer_aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> HealerAws:
+    # moto loads ~1300 default AMIs into every fresh EC2 backend (~8 s); the tests need none.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     dynamodb.create_table(
         TableName="healer-state",

@@ -1,4 +1,4 @@
-"""Cooldown and hourly cap against moto DynamoDB, including the transaction's cancellation reasons."""
+"""Cooldown and hourly cap against moto DynamoDB, including the transaction cancellation reasons."""
 
 from __future__ import annotations
 

@@ -40,7 +40,9 @@ class HealthAws:
 
     def item(self, name: str) -> dict[str, Any] | None:
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        return dynamodb.get_item(TableName=self.table, Key={"pk": {"S": f"target#{name}"}}).get("Item")
+        return dynamodb.get_item(TableName=self.table, Key={"pk": {"S": f"target#{name}"}}).get(
+            "Item"
+        )
 
 
 @pytest.fixture

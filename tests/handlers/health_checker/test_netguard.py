@@ -26,7 +26,8 @@ def test_metadata_and_link_local_are_refused_even_when_private_is_allowed(addres
 
 
 @pytest.mark.parametrize(
-    "address", ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "fd12::1"]
+    "address",
+    ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "fd12::1"],
 )
 def test_private_ranges_need_the_explicit_allowance(address: str) -> None:
     ip = ipaddress.ip_address(address)

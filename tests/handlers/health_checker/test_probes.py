@@ -53,7 +53,9 @@ def test_a_server_slower_than_the_timeout_fails_within_the_timeout(http_receiver
 
 
 def test_secret_headers_are_sent_and_the_method_is_used(http_receiver: Any) -> None:
-    check_http(http_target(http_receiver.url, method="POST"), 2, True, {"Authorization": "Bearer t"})
+    check_http(
+        http_target(http_receiver.url, method="POST"), 2, True, {"Authorization": "Bearer t"}
+    )
     request = http_receiver.requests[0]
     assert request.method == "POST"
     assert request.headers["Authorization"] == "Bearer t"
@@ -93,19 +95,25 @@ def test_redirect_loop_stops_after_the_limit(http_receiver: Any) -> None:
 
 def test_redirect_is_the_answer_when_following_is_off(http_receiver: Any) -> None:
     http_receiver.script(301, headers={"Location": "/moved"})
-    target = http_target(http_receiver.url, follow_redirects=False, expected_status=frozenset({301}))
+    target = http_target(
+        http_receiver.url, follow_redirects=False, expected_status=frozenset({301})
+    )
     assert check_http(target, 2, True, {}).healthy
     assert len(http_receiver.requests) == 1
 
 
-def test_loopback_by_name_is_refused_unless_private_networks_are_allowed(http_receiver: Any) -> None:
+def test_loopback_by_name_is_refused_unless_private_networks_are_allowed(
+    http_receiver: Any,
+) -> None:
     url = f"http://localhost:{http_receiver.port}/"
     refused = check_http(http_target(url), 2, False, {})
     assert not refused.healthy and "loopback" in refused.detail
     assert http_receiver.requests == []
 
 
-def test_tcp_open_port_is_healthy_and_closed_port_is_not(tcp_listener: int, closed_port: int) -> None:
+def test_tcp_open_port_is_healthy_and_closed_port_is_not(
+    tcp_listener: int, closed_port: int
+) -> None:
     open_result = check_tcp(TcpTarget("db", "127.0.0.1", tcp_listener), 2, True)
     closed_result = check_tcp(TcpTarget("db", "127.0.0.1", closed_port), 2, True)
     assert open_result.healthy, open_result.detail

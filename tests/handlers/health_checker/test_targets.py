@@ -51,13 +51,28 @@ def test_full_http_and_tcp_targets_parse_with_defaults_filled() -> None:
         ({"name": "x", "type": "http", "url": "http://h/", "expected_status": [700]}, "700 is not"),
         ({"name": "x", "type": "http", "url": "http://h/", "method": "DELETE"}, "method='DELETE'"),
         (
-            {"name": "x", "type": "http", "url": "http://h/", "method": "HEAD", "body_contains": "a"},
+            {
+                "name": "x",
+                "type": "http",
+                "url": "http://h/",
+                "method": "HEAD",
+                "body_contains": "a",
+            },
             "HEAD response has no body",
         ),
-        ({"name": "x", "type": "http", "url": "http://h/", "timeout_seconds": 0}, "timeout_seconds=0"),
-        ({"name": "x", "type": "http", "url": "http://h/", "latency_ms": "fast"}, "latency_ms='fast'"),
+        (
+            {"name": "x", "type": "http", "url": "http://h/", "timeout_seconds": 0},
+            "timeout_seconds=0",
+        ),
+        (
+            {"name": "x", "type": "http", "url": "http://h/", "latency_ms": "fast"},
+            "latency_ms='fast'",
+        ),
         ({"name": "x", "type": "http", "url": "http://h/", "headers_secret_arn": "s"}, "arn='s'"),
-        ({"name": "x", "type": "http", "url": "http://h/", "expected_staus": [200]}, "unknown keys"),
+        (
+            {"name": "x", "type": "http", "url": "http://h/", "expected_staus": [200]},
+            "unknown keys",
+        ),
     ],
 )
 def test_invalid_target_names_path_and_value(document: dict[str, Any], message: str) -> None:
