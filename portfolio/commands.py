@@ -38,19 +38,24 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="Only this region of portfolio.regions (default: all of them).")
     @click.option("--local", is_flag=True,
                   help="Run against a fresh in-process localcloud (starts empty; bootstraps).")
+    @click.option("--no-build", is_flag=True,
+                  help="Use the build already in --dist instead of building first.")
     @functools.wraps(command)
     def wrapper(*args: Any, endpoint_url: str | None, profile: str | None, region: str | None,
-                local: bool, **kwargs: Any) -> Any:
+                local: bool, no_build: bool, **kwargs: Any) -> Any:
         if local and (endpoint_url or profile):
             raise click.UsageError("--local cannot be combined with --endpoint-url or --profile")
         target = Target(endpoint_url=endpoint_url, profile=profile, region=region)
+        click.get_current_context().meta["portfolio.build"] = not no_build
         return command(*args, target=target, local=local, **kwargs)
 
     return wrapper
 
 
 def _prepared(obj: CliContext) -> Prepared:
-    return prepare(obj.config_path, obj.dist_dir, click.echo if obj.verbose else None)
+    build = bool(click.get_current_context().meta.get("portfolio.build", True))
+    return prepare(obj.config_path, obj.dist_dir, click.echo if obj.verbose else None,
+                   build=build)
 
 
 def _progress(change: Change) -> None:

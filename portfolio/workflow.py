@@ -12,6 +12,7 @@ from typing import Any
 from portfolio import bootstrap as boot
 from portfolio.aws import AwsClients, CallHook, Target, aws_errors
 from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
+from portfolio.errors import BuildOutputError
 from portfolio.launch import LaunchResult, launch
 from portfolio.plan import Change, Plan
 from portfolio.publish import git_commit, make_plan, publish, read_states, target_regions
@@ -29,13 +30,20 @@ class Prepared:
     desired: DesiredCatalog
 
 
-def prepare(config_path: Path, dist_dir: Path, echo: Echo | None = None) -> Prepared:
-    """Load and validate the config, build into DIST_DIR (pure), interpret both."""
+def prepare(config_path: Path, dist_dir: Path, echo: Echo | None = None, *,
+            build: bool = True) -> Prepared:
+    """Load and validate the config, build into DIST_DIR (pure) unless BUILD is false (then
+    dist/ must hold a finished build, e.g. from an earlier CI step), and interpret both."""
     from products.build import build_all
 
     config = load_config(config_path)
-    build_all(config, dist_dir, progress=echo or (lambda message: None))
+    if build:
+        build_all(config, dist_dir, progress=echo or (lambda message: None))
     manifest = load_manifest(dist_dir)
+    unknown = sorted(set(manifest.get("products", {})) - set(config.products))
+    if unknown:
+        raise BuildOutputError(f"{dist_dir / 'manifest.json'}: product {unknown[0]!r} is not "
+                               f"in {config_path.name}; build again")
     desired = desired_catalog(config.portfolio, manifest, dist_dir,
                               commit=git_commit(config_path.resolve().parent))
     return Prepared(config, dist_dir, manifest, desired)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 BUCKET_PREFIX = "test-artifacts"
 
@@ -39,6 +40,47 @@ PORTFOLIO: dict[str, Any] = {
 }
 
 
+# The catalog infrastructure in miniature: the regional artifact bucket and the launch role.
+BOOTSTRAP_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Parameters": {"OrganizationId": {"Type": "String", "Default": ""}},
+    "Resources": {
+        "ArtifactBucket": {"Type": "AWS::S3::Bucket", "Properties": {
+            "BucketName": {"Fn::Sub": f"{BUCKET_PREFIX}-${{AWS::Region}}"}}},
+        "LaunchRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "OncallCatalogLaunchRole",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"Service": "servicecatalog.amazonaws.com"}}]}}},
+    },
+}
+
+CATALOG_YAML = """
+catalog: {artifact_bucket_prefix: test-artifacts, resource_prefix: test}
+environments:
+  dev: &settings
+    memory_mb: 256
+    timeout_seconds: 60
+    log_retention_days: 14
+    reserved_concurrency: 2
+    tracing: PassThrough
+    alarms: {period_seconds: 300, evaluation_periods: 1, errors_threshold: 5,
+             throttles_threshold: 5, duration_ratio: 0.9, dlq_depth_threshold: 1}
+  prod: *settings
+products:
+  alpha: {description: The alpha tool, owner: Platform}
+  beta: {description: The beta tool, owner: Platform}
+"""
+
+
+def write_catalog(path: Path, portfolio: dict[str, Any]) -> Path:
+    """A catalog.yaml for the fabricated products, with PORTFOLIO as its portfolio section."""
+    document = yaml.safe_load(CATALOG_YAML)
+    document["portfolio"] = portfolio
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
 def template_body(product: str, marker: str) -> dict[str, Any]:
     """A tiny product template with the contract's Environment and AlertTopicArn parameters."""
     return {
@@ -48,6 +90,9 @@ def template_body(product: str, marker: str) -> dict[str, Any]:
             "Environment": {"Type": "String", "AllowedValues": ["dev", "staging", "prod"]},
             "AlertTopicArn": {"Type": "String", "Default": ""},
         },
+        "Rules": {"KnownEnvironment": {"Assertions": [{
+            "Assert": {"Fn::Contains": [["dev", "staging", "prod"], {"Ref": "Environment"}]},
+            "AssertDescription": "Environment must be dev, staging or prod"}]}},
         "Resources": {"Queue": {
             "Type": "AWS::SQS::Queue",
             "Properties": {"QueueName": {"Fn::Sub": f"{product}-${{Environment}}"}},
@@ -61,7 +106,10 @@ def write_dist(dist: Path, versions: dict[str, tuple[str, str]]) -> dict[str, An
     products = {}
     for name, (version, marker) in versions.items():
         products[name] = _write_product(dist, name, version, marker)
-    manifest = {"artifact_bucket_prefix": BUCKET_PREFIX, "infra": {}, "products": products}
+    (dist / "infra").mkdir(parents=True, exist_ok=True)
+    (dist / "infra" / "bootstrap.json").write_text(json.dumps(BOOTSTRAP_TEMPLATE, indent=2))
+    manifest = {"artifact_bucket_prefix": BUCKET_PREFIX,
+                "infra": {"bootstrap": "infra/bootstrap.json"}, "products": products}
     (dist / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
 
@@ -86,6 +134,11 @@ def _write_product(dist: Path, name: str, version: str, marker: str) -> dict[str
         "package": f"packages/{tool}-{package_sha}.zip",
         "package_key": f"packages/{tool}/{package_sha}.zip",
     }
+
+
+@pytest.fixture
+def make_catalog() -> Callable[[Path, dict[str, Any]], Path]:
+    return write_catalog
 
 
 @pytest.fixture
