@@ -1,0 +1,87 @@
+"""The packaged health_checker zip runs on its own against moto server and a local target."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+REGION = "us-east-1"
+
+
+def _aws() -> dict[str, str]:
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    topic = sns.create_topic(Name="oncall-alerts")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="health-copies")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="health-state",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return {"topic": topic, "queue_url": queue_url}
+
+
+def _env(moto_server: str, topic: str, target_url: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": moto_server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "ALERT_TOPIC_ARN": topic,
+        "STATE_TABLE": "health-state",
+        "TARGETS": json.dumps([{"name": "api", "type": "http", "url": target_url}]),
+        "FAILURE_THRESHOLD": "1",
+        "ALLOW_PRIVATE_NETWORKS": "true",
+        "ENVIRONMENT": "prod",
+        "POWERTOOLS_SERVICE_NAME": "health_checker",
+        "POWERTOOLS_METRICS_NAMESPACE": "OncallTools",
+    }
+
+
+def test_zip_checks_a_target_and_alerts_on_the_transition(
+    moto_server: str, packaged_handler: Any, run_packaged: Any, http_receiver: Any, event: Any
+) -> None:
+    aws = _aws()
+    http_receiver.default.status = 503
+    extracted = packaged_handler("health_checker")
+
+    run = run_packaged(
+        extracted,
+        event("health_scheduled_event"),
+        _env(moto_server, aws["topic"], http_receiver.url + "/health"),
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.marker("POWERTOOLS_FROM").startswith(str(extracted))
+    assert run.result["transitions"] == [{"target": "api", "from": "unknown", "to": "unhealthy"}]
+    assert http_receiver.requests[0].path == "/health"
+    sqs = boto3.client("sqs", region_name=REGION)
+    [message] = sqs.receive_message(QueueUrl=aws["queue_url"])["Messages"]
+    assert json.loads(message["Body"])["Subject"] == "[prod] health checker: 1 down, 0 recovered"
+    item = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName="health-state", Key={"pk": {"S": "target#api"}}
+    )["Item"]
+    assert item["status"]["S"] == "unhealthy"
+
+
+def test_zip_rejects_a_malformed_event_and_probes_nothing(
+    moto_server: str, packaged_handler: Any, run_packaged: Any, http_receiver: Any
+) -> None:
+    aws = _aws()
+    extracted = packaged_handler("health_checker")
+
+    run = run_packaged(
+        extracted, ["not", "an", "object"], _env(moto_server, aws["topic"], http_receiver.url)
+    )
+
+    assert run.returncode == 3
+    assert run.marker("ERROR") == "BadEventError: event must be a JSON object, got list"
+    assert http_receiver.requests == []
+    sqs = boto3.client("sqs", region_name=REGION)
+    assert sqs.receive_message(QueueUrl=aws["queue_url"]).get("Messages", []) == []
