@@ -6,11 +6,16 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+
+TOOL_DIR = Path(__file__).resolve().parents[3] / "handlers" / "alert_handler"
+if str(TOOL_DIR) not in sys.path:  # unit tests import alert_channels / alert_severity directly
+    sys.path.insert(0, str(TOOL_DIR))
 
 REGION = (
     "eu-west-1"  # the fixtures' alarms live in eu-west-1 (their SNS "Region" says "EU (Ireland)")
