@@ -495,6 +495,7 @@ class AdminBackend:
     ) -> str | None:
         self.portfolio(portfolio_id)
         share_type, principal = _share_target(account_id, node)
+        self._check_no_share_in_progress(portfolio_id, principal)
         if share_principals and share_type == "ACCOUNT":
             raise InvalidParametersException(
                 "SharePrincipals is only supported for organization node shares."
@@ -505,6 +506,18 @@ class AdminBackend:
                 portfolio_id, share_type, principal, share_tag_options, share_principals
             )
         return self._share_token(portfolio_id, share_type, principal)
+
+    def _check_no_share_in_progress(self, portfolio_id: str, node_value: str) -> None:
+        for operation in self.share_operations.values():
+            same_target = (operation.portfolio_id, operation.node_value) == (
+                portfolio_id,
+                node_value,
+            )
+            if same_target and operation.status == "IN_PROGRESS":
+                raise InvalidStateException(
+                    f"A share operation ({operation.token}) for {node_value} on portfolio "
+                    f"{portfolio_id} is still IN_PROGRESS."
+                )
 
     def _share_token(self, portfolio_id: str, share_type: str, principal: str) -> str | None:
         if share_type == "ACCOUNT":
@@ -530,6 +543,7 @@ class AdminBackend:
     ) -> tuple[str | None, str]:
         self.portfolio(portfolio_id)
         share_type, principal = _share_target(account_id, node)
+        self._check_no_share_in_progress(portfolio_id, principal)
         share = self.shares.get((portfolio_id, share_type, principal))
         if share is None:
             raise ResourceNotFoundException(
@@ -555,6 +569,7 @@ class AdminBackend:
     ) -> str | None:
         self.portfolio(portfolio_id)
         share_type, principal = _share_target(account_id, node)
+        self._check_no_share_in_progress(portfolio_id, principal)
         if self.shares.pop((portfolio_id, share_type, principal), None) is None:
             raise ResourceNotFoundException(
                 f"Portfolio {portfolio_id} is not shared with {principal}."
@@ -655,8 +670,3 @@ def _share_target(account_id: str | None, node: dict[str, str] | None) -> tuple[
     if not node_type or not value:
         raise InvalidParametersException("OrganizationNode needs both Type and Value.")
     return node_type, value
-
-
-def check_state(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidStateException(message)

@@ -17,13 +17,14 @@ from .entities import Constraint, Portfolio, Product, ProvisioningArtifact, new_
 from .exceptions import (
     DuplicateResourceException,
     InvalidParametersException,
-    InvalidStateException,
     ResourceNotFoundException,
 )
 from .rules import parameter_values, rule_violations
 from .stacks import StackFailure, StackRunner
 
 logger = logging.getLogger("localcloud.servicecatalog")
+TERMINATE_WAIT_SECONDS = 30.0
+ASYNC_POLL_SECONDS = 0.02
 
 
 @dataclass
@@ -174,7 +175,7 @@ class Provisioner:
 
     def _template(self, artifact: ProvisioningArtifact) -> dict[str, Any]:
         if artifact.status != "AVAILABLE" or artifact.template is None:
-            raise InvalidStateException(
+            raise InvalidParametersException(
                 f"Provisioning artifact {artifact.id} is {artifact.status}"
                 + (f": {artifact.failure}" if artifact.failure else "")
             )
@@ -382,7 +383,8 @@ class Provisioner:
             params.get("ProvisionedProductId"), params.get("ProvisionedProductName")
         )
         if pp.status not in ("AVAILABLE", "TAINTED"):
-            raise InvalidStateException(
+            # The API declares no InvalidStateException here; AWS answers InvalidParameters.
+            raise InvalidParametersException(
                 f"Provisioned product {pp.id} is {pp.status} and cannot be updated."
             )
         product = self.admin.product(
@@ -455,10 +457,6 @@ class Provisioner:
         pp = self.provisioned_product(
             params.get("ProvisionedProductId"), params.get("ProvisionedProductName")
         )
-        if pp.status == "UNDER_CHANGE":
-            raise InvalidStateException(
-                f"Provisioned product {pp.id} is UNDER_CHANGE and cannot be terminated."
-            )
         record = self._new_record("TERMINATE_PROVISIONED_PRODUCT", pp, pp.artifact_id, pp.path_id)
         self.tokens[("TerminateProvisionedProduct", params["TerminateToken"])] = record.id
         ignore_errors = bool(params.get("IgnoreErrors"))
@@ -468,8 +466,24 @@ class Provisioner:
         )
         return record
 
+    def _wait_for_previous_change(self, record: Record) -> None:
+        # A termination requested while a change runs starts once that change has finished.
+        deadline = time.monotonic() + TERMINATE_WAIT_SECONDS
+        while time.monotonic() < deadline and self._change_running(record):
+            time.sleep(ASYNC_POLL_SECONDS)
+
+    def _change_running(self, record: Record) -> bool:
+        with self.admin.lock:
+            pp_id = record.provisioned_product.id
+            return any(
+                other.provisioned_product.id == pp_id and other.status in ("CREATED", "IN_PROGRESS")
+                for other in self.records.values()
+                if other is not record
+            )
+
     def _run_terminate(self, record: Record, ignore_errors: bool, retain: bool) -> None:
         pp = record.provisioned_product
+        self._wait_for_previous_change(record)
         with self.admin.lock:
             record.move("IN_PROGRESS")
         try:
