@@ -77,6 +77,7 @@ class RegionApplier:
             ("product", Action.CREATE): self._create_product,
             ("product", Action.UPDATE): self._update_product,
             ("version", Action.CREATE): self._create_version,
+            ("version", Action.UPDATE): self._create_version,
             ("retention", Action.CREATE): self._set_retention,
             ("retention", Action.UPDATE): self._set_retention,
             ("association", Action.CREATE): self._associate,
@@ -168,7 +169,7 @@ class RegionApplier:
 
     def _create_version(self, change: Change) -> None:
         product = self._product(change.name.split(" ", 1)[0])
-        if not change.payload.get("with_product"):
+        if not change.payload.get("already_created"):
             self._create_artifact(product)
         version_id = self.ids.version_ids[(product.name, f"hash:{product.content_hash}")]
         self._wait_available(product.name, version_id)

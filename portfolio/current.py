@@ -53,6 +53,7 @@ class ProductState:
     tag_option_ids: set[str]
     associated: bool = False
     constraints: list[ConstraintState] = field(default_factory=list)
+    build_version_status: str = "AVAILABLE"  # Status of the version holding the build's hash
 
     def version_by_hash(self, content_hash: str) -> VersionState | None:
         matches = [v for v in self.versions if v.content_hash == content_hash]
@@ -114,7 +115,18 @@ def read_region(sc: Any, s3: Any, desired: DesiredCatalog, region: str) -> Regio
         name: read_product(sc, product_id, portfolio_id)
         for name, product_id in find_product_ids(sc, set(desired.products)).items()
     }
+    for name, product in products.items():
+        _read_build_version_status(sc, product, desired.products[name].content_hash)
     return RegionState(region, bucket_exists, keys, portfolio, products, read_tag_options(sc))
+
+
+def _read_build_version_status(sc: Any, product: ProductState, content_hash: str) -> None:
+    # ListProvisioningArtifacts carries no Status: describe the one version the build maps
+    # to, so a FAILED or still CREATING version is not mistaken for a finished one.
+    version = product.version_by_hash(content_hash)
+    if version is not None:
+        product.build_version_status = str(sc.describe_provisioning_artifact(
+            ProductId=product.id, ProvisioningArtifactId=version.id).get("Status", "AVAILABLE"))
 
 
 def _bucket_exists(s3: Any, bucket: str) -> bool:

@@ -127,15 +127,30 @@ def _plan_versions(desired: DesiredCatalog, state: RegionState) -> list[Change]:
         existing = current.version_by_hash(product.content_hash) if current else None
         label = f"{name} {product.version}"
         short = product.content_hash[:12]
-        if existing is not None:
-            changes.append(Change(state.region, "version", label, Action.NO_CHANGE,
-                                  f"{existing.id} hash {short}"))
+        if existing is not None and current is not None:
+            changes.append(_existing_version(state.region, current, existing, label, short))
             continue
         if current is not None:
             _refuse_reused_name(current, product, state.region)
         changes.append(Change(state.region, "version", label, Action.CREATE, f"hash {short}",
-                              payload={"with_product": current is None}))
+                              payload={"already_created": current is None}))
     return changes
+
+
+def _existing_version(
+    region: str, current: ProductState, existing: VersionState, label: str, short: str
+) -> Change:
+    status = current.build_version_status
+    if status == "FAILED":
+        raise PublishError(
+            f"{region}: {label} ({existing.id}) is FAILED in Service Catalog: its template "
+            "could not be read; fix the cause, delete that version (DeleteProvisioningArtifact) "
+            "and publish again"
+        )
+    if status == "CREATING":  # an interrupted run: finish it by waiting
+        return Change(region, "version", label, Action.UPDATE, f"{existing.id} still CREATING",
+                      payload={"already_created": True})
+    return Change(region, "version", label, Action.NO_CHANGE, f"{existing.id} hash {short}")
 
 
 def _refuse_reused_name(current: ProductState, product: DesiredProduct, region: str) -> None:

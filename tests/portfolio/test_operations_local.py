@@ -175,3 +175,14 @@ def test_no_credentials_and_no_endpoint_suggests_local(
         AwsClients(Target())
     with pytest.raises(TargetError, match=r"profile 'nope' not found"):
         AwsClients(Target(profile="nope"))
+
+
+def test_unreadable_template_fails_the_version_and_the_rerun_says_why(harness: Any) -> None:
+    desired = harness.desired(V1)
+    broken = b"this is not a CloudFormation template"
+    alpha = desired.products["alpha"]
+    alpha.template.path.write_bytes(broken)
+    with pytest.raises(PublishError, match=r"ended FAILED"):
+        harness.publish(desired)
+    with pytest.raises(PublishError, match=r"alpha 1.0.0 \(pa-\w+\) is FAILED"):
+        harness.publish(desired)

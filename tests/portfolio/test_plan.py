@@ -82,7 +82,7 @@ def test_empty_region_plans_every_object_in_apply_order(desired: DesiredCatalog)
     assert kinds.count("tag-option") == 3
     assert kinds.count("template-constraint") == 1
     version_changes = [c for c in changes if c.kind == "version"]
-    assert all(c.payload["with_product"] for c in version_changes)
+    assert all(c.payload["already_created"] for c in version_changes)
 
 
 def test_converged_region_plans_no_change(desired: DesiredCatalog) -> None:
@@ -212,3 +212,14 @@ def test_shares_create_then_update_flags(
         ("ACCOUNT 111122223333", Action.CREATE), ("ORGANIZATION o-abcdefghij", Action.CREATE)]
     assert shares[0].payload["share_principals"] is False  # not allowed on account shares
     assert shares[1].payload["share_principals"] is True
+
+
+def test_failed_build_version_is_refused_and_creating_one_is_awaited(
+    desired: DesiredCatalog,
+) -> None:
+    state = converged(desired)
+    state.products["alpha"].build_version_status = "CREATING"
+    assert _pending(plan_region(desired, state)) == [("version", "alpha 1.0.0", Action.UPDATE)]
+    state.products["alpha"].build_version_status = "FAILED"
+    with pytest.raises(PublishError, match=r"alpha 1.0.0 \(pa-alpha\) is FAILED"):
+        plan_region(desired, state)
