@@ -18,9 +18,9 @@ from products.builder import ProductBuilder
 from products.config import CatalogConfig
 from products.errors import BuildError
 from products.infra import build_bootstrap_template
-from products.packaging import HANDLERS_DIR, build_handler_zip, package_digest
+from products.packaging import build_handler_zip, package_digest
 from products.spec import Product, discover_products
-from products.versions import check_version, read_versions
+from products.versions import VERSIONS_FILE, check_version, read_versions
 
 Progress = Callable[[str], None]
 
@@ -83,10 +83,11 @@ def build_all(
     only: list[str] | None = None,
     progress: Progress = lambda message: None,
     check_versions: bool = True,
+    versions_path: Path = VERSIONS_FILE,
 ) -> Manifest:
     """Build the selected products and the catalog's infrastructure into OUT_DIR."""
     products = selected_products(config, only)
-    records = read_versions()
+    records = read_versions(versions_path)
     artifacts: dict[str, ProductArtifact] = {}
     for name, product in products.items():
         progress(f"building {name}")
@@ -165,12 +166,6 @@ def _write(path: Path, text: str) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
-
-
-def check_handlers_exist(products: dict[str, Product]) -> None:
-    for name, product in products.items():
-        if not (HANDLERS_DIR / product.handler / "app.py").is_file():
-            raise BuildError(f"{name}: handler folder handlers/{product.handler}/app.py is missing")
 
 
 def _check_config_matches(config: CatalogConfig, products: dict[str, Product]) -> None:

@@ -19,7 +19,6 @@ from products.errors import BuildError
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS_DIR = ROOT / "handlers"
-SHARED_LIBRARY = HANDLERS_DIR / "shared" / "oncall_shared"
 DEPENDENCY_CACHE = ROOT / ".cache" / "lambda-deps"
 # The Lambda platform the dependencies are installed for (wheels only: nothing compiles here).
 LAMBDA_PLATFORM = ("manylinux2014_aarch64", "3.13")
@@ -29,12 +28,12 @@ EXCLUDED_PARTS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
 
-def build_handler_zip(tool: str, out_dir: Path) -> Path:
+def build_handler_zip(tool: str, out_dir: Path, handlers_dir: Path = HANDLERS_DIR) -> Path:
     """Build handlers/<tool> into out_dir/<tool>-<sha256>.zip and return its path."""
-    tool_dir = HANDLERS_DIR / tool
+    tool_dir = handlers_dir / tool
     if not (tool_dir / "app.py").is_file():
         raise BuildError(f"handler {tool!r}: {tool_dir / 'app.py'} does not exist")
-    entries = dict(_source_entries(tool_dir, SHARED_LIBRARY))
+    entries = dict(_source_entries(tool_dir, handlers_dir / "shared" / "oncall_shared"))
     entries.update(_dependency_entries(tool_dir / "requirements.txt"))
     data = _zip_bytes(entries)
     digest = hashlib.sha256(data).hexdigest()

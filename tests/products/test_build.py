@@ -1,0 +1,80 @@
+"""build_all: every product and the bootstrap template, byte-identical across builds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from products.build import Manifest, build_all
+from products.config import CatalogConfig
+from products.errors import BuildError, VersionError
+from products.versions import VersionRecord, read_versions, write_versions
+
+PRODUCT_NAMES = {"log-processor", "alert-handler", "health-checker", "auto-healer"}
+
+
+def _digest_tree(root: Path) -> dict[str, str]:
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_build_writes_the_four_products(built: tuple[Path, Manifest]) -> None:
+    out, manifest = built
+    assert set(manifest.products) == PRODUCT_NAMES
+    for name in PRODUCT_NAMES:
+        assert (out / "templates" / f"{name}.json").is_file()
+    assert len(list((out / "packages").glob("*.zip"))) == 4
+    assert (out / "infra" / "bootstrap.json").is_file()
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert (
+        on_disk["products"]["alert-handler"]["version"] == read_versions()["alert-handler"].version
+    )
+
+
+def test_template_references_its_package_key(built: tuple[Path, Manifest]) -> None:
+    out, manifest = built
+    for artifact in manifest.products.values():
+        template = json.loads((out / artifact.template).read_text())
+        code = template["Resources"]["Function"]["Properties"]["Code"]
+        assert code["S3Key"] == artifact.package_key
+        assert code["S3Bucket"] == {
+            "Fn::Sub": f"{manifest.artifact_bucket_prefix}-${{AWS::Region}}"
+        }
+
+
+def test_building_twice_gives_identical_bytes(
+    built: tuple[Path, Manifest], config: CatalogConfig, tmp_path: Path
+) -> None:
+    out, _ = built
+    build_all(config, tmp_path)
+    assert _digest_tree(tmp_path) == _digest_tree(out)
+    build_all(config, tmp_path)
+    assert _digest_tree(tmp_path) == _digest_tree(out)
+
+
+def test_product_option_limits_the_build(config: CatalogConfig, tmp_path: Path) -> None:
+    manifest = build_all(config, tmp_path, only=["health-checker"])
+    assert set(manifest.products) == {"health-checker"}
+    assert [p.name for p in (tmp_path / "templates").iterdir()] == ["health-checker.json"]
+    with pytest.raises(BuildError, match="unknown product.*nope; known: alert-handler"):
+        build_all(config, tmp_path, only=["nope"])
+
+
+def test_changed_content_without_bump_fails_before_writing(
+    config: CatalogConfig, tmp_path: Path
+) -> None:
+    versions = tmp_path / "versions.json"
+    records = read_versions()
+    stale = records["auto-healer"]
+    records["auto-healer"] = VersionRecord(stale.version, "0" * 64, {stale.version: "0" * 64})
+    write_versions(records, versions)
+    out = tmp_path / "dist"
+    with pytest.raises(VersionError, match=r"auto-healer: content changed .*bump auto-healer"):
+        build_all(config, out, versions_path=versions)
+    assert not (out / "manifest.json").exists()

@@ -1,0 +1,51 @@
+"""cfn-lint and checkov run for real over the built templates: zero findings, and they can fail."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from products.build import Manifest
+from products.config import CatalogConfig
+from products.errors import LintError
+from products.lint import run_cfn_lint, run_checkov, templates_in
+
+
+def test_cfn_lint_finds_nothing(built: tuple[Path, Manifest], config: CatalogConfig) -> None:
+    out, _ = built
+    assert run_cfn_lint(templates_in(out), config.portfolio["regions"]) == []
+
+
+def test_checkov_finds_nothing(built: tuple[Path, Manifest]) -> None:
+    out, _ = built
+    assert run_checkov(out) == []
+
+
+def _broken_copy(out: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "dist"
+    shutil.copytree(out / "templates", copy / "templates")
+    path = copy / "templates" / "log-processor.json"
+    template = json.loads(path.read_text())
+    template["Resources"]["DeadLetterQueue"]["Properties"].pop("KmsMasterKeyId")
+    template["Resources"]["FunctionLogGroup"]["Properties"]["RetentionInDays"] = 13
+    path.write_text(json.dumps(template))
+    return copy
+
+
+def test_both_linters_report_a_broken_template(
+    built: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    out, _ = built
+    broken = _broken_copy(out, tmp_path)
+    cfn = run_cfn_lint(templates_in(broken), ["us-east-1"])
+    assert any("RetentionInDays" in finding or "13" in finding for finding in cfn), cfn
+    checkov = run_checkov(broken)
+    assert any("log-processor.json" in finding for finding in checkov), checkov
+
+
+def test_empty_dist_says_to_build(tmp_path: Path) -> None:
+    with pytest.raises(LintError, match="run `python build.py build` first"):
+        templates_in(tmp_path)
