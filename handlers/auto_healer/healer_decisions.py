@@ -130,7 +130,9 @@ def _plan_ecs(issue: EcsIssue, policy: HealerPolicy) -> PlannedAction | str:
 
 def _opt_in_refusal(tags: dict[str, str], key: str) -> str | None:
     value = tags.get(key)
-    if value is not None and value.strip().lower() == "true":
+    # Exactly "true": the IAM policy's aws:ResourceTag condition compares case-sensitively,
+    # so a looser match here would only turn into AccessDenied at action time.
+    if value == "true":
         return None
     shown = "missing" if value is None else repr(value)
     return f"not opted in: tag {key!r} is {shown} (must be 'true')"

@@ -80,6 +80,7 @@ def test_system_check_failure_stops_and_starts_an_ebs_instance(
     [
         (None, "not opted in: tag 'oncall:auto-heal' is missing (must be 'true')"),
         ([{"Key": "oncall:auto-heal", "Value": "false"}], "tag 'oncall:auto-heal' is 'false'"),
+        ([{"Key": "oncall:auto-heal", "Value": "True"}], "tag 'oncall:auto-heal' is 'True'"),
     ],
 )
 def test_instances_without_the_opt_in_tag_are_left_alone(
@@ -99,7 +100,7 @@ def test_custom_opt_in_tag_key_is_honoured(
     app: Any, healer_aws: Any, monkeypatch: pytest.MonkeyPatch, event: Any, lambda_context: Any
 ) -> None:
     monkeypatch.setenv("OPT_IN_TAG_KEY", "team:heal-me")
-    instance_id = healer_aws.launch_instance([{"Key": "team:heal-me", "Value": "TRUE"}])
+    instance_id = healer_aws.launch_instance([{"Key": "team:heal-me", "Value": "true"}])
     (decision,) = app.lambda_handler(instance_check(event, instance_id), lambda_context)[
         "decisions"
     ]

@@ -123,3 +123,24 @@ def test_tcp_open_port_is_healthy_and_closed_port_is_not(
 def test_tcp_refuses_loopback_when_private_is_not_allowed(tcp_listener: int) -> None:
     result = check_tcp(TcpTarget("db", "localhost", tcp_listener), 2, False)
     assert not result.healthy and "refused" in result.detail
+
+
+def test_https_verifies_the_certificate_against_the_url_host_name(
+    tls_server: Any, monkeypatch: Any
+) -> None:
+    # The probe connects to the resolved 127.0.0.1 but must send SNI and verify "localhost".
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert_file))
+    target = http_target(f"https://localhost:{tls_server.port}/", body_contains="tls ok")
+    result = check_http(target, 3, True, {})
+    assert result.healthy, result.detail
+
+
+def test_https_with_an_untrusted_certificate_fails(tls_server: Any) -> None:
+    result = check_http(http_target(f"https://localhost:{tls_server.port}/"), 3, True, {})
+    assert not result.healthy and "CERTIFICATE_VERIFY_FAILED" in result.detail
+
+
+def test_https_with_a_certificate_for_another_name_fails(tls_server: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert_file))
+    result = check_http(http_target(f"https://127.0.0.1:{tls_server.port}/"), 3, True, {})
+    assert not result.healthy and "certificate" in result.detail.lower()
