@@ -111,8 +111,9 @@ def read_region(sc: Any, s3: Any, desired: DesiredCatalog, region: str) -> Regio
     portfolio_id = find_portfolio_id(sc, desired.display_name)
     share_kinds = {share.kind for share in desired.shares}
     portfolio = read_portfolio(sc, portfolio_id, share_kinds) if portfolio_id else None
+    in_portfolio = _product_ids_in(sc, portfolio_id) if portfolio_id else set()
     products = {
-        name: read_product(sc, product_id, portfolio_id)
+        name: read_product(sc, product_id, portfolio_id if product_id in in_portfolio else None)
         for name, product_id in find_product_ids(sc, set(desired.products)).items()
     }
     for name, product in products.items():
@@ -214,6 +215,7 @@ def read_shares(
 
 
 def read_product(sc: Any, product_id: str, portfolio_id: str | None) -> ProductState:
+    """PORTFOLIO_ID: the portfolio the product is associated with, None when it is not."""
     described = sc.describe_product_as_admin(Id=product_id)
     summary = described["ProductViewDetail"]["ProductViewSummary"]
     product = ProductState(
@@ -224,13 +226,15 @@ def read_product(sc: Any, product_id: str, portfolio_id: str | None) -> ProductS
         tag_option_ids={t["Id"] for t in described.get("TagOptions", [])},
     )
     if portfolio_id:
-        product.associated = portfolio_id in {
-            p["Id"] for p in paginate(sc, "list_portfolios_for_product", "PortfolioDetails",
-                                      ProductId=product_id)
-        }
-        if product.associated:
-            product.constraints = read_constraints(sc, portfolio_id, product_id)
+        product.associated = True
+        product.constraints = read_constraints(sc, portfolio_id, product_id)
     return product
+
+
+def _product_ids_in(sc: Any, portfolio_id: str) -> set[str]:
+    details = paginate(sc, "search_products_as_admin", "ProductViewDetails",
+                       PortfolioId=portfolio_id)
+    return {d["ProductViewSummary"]["ProductId"] for d in details}
 
 
 def product_metadata_of(summary: dict[str, Any]) -> dict[str, str]:
