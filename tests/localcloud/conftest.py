@@ -12,7 +12,7 @@ import pytest
 
 from localcloud.shapes import response_problems
 
-pytest_plugins = ["localcloud.pytest_plugin"]
+# localcloud.pytest_plugin is registered for the whole suite in pyproject.toml (addopts).
 
 # Errors every AWS JSON service may answer with, beyond those an operation declares.
 COMMON_ERRORS = {"ValidationException", "UnsupportedOperation", "UnknownOperationException"}
