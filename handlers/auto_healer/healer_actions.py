@@ -17,6 +17,9 @@ STOP_START = "stop-start"
 FORCE_DEPLOYMENT = "force-new-deployment"
 AUTOMATION = "ssm-automation"
 _AUTOMATION_BAD_STATES = frozenset({"Failed", "Cancelled", "TimedOut", "CompletedWithFailure"})
+# Stopping an EBS-backed instance commonly takes one to several minutes; starting one that we
+# could not finish would leave it stopped, so stop/start needs this much function time up front.
+STOP_START_MIN_SECONDS = 120.0
 
 
 class ActionFailedError(OncallError):
@@ -30,6 +33,11 @@ class PlannedAction:
     instance_id: str | None = None
     ecs: EcsFacts | None = None
     document: str | None = None
+
+    @property
+    def min_seconds(self) -> float:
+        """Function time an action needs to finish and be verified."""
+        return STOP_START_MIN_SECONDS if self.kind == STOP_START else 0.0
 
     def describe(self) -> str:
         if self.kind == AUTOMATION:

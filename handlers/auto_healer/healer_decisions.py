@@ -156,6 +156,13 @@ def _carry_out(
             resource,
             action.kind,
         )
+    if seconds_left() < action.min_seconds:
+        # Skipped, not failed: a retry would have no more time than this invocation.
+        reason = (
+            f"{action.kind} needs {action.min_seconds:.0f}s of function time, only "
+            f"{max(seconds_left(), 0):.0f}s left; raise the function timeout"
+        )
+        return Decision(SKIPPED, trigger.description, reason, resource, action.kind)
     blocked = reserve(policy.limits, resource, action.kind, now)
     if blocked is not None:
         return Decision(SKIPPED, trigger.description, blocked, resource, action.kind)

@@ -67,6 +67,7 @@ def test_instance_check_failure_reboots_an_opted_in_instance(
 def test_system_check_failure_stops_and_starts_an_ebs_instance(
     app: Any, healer_aws: Any, event: Any, lambda_context: Any
 ) -> None:
+    lambda_context.timeout_millis = 300_000  # the prod timeout leaves time to stop and start
     instance_id = healer_aws.launch_instance([OPT_IN])
     sns_event = for_instance(event("healer_sns_ec2_system_check"), instance_id)
     (decision,) = app.lambda_handler(sns_event, lambda_context)["decisions"]
@@ -366,3 +367,16 @@ def test_metrics_count_decisions_by_outcome(
     (blob,) = [m for m in emf if "ActionsTaken" in m]
     assert blob["ActionsTaken"] in (1.0, [1.0])
     assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OncallTools"
+
+
+def test_stop_start_is_skipped_when_the_function_lacks_time(
+    app: Any, healer_aws: Any, event: Any, lambda_context: Any
+) -> None:
+    lambda_context.timeout_millis = 60_000  # a dev-sized timeout: too short to stop and start
+    instance_id = healer_aws.launch_instance([OPT_IN])
+    sns_event = for_instance(event("healer_sns_ec2_system_check"), instance_id)
+    (decision,) = app.lambda_handler(sns_event, lambda_context)["decisions"]
+    assert decision["outcome"] == "skipped"
+    assert "stop-start needs 120s of function time" in decision["detail"]
+    assert healer_aws.item(f"resource#{instance_id}") is None
+    assert healer_aws.instance_state(instance_id) == "running"
