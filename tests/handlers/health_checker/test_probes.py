@@ -144,3 +144,46 @@ def test_https_with_a_certificate_for_another_name_fails(tls_server: Any, monkey
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert_file))
     result = check_http(http_target(f"https://127.0.0.1:{tls_server.port}/"), 3, True, {})
     assert not result.healthy and "certificate" in result.detail.lower()
+
+
+def fake_dns(monkeypatch: Any, answers: dict[str, str]) -> list[str]:
+    """Answer getaddrinfo for made-up names (real DNS is off-limits here); returns the lookups."""
+    import socket
+
+    import health_netguard
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def lookup(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(host)
+        if host in answers:
+            return real(answers[host], port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(health_netguard.socket, "getaddrinfo", lookup)
+    return asked
+
+
+def test_a_name_resolving_to_instance_metadata_is_refused_even_with_private_allowed(
+    monkeypatch: Any,
+) -> None:
+    fake_dns(monkeypatch, {"innocent.example.test": "169.254.169.254"})
+    result = check_http(http_target("http://innocent.example.test/"), 2, True, {})
+    assert not result.healthy
+    assert (
+        "host 'innocent.example.test' resolves to 169.254.169.254: instance metadata"
+        in result.detail
+    )
+
+
+def test_probe_connects_to_the_checked_address_and_sends_the_url_host(
+    http_receiver: Any, monkeypatch: Any
+) -> None:
+    asked = fake_dns(monkeypatch, {"svc.example.test": "127.0.0.1"})
+    result = check_http(http_target(f"http://svc.example.test:{http_receiver.port}/h"), 2, True, {})
+    assert result.healthy, result.detail
+    # Resolved once, by the guard; the connection is made to that IP literal (no DNS rebinding
+    # window: create_connection's own getaddrinfo call only parses the literal).
+    assert asked == ["svc.example.test", "127.0.0.1"]
+    assert http_receiver.requests[0].headers["Host"] == f"svc.example.test:{http_receiver.port}"
