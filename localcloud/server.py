@@ -12,6 +12,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from .cfn import register_resource_types
 from .errors import LocalCloudError
+from .s3_policy import install_policy_condition_handling
 from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
 
 StartResponse = Callable[..., Any]
@@ -106,6 +107,7 @@ def _request_handler(verbose: bool) -> type:
 
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
+    install_policy_condition_handling()
     try:
         return make_server(
             host, port, LocalCloudApp(), threaded=True, request_handler=_request_handler(verbose)

@@ -8,8 +8,10 @@ def register_resource_types() -> None:
     from . import resources  # noqa: F401 - imported for its subclass registrations
     from .failures import install_failure_handling
     from .fidelity import install_property_fixes
+    from .intrinsics import install_novalue_lists
 
     install_failure_handling()
+    install_novalue_lists()
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()

@@ -59,7 +59,7 @@ def _failing_create(original: Callable[[Any], None]) -> Callable[[Any], None]:
         try:
             original(stack)
         except Exception as error:  # any resource error fails the stack, reported with its reason
-            logger.warning("localcloud: stack %s failed: %s", stack.name, error)
+            logger.warning("localcloud: stack %s failed: %s", stack.name, error, exc_info=True)
             _roll_back_creation(stack, failure_reason(error))
 
     return create_resources

@@ -129,6 +129,18 @@ def _lifecycle_rule(rule: Props) -> Props:
     return converted
 
 
+def _set_bucket_logging(backend: Any, bucket: Any, logging_config: Props) -> None:
+    target = logging_config["DestinationBucketName"]
+    if target not in backend.buckets:
+        raise ValueError(f"LoggingConfiguration.DestinationBucketName {target!r} does not exist")
+    # moto insists on the pre-2023 log-delivery ACL (or an existing policy) on the target; AWS
+    # accepts the configuration and the template's own bucket policy may come later.
+    bucket.logging = {
+        "TargetBucket": target,
+        "TargetPrefix": logging_config.get("LogFilePrefix", ""),
+    }
+
+
 def _finish_bucket(bucket: Any, props: Props, account_id: str, region: str) -> None:
     from moto.s3.models import s3_backends
 
@@ -146,13 +158,7 @@ def _finish_bucket(bucket: Any, props: Props, account_id: str, region: str) -> N
         backend.put_bucket_lifecycle_configuration(name, [_lifecycle_rule(r) for r in lifecycle])
     logging_config = props.get("LoggingConfiguration")
     if logging_config and logging_config.get("DestinationBucketName"):
-        backend.put_bucket_logging(
-            name,
-            {
-                "TargetBucket": logging_config["DestinationBucketName"],
-                "TargetPrefix": logging_config.get("LogFilePrefix", ""),
-            },
-        )
+        _set_bucket_logging(backend, bucket, logging_config)
 
 
 FIXES: dict[str, PropertyFix] = {
