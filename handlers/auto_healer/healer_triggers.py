@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from oncall_shared.errors import BadEventError
 from oncall_shared.events import AlarmChange, parse_alarm_event, parse_arn
 
@@ -93,19 +94,20 @@ def _issue_from_metric(
     return None
 
 
-def _ecs_trigger(event: Mapping[str, Any]) -> Trigger:
+def _ecs_trigger(raw: Mapping[str, Any]) -> Trigger:
+    event = EventBridgeEvent(dict(raw))
+    # The data class raises KeyError on absent fields: check presence first, for a clear error.
     detail_type = event.get("detail-type")
     if detail_type not in ECS_DETAIL_TYPES:
         raise BadEventError(
             f"aws.ecs event detail-type={detail_type!r} is not one of {sorted(ECS_DETAIL_TYPES)}"
         )
-    detail = event.get("detail")
-    if not isinstance(detail, Mapping):
+    if not isinstance(event.get("detail"), Mapping):
         raise BadEventError(f"{detail_type} event has no 'detail' object")
-    name = detail.get("eventName")
+    name = event.detail.get("eventName")
     if not isinstance(name, str) or not name:
         raise BadEventError(f"{detail_type} event detail.eventName={name!r} is missing")
-    cluster, service = _ecs_service_from_event(event, detail)
+    cluster, service = _ecs_service_from_event(event)
     description = f"ECS {name} for service {cluster}/{service}"
     if name not in ECS_HEALABLE_EVENTS:
         return Trigger(
@@ -114,7 +116,7 @@ def _ecs_trigger(event: Mapping[str, Any]) -> Trigger:
     return Trigger(description, issue=EcsIssue(cluster, service))
 
 
-def _ecs_service_from_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> tuple[str, str]:
+def _ecs_service_from_event(event: EventBridgeEvent) -> tuple[str, str]:
     resources = event.get("resources")
     if not isinstance(resources, list) or not resources or not isinstance(resources[0], str):
         raise BadEventError("ECS service event has no service ARN in 'resources'")
@@ -125,7 +127,7 @@ def _ecs_service_from_event(event: Mapping[str, Any], detail: Mapping[str, Any])
     if len(path) == 2:
         return path[0], path[1]
     # Old-format service ARNs (service/<name>) lack the cluster: take it from detail.clusterArn.
-    cluster_arn = detail.get("clusterArn")
+    cluster_arn = event.detail.get("clusterArn")
     if not isinstance(cluster_arn, str):
         raise BadEventError(f"ECS event service {resources[0]!r} has no cluster and no clusterArn")
     return parse_arn(cluster_arn).resource.removeprefix("cluster/"), path[-1]

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from health_probes import CheckResult
 from health_runner import (
@@ -44,6 +45,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")
+    _log_trigger(event)
     settings = load_settings()
     headers = load_secret_headers(settings.targets)
     results = run_checks(settings, headers, _check_budget(context))
@@ -60,6 +62,17 @@ def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
         _alert(settings, transitions, results)
     lost = [result.name for result, state, _ in updates if not _save(settings, result, state, now)]
     return _summary(results, transitions, lost)
+
+
+def _log_trigger(event: dict[str, Any]) -> None:
+    if "detail-type" in event and "time" in event:
+        scheduled = EventBridgeEvent(event)
+        logger.info(
+            "run started",
+            extra={"trigger": scheduled.detail_type, "scheduled_time": scheduled.time},
+        )
+    else:
+        logger.info("run started", extra={"trigger": "direct invoke"})
 
 
 def _check_budget(context: LambdaContext) -> float:
