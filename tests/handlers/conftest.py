@@ -127,7 +127,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in [key for key in os.environ if key.startswith("AWS_ENDPOINT_URL")] + ["AWS_PROFILE"]:
         monkeypatch.delenv(name, raising=False)
     shared_aws.reset_clients()
-    with mock_aws():
+    # Keeping boto3's default session keeps its parsed service models: re-reading them per
+    # test (moto's default) costs about a second a test. Credentials and region come from
+    # the environment on every client creation, so nothing stale leaks between tests.
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
     shared_aws.reset_clients()
 
