@@ -32,10 +32,31 @@ def run_demo(config_path: Path, dist_dir: Path, environment: str, echo: Echo) ->
         echo("== publish")
         run_publish(clients, prepared, lambda change: echo(render.progress_line(change)))
         echo(render.status_text(run_status(clients, prepared)))
+        for log_group in create_demo_prerequisites(clients, prepared, environment):
+            echo(f"== demo application log group {log_group} (what log-processor watches)")
         results = _launch_all(clients, prepared, environment, echo)
         echo("== what was created")
         for result in results:
             _describe_launch(clients, prepared, result, echo)
+
+
+def create_demo_prerequisites(clients: AwsClients, prepared: Prepared,
+                              environment: str) -> list[str]:
+    """Create the log groups the launch parameters point at (LogGroupName).
+
+    In a real account they belong to the applications being watched and exist already; an empty
+    local AWS has none, and a subscription filter on a missing log group fails the stack.
+    """
+    region = clients.target.region or prepared.desired.regions[0]
+    logs = clients.client("logs", region)
+    created = []
+    for product in prepared.desired.products:
+        name = prepared.config.launch_parameters(product, environment).get("LogGroupName")
+        existing = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if name else []
+        if name and name not in {group["logGroupName"] for group in existing}:
+            logs.create_log_group(logGroupName=name)
+            created.append(name)
+    return created
 
 
 def _launch_all(clients: AwsClients, prepared: Prepared, environment: str,

@@ -16,6 +16,7 @@ from portfolio.polling import wait_for
 from portfolio.versions import Ranked, newest_first
 
 _DONE = ("SUCCEEDED", "FAILED")
+_STACK_OUTPUT = "CloudformationStackARN"
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,13 @@ def launch(
     progress(f"{name}: {product} {version.name} record {record_id}")
     record = _wait_record(sc, record_id, name, progress)
     detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in record.get("RecordOutputs", [])
+               if "OutputKey" in o}
+    # Service Catalog reports the stack as a record output of its own, not a template output.
+    stack_arn = outputs.pop(_STACK_OUTPUT, None) or detail.get("PhysicalId")
     return LaunchResult(
         provisioned_product=name, provisioned_product_id=detail["Id"], version=version.name,
-        record_id=record_id,
-        outputs={o["OutputKey"]: o.get("OutputValue", "") for o in record.get("RecordOutputs", [])
-                 if "OutputKey" in o},
-        stack_arn=detail.get("PhysicalId"),
+        record_id=record_id, outputs=outputs, stack_arn=stack_arn,
     )
 
 

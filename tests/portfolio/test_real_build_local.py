@@ -1,0 +1,86 @@
+"""The real build (products.build.build_all) bootstrapped, published and launched on localcloud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portfolio.aws import AwsClients, CallRecorder, Target
+from portfolio.demo import create_demo_prerequisites
+from portfolio.desired import desired_catalog, load_manifest
+from portfolio.workflow import (
+    Prepared,
+    run_bootstrap,
+    run_launch,
+    run_plan,
+    run_publish,
+    run_status,
+)
+from products.build import build_all
+from products.config import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    # check_versions=False: the real templates and packages, without tying this test to
+    # whether products/versions.json was bumped for the handlers' latest edits (the build's
+    # own tests cover that); every product is then version 0.0.0.
+    dist = tmp_path_factory.mktemp("dist")
+    config = load_config(REPO / "catalog.yaml")
+    build_all(config, dist, check_versions=False)
+    manifest = load_manifest(dist)
+    return Prepared(config, dist, manifest, desired_catalog(config.portfolio, manifest, dist))
+
+
+@pytest.fixture
+def published(prepared: Prepared, cloud_endpoint: str) -> AwsClients:
+    clients = AwsClients(Target(endpoint_url=cloud_endpoint))
+    assert set(run_bootstrap(clients, prepared, lambda line: None).values()) == {"created"}
+    run_publish(clients, prepared, lambda change: None)
+    return clients
+
+
+def test_publish_of_the_real_build_is_complete_and_idempotent(
+    prepared: Prepared, published: AwsClients, cloud_endpoint: str
+) -> None:
+    status = run_status(published, prepared)
+    assert sorted(p.name for p in status.products) == sorted(prepared.desired.products)
+    assert len(status.products) == 4
+    assert all(p.default_versions == [p.declared_version] for p in status.products)
+    assert status.drift == []
+    sc = published.client("servicecatalog", REGION)
+    portfolio_id = status.portfolio_ids[REGION]
+    constraints = sc.list_constraints_for_portfolio(PortfolioId=portfolio_id)["ConstraintDetails"]
+    assert sorted(c["Type"] for c in constraints).count("LAUNCH") == 4
+    assert sc.list_principals_for_portfolio(PortfolioId=portfolio_id)["Principals"]
+    assert sc.describe_portfolio(Id=portfolio_id)["TagOptions"]
+    recorder = CallRecorder()
+    again = AwsClients(Target(endpoint_url=cloud_endpoint), (recorder,))
+    run_publish(again, prepared, lambda change: None)
+    assert recorder.writes == []
+    assert not run_plan(again, prepared).has_changes
+
+
+def test_every_real_product_launches_for_dev_with_its_alarms(
+    prepared: Prepared, published: AwsClients
+) -> None:
+    create_demo_prerequisites(published, prepared, "dev")
+    cloudwatch = published.client("cloudwatch", REGION)
+    cfn = published.client("cloudformation", REGION)
+    for product in prepared.desired.products:
+        result = run_launch(published, prepared, product, "dev", overrides={},
+                            echo=lambda line: None)
+        assert result.provisioned_product == f"{product}-dev"
+        assert result.stack_arn
+        resources = cfn.describe_stack_resources(StackName=result.stack_arn)["StackResources"]
+        alarms = [r["PhysicalResourceId"] for r in resources
+                  if r["ResourceType"] == "AWS::CloudWatch::Alarm"]
+        assert alarms, f"{product} has no alarms"
+        described = cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
+        assert len(described) == len(alarms)
+        assert all(alarm["AlarmActions"] for alarm in described)
