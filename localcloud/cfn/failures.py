@@ -110,11 +110,17 @@ def _failing_update(original: Callable[..., None]) -> Callable[..., None]:
     return update
 
 
+def _existing_resources(stack: Any) -> list[Any]:
+    # Resources whose Condition is false map to None in moto; AWS simply does not list them.
+    return [resource for resource in stack.resource_map.values() if resource is not None]
+
+
 def install_failure_handling() -> None:
     from moto.cloudformation.models import Stack
 
     if getattr(Stack, _PATCHED_MARK, False):
         return
+    setattr(Stack, "stack_resources", property(_existing_resources))  # noqa: B010
     setattr(Stack, "create_resources", _failing_create(Stack.create_resources))  # noqa: B010
     setattr(Stack, "update", _failing_update(Stack.update))  # noqa: B010
     setattr(Stack, _PATCHED_MARK, True)
