@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from portfolio import render
-from portfolio.aws import Target
+from portfolio.aws import CallRecorder, Target
 from portfolio.errors import PublishError
 from portfolio.plan import Change
 from portfolio.workflow import (
@@ -96,7 +96,8 @@ def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
     Shows the plan, applies it with progress, prints a summary. Prompts only on a terminal.
     """
     prepared = _prepared(obj)
-    with open_clients(target, local) as clients:
+    recorder = CallRecorder()
+    with open_clients(target, local, hooks=(recorder,)) as clients:
         if local:
             run_bootstrap(clients, prepared, click.echo)
         planned = run_plan(clients, prepared)
@@ -104,6 +105,7 @@ def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
         if planned.has_changes and _confirmed(yes):
             run_publish(clients, prepared, _progress)
         click.echo(render.status_text(run_status(clients, prepared)))
+    click.echo(f"{len(recorder.writes)} write call(s), {len(recorder.calls)} call(s) in all")
 
 
 def _confirmed(yes: bool) -> bool:

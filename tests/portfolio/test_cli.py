@@ -48,6 +48,9 @@ def test_bootstrap_plan_publish_plan_status_launch(
     assert published.exit_code == 0, published.output
     assert "portfolio us-east-1: port-" in published.output
     assert "drift: none" in published.output
+    republished = run("publish", *target)
+    assert republished.exit_code == 0, republished.output
+    assert "\n0 write call(s)" in republished.output
     again = run("plan", *target)
     assert again.exit_code == 0, again.output
     assert "0 to create, 0 to update, 0 to delete" in again.output
