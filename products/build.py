@@ -81,6 +81,7 @@ def build_all(
     config: CatalogConfig,
     out_dir: Path,
     only: list[str] | None = None,
+    *,
     progress: Progress = lambda message: None,
     check_versions: bool = True,
     versions_path: Path = VERSIONS_FILE,

@@ -62,7 +62,7 @@ def test_product_option_limits_the_build(config: CatalogConfig, tmp_path: Path) 
     manifest = build_all(config, tmp_path, only=["health-checker"])
     assert set(manifest.products) == {"health-checker"}
     assert [p.name for p in (tmp_path / "templates").iterdir()] == ["health-checker.json"]
-    with pytest.raises(BuildError, match="unknown product.*nope; known: alert-handler"):
+    with pytest.raises(BuildError, match=r"unknown product.*nope; known: alert-handler"):
         build_all(config, tmp_path, only=["nope"])
 
 

@@ -34,9 +34,8 @@ def _policy_documents(template: dict[str, Any]) -> list[dict[str, Any]]:
     documents = []
     for role in _resources_of_type(template, "AWS::IAM::Role").values():
         for policy in role["Properties"].get("Policies", []):
-            if "Fn::If" in policy:
-                policy = policy["Fn::If"][1]
-            documents.append(policy["PolicyDocument"])
+            effective = policy["Fn::If"][1] if "Fn::If" in policy else policy
+            documents.append(effective["PolicyDocument"])
     return documents
 
 
@@ -73,7 +72,7 @@ def test_product_has_every_part(name: str, config: CatalogConfig) -> None:
                 f"tests/handlers/{product.handler}/",
                 (ROOT / "tests/handlers" / product.handler).is_dir(),
             ),
-            (f"a version in products/versions.json", name in read_versions()),
+            ("a version in products/versions.json", name in read_versions()),
         ]
         if not present
     ]
