@@ -6,6 +6,7 @@ Run `python build.py --help` for the commands, `python build.py COMMAND --help` 
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -56,25 +57,9 @@ def cli(ctx: click.Context, config_path: Path, dist_dir: Path, verbose: bool) ->
 
 def _add_commands() -> None:
     # Each area keeps its commands next to its code; this file only wires them together.
-    from products.commands import COMMANDS as product_commands
-
-    commands = list(product_commands)
-    for module_name in ("portfolio.commands", "localcloud.commands"):
-        commands.extend(_optional_commands(module_name))
-    for command in commands:
-        cli.add_command(command)
-
-
-def _optional_commands(module_name: str) -> list[click.Command]:
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:  # TEMPORARY while areas land; removed at integration
-        if error.name != module_name:
-            raise
-        return []
-    return list(module.COMMANDS)
+    for module_name in ("products.commands", "portfolio.commands", "localcloud.commands"):
+        for command in importlib.import_module(module_name).COMMANDS:
+            cli.add_command(command)
 
 
 _add_commands()
