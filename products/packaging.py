@@ -8,6 +8,7 @@ so the same inputs always give the same bytes and the same content-addressed nam
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -93,12 +94,18 @@ def _installed_dependencies(requirements: Path) -> Path:
     target = DEPENDENCY_CACHE / key[:32]
     if (target / ".complete").is_file():
         return target
-    staging = target.with_name(target.name + ".partial")
+    # Parallel builds (test workers, CI steps) each install into their own staging folder;
+    # the first rename wins and the others discard their identical copy.
+    staging = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     _pip_install(requirements, staging)
     (staging / ".complete").write_text("ok\n")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        if not (target / ".complete").is_file():
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
