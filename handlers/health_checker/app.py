@@ -39,6 +39,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "health check run failed",
             extra={"error_type": type(error).__name__, "error": str(error)},
         )
+        # A metric as well as the log line: an alarm on it catches bad settings at once.
+        metrics.add_metric(name="RunsFailed", unit=MetricUnit.Count, value=1)
         raise
 
 

@@ -380,3 +380,12 @@ def test_stop_start_is_skipped_when_the_function_lacks_time(
     assert "stop-start needs 120s of function time" in decision["detail"]
     assert healer_aws.item(f"resource#{instance_id}") is None
     assert healer_aws.instance_state(instance_id) == "running"
+
+
+def test_rejected_event_emits_runs_failed_metric(
+    app: Any, healer_aws: Any, event: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(BadEventError):
+        app.lambda_handler(event("healer_malformed_ecs_bad_arn"), lambda_context)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["RunsFailed"] for m in emf if "RunsFailed" in m] in ([1.0], [[1.0]])

@@ -264,3 +264,20 @@ def test_non_object_event_is_rejected_with_nothing_probed_or_sent(
         app.lambda_handler(bad_event, lambda_context)
     assert http_receiver.requests == []
     assert health_aws.alerts() == []
+
+
+def test_failed_run_emits_runs_failed_metric(
+    app: Any,
+    health_aws: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    set_targets: Targets,
+    event: Any,
+    lambda_context: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    set_targets([{"name": "api", "type": "tcp", "host": "127.0.0.1", "port": 1}])
+    monkeypatch.setenv("FAILURE_THRESHOLD", "0")
+    with pytest.raises(SettingsError):
+        run(app, event, lambda_context)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [scalar(m["RunsFailed"]) for m in emf if "RunsFailed" in m] == [1.0]
