@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from log_prefilter import Prefilter, prefilter_for
 from oncall_shared.errors import SettingsError
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -27,6 +28,7 @@ class Rule:
     regex: re.Pattern[str]
     severity: str
     threshold: int
+    prefilter: Prefilter | None = None  # literals every match starts with (see log_prefilter)
 
 
 DEFAULT_RULE_SPECS: tuple[dict[str, Any], ...] = (
@@ -102,11 +104,13 @@ def compile_rule(spec: Any, label: str) -> Rule:
     if unknown:
         raise SettingsError(f"{label}: unknown key(s) {unknown}; allowed {sorted(_RULE_KEYS)}")
     name = _rule_name(spec.get("name"), label)
+    regex = _rule_regex(spec.get("pattern"), spec.get("ignore_case", False), f"{label}.pattern")
     return Rule(
         name=name,
-        regex=_rule_regex(spec.get("pattern"), spec.get("ignore_case", False), f"{label}.pattern"),
+        regex=regex,
         severity=_rule_severity(spec.get("severity", "warning"), f"{label}.severity"),
         threshold=_rule_threshold(spec.get("threshold", 1), f"{label}.threshold"),
+        prefilter=prefilter_for(regex),
     )
 
 

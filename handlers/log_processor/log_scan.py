@@ -1,13 +1,15 @@
 """Count rule matches per line over big blocks of text without a Python loop per line.
 
 Each rule runs finditer over the whole block (the regex engine's C loop skips non-matching
-text); Python only touches lines that match. A line counts once per rule however many times
-the rule matches in it.
+text): its literal prefilter when it has one, then the full regex on each candidate line only.
+Python touches only lines that (may) match. A line counts once per rule however many times the
+rule matches in it; a rule matches within one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from log_rules import Rule
@@ -40,31 +42,41 @@ class RuleEngine:
     def __init__(self, rules: Iterable[Rule], sample_lines: int) -> None:
         self.rules = list(rules)
         self.sample_lines = sample_lines
+        self._needs_folded = any(r.prefilter and r.prefilter.folded for r in self.rules)
 
     def scan(self, block: str, tally: SourceTally) -> None:
         """Count matches in ``block``: newline-separated lines, none containing a partial line."""
         if not block:
             return
         tally.lines += block.count("\n") + (0 if block.endswith("\n") else 1)
+        folded = block.lower() if self._needs_folded and block.isascii() else None
         for rule in self.rules:
-            self._scan_rule(rule, block, tally)
+            self._scan_rule(rule, block, folded, tally)
 
-    def _scan_rule(self, rule: Rule, block: str, tally: SourceTally) -> None:
+    def _finder(self, rule: Rule, block: str, folded: str | None) -> Iterator[re.Match[str]]:
+        if rule.prefilter is None:
+            return rule.regex.finditer(block)
+        return rule.prefilter.candidates(block, folded)
+
+    def _scan_rule(self, rule: Rule, block: str, folded: str | None, tally: SourceTally) -> None:
         rule_tally: RuleTally | None = None
         line_end = -1
-        for match in rule.regex.finditer(block):
+        for match in self._finder(rule, block, folded):
             start = match.start()
             if start <= line_end:
-                continue  # another match on a line already counted
+                continue  # another hit on a line already handled
             line_start = block.rfind("\n", 0, start) + 1
             line_end = block.find("\n", start)
             if line_end == -1:
                 line_end = len(block)
+            line = block[line_start:line_end]
+            if rule.prefilter is not None and not rule.regex.search(line):
+                continue  # the literal is there, the whole pattern is not
             if rule_tally is None:
                 rule_tally = tally.rules.setdefault(rule.name, RuleTally())
             rule_tally.count += 1
             if len(rule_tally.samples) < self.sample_lines:
-                rule_tally.samples.append(clip_line(block[line_start:line_end]))
+                rule_tally.samples.append(clip_line(line))
 
 
 def clip_line(line: str) -> str:
