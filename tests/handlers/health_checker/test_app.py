@@ -281,3 +281,22 @@ def test_failed_run_emits_runs_failed_metric(
         run(app, event, lambda_context)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert [scalar(m["RunsFailed"]) for m in emf if "RunsFailed" in m] == [1.0]
+
+
+def test_target_timeout_overrides_the_default(
+    app: Any,
+    health_aws: Any,
+    http_receiver: Any,
+    set_targets: Targets,
+    event: Any,
+    lambda_context: Any,
+) -> None:
+    http_receiver.script(200, delay=1.5)
+    set_targets(
+        [{"name": "slow", "type": "http", "url": http_receiver.url, "timeout_seconds": 0.3}]
+    )
+    started = time.monotonic()
+    summary = run(app, event, lambda_context)  # CHECK_TIMEOUT_SECONDS stays at its default 5
+    assert time.monotonic() - started < 2.5
+    assert summary["healthy"] == 0
+    assert "timed out" in health_aws.item("slow")["last_detail"]["S"]

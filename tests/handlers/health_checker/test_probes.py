@@ -187,3 +187,11 @@ def test_probe_connects_to_the_checked_address_and_sends_the_url_host(
     # window: create_connection's own getaddrinfo call only parses the literal).
     assert asked == ["svc.example.test", "127.0.0.1"]
     assert http_receiver.requests[0].headers["Host"] == f"svc.example.test:{http_receiver.port}"
+
+
+def test_head_request_reads_no_body(http_receiver: Any) -> None:
+    http_receiver.script(204)
+    target = http_target(http_receiver.url, method="HEAD", expected_status=frozenset({204}))
+    result = check_http(target, 2, True, {})
+    assert result.healthy, result.detail
+    assert http_receiver.requests[0].method == "HEAD"
