@@ -1,5 +1,7 @@
 """`python build.py local`: run the local cloud in the foreground."""
 
+import contextlib
+
 import click
 
 from .server import serve
@@ -31,10 +33,10 @@ def _announce(endpoint: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 def local(port: int, host: str) -> None:
     """Serve moto plus Service Catalog and extra CloudFormation types until Ctrl-C."""
-    try:
+    # werkzeug usually swallows Ctrl-C itself; either way it means "stop", not an error.
+    with contextlib.suppress(KeyboardInterrupt):
         serve(host, port, announce=_announce)
-    except KeyboardInterrupt:
-        click.echo("localcloud stopped")
+    click.echo("localcloud stopped")
 
 
 COMMANDS: list[click.Command] = [local]

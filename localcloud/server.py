@@ -1,13 +1,16 @@
 """The local cloud: moto's server plus our Service Catalog, served over real HTTP on 127.0.0.1."""
 
+import functools
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 from xml.sax.saxutils import escape
 
+import botocore.session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .cfn import register_resource_types
@@ -29,17 +32,44 @@ def reset_state() -> None:
     STATE.reset()
 
 
+@functools.cache
+def _protocol_of(signing_name: str) -> str:
+    """botocore's protocol for the service a request was signed for (json, rest-json, query...)."""
+    session = botocore.session.get_session()
+    for service in session.get_available_services():
+        model = session.get_service_model(service)
+        names = {model.signing_name, model.endpoint_prefix, service}
+        if signing_name in names:
+            return str(model.resolved_protocol)
+    return "query"
+
+
+def _wants_json(environ: dict[str, Any]) -> bool:
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
+        return True
+    if environ.get("PATH_INFO", "").startswith(_CBOR_PATH):
+        return True
+    scope = (
+        environ.get("HTTP_AUTHORIZATION", "")
+        .split("Credential=", 1)[-1]
+        .split(",", 1)[0]
+        .split("/")
+    )
+    return len(scope) >= 5 and _protocol_of(scope[3]) in ("json", "rest-json")
+
+
 def _aws_error(
     environ: dict[str, Any], start_response: StartResponse, code: str, message: str, status: str
 ) -> Iterable[bytes]:
     """An error in the request's own protocol, so SDKs show the code instead of failing to parse."""
-    if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
+    if _wants_json(environ):
         body = json.dumps({"__type": code, "message": message}).encode()
         content_type = "application/x-amz-json-1.1"
     else:
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
-            f"<Message>{escape(message)}</Message></Error><RequestId>localcloud</RequestId></ErrorResponse>"
+            f"<Message>{escape(message)}</Message></Error><RequestId>localcloud</RequestId>"
+            "</ErrorResponse>"
         ).encode()
         content_type = "text/xml"
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
@@ -79,7 +109,7 @@ class LocalCloudApp:
 
     def _moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
-            return self.moto(environ, start_response)  # type: ignore[no-any-return]
+            return self._moto_without_html(environ, start_response)
         except NotImplementedError:
             # moto raises this for an operation it lacks; AWS would never answer with HTML.
             message = f"Operation {_action_name(environ)} is not supported by localcloud (moto)"
@@ -93,6 +123,32 @@ class LocalCloudApp:
                 environ, start_response, "InternalFailure", message, "500 Internal Server Error"
             )
 
+    def _moto_without_html(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """moto's answer, except Flask's HTML 404/405 pages for routes moto does not have."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured.update(status=status, headers=headers, exc_info=exc_info)
+            return lambda data: None  # moto answers through the returned iterable only
+
+        body = self.moto(environ, capture)
+        if captured["status"][:3] in ("404", "405"):
+            # Only Flask's "no such route" page; moto's own 404s (S3 HEAD, NoSuchKey) stay.
+            content = b"".join(body)
+            body = [content]
+            is_html_page = content.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+        else:
+            is_html_page = False
+        if is_html_page:
+            message = f"Operation {_action_name(environ)} is not supported by localcloud (moto)"
+            return _aws_error(
+                environ, start_response, "UnsupportedOperation", message, "501 Not Implemented"
+            )
+        start_response(captured["status"], captured["headers"], captured["exc_info"])
+        return body  # type: ignore[no-any-return]
+
 
 def _request_handler(verbose: bool) -> type:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -105,9 +161,21 @@ def _request_handler(verbose: bool) -> type:
     return Handler
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    # werkzeug answers a busy port with print + sys.exit(1); find out first, with the reason.
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((host, port))
+    except OSError as error:
+        raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    finally:
+        probe.close()
+
+
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
+    _check_can_listen(host, port)
     try:
         return make_server(
             host, port, LocalCloudApp(), threaded=True, request_handler=_request_handler(verbose)

@@ -33,17 +33,21 @@ def check_raw_response(http_response: Any, model: Any, **_: Any) -> None:
 
 @pytest.fixture
 def client_factory(local_endpoint: str) -> Callable[..., Any]:
+    made: dict[tuple[str, str], Any] = {}
+
     def make(service: str, region: str = "us-east-1") -> Any:
-        client = boto3.client(
-            service,
-            endpoint_url=local_endpoint,
-            region_name=region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        if service == "servicecatalog":
-            client.meta.events.register("after-call.servicecatalog", check_raw_response)
-        return client
+        if (service, region) not in made:
+            client = boto3.client(
+                service,
+                endpoint_url=local_endpoint,
+                region_name=region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            if service == "servicecatalog":
+                client.meta.events.register("after-call.servicecatalog", check_raw_response)
+            made[(service, region)] = client
+        return made[(service, region)]
 
     return make
 

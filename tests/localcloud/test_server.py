@@ -1,0 +1,259 @@
+"""The server itself: lifecycle, isolation, AWS-style errors (never HTML), raw-request validation,
+and the `local` command."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from click.testing import CliRunner
+
+from localcloud import LocalCloud
+from localcloud.commands import COMMANDS, local
+from localcloud.errors import LocalCloudError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def raw_call(
+    endpoint: str, target: str, body: Any, content_type: str = "application/x-amz-json-1.1"
+) -> tuple[int, dict[str, Any]]:
+    """A request as a raw client (no botocore validation) would send it."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        endpoint,
+        data=data,
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Amz-Target": target,
+            "Authorization": "AWS4-HMAC-SHA256 "
+            "Credential=testing/20260101/us-east-1/servicecatalog/aws4_request, "
+            "SignedHeaders=host, Signature=x",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_two_instances_are_independent_servers_with_fresh_state() -> None:
+    with LocalCloud() as first:
+        client = boto3.client(
+            "sqs",
+            endpoint_url=first.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="a",
+            aws_secret_access_key="b",
+        )
+        client.create_queue(QueueName="left-over")
+        assert first.endpoint_url.startswith("http://127.0.0.1:")
+    with LocalCloud() as second:
+        client = boto3.client(
+            "sqs",
+            endpoint_url=second.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="a",
+            aws_secret_access_key="b",
+        )
+        assert client.list_queues().get("QueueUrls", []) == []
+    with pytest.raises(LocalCloudError, match="not running"):
+        _ = second.endpoint_url
+
+
+def test_start_twice_and_busy_port_are_errors(localcloud: LocalCloud) -> None:
+    with pytest.raises(LocalCloudError, match="already running"):
+        localcloud.start()
+    port = int(localcloud.endpoint_url.rsplit(":", 1)[1])
+    with (
+        pytest.raises(LocalCloudError, match=f"cannot listen on 127.0.0.1:{port}"),
+        LocalCloud(port=port),
+    ):
+        pass
+
+
+def test_reset_clears_service_catalog_and_moto(
+    sc: Any, client_factory: Any, localcloud: LocalCloud
+) -> None:
+    sc.create_portfolio(DisplayName="P", ProviderName="X", IdempotencyToken="t")
+    client_factory("sqs").create_queue(QueueName="q")
+    localcloud.reset()
+    assert sc.list_portfolios()["PortfolioDetails"] == []
+    assert client_factory("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_moto_api_reset_also_clears_service_catalog(sc: Any, local_endpoint: str) -> None:
+    sc.create_portfolio(DisplayName="P", ProviderName="X", IdempotencyToken="t")
+    urllib.request.urlopen(
+        urllib.request.Request(f"{local_endpoint}/moto-api/reset", method="POST"), timeout=10
+    )
+    assert sc.list_portfolios()["PortfolioDetails"] == []
+
+
+def test_regions_have_separate_catalogs(client_factory: Any) -> None:
+    east, west = client_factory("servicecatalog"), client_factory("servicecatalog", "eu-west-1")
+    east.create_portfolio(DisplayName="P", ProviderName="X", IdempotencyToken="t")
+    assert west.list_portfolios()["PortfolioDetails"] == []
+    assert east.list_portfolios()["PortfolioDetails"][0]["ARN"].startswith(
+        "arn:aws:catalog:us-east-1:123456789012:"
+    )
+
+
+def test_unsupported_service_catalog_operation_is_a_json_error(sc: Any) -> None:
+    with pytest.raises(ClientError) as info:
+        sc.copy_product(
+            SourceProductArn="arn:aws:catalog:us-east-1:123456789012:product/prod-abc",
+            IdempotencyToken="c",
+        )
+    assert info.value.response["Error"]["Code"] == "UnsupportedOperation"
+    assert "CopyProduct" in info.value.response["Error"]["Message"]
+
+
+def test_unknown_target_names_the_operation(local_endpoint: str) -> None:
+    status, body = raw_call(local_endpoint, "AWS242ServiceCatalogService.MakeCoffee", {})
+    assert (
+        status == 400
+        and body["__type"] == "UnknownOperationException"
+        and "MakeCoffee" in body["message"]
+    )
+
+
+def test_operation_moto_lacks_answers_in_the_services_protocol(client_factory: Any) -> None:
+    # A moto service operation without an implementation: AWS-style error, not an HTML page.
+    with pytest.raises(ClientError) as info:
+        client_factory("cloudwatch").put_anomaly_detector(
+            SingleMetricAnomalyDetector={
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Stat": "Sum",
+            }
+        )
+    assert info.value.response["Error"]["Code"] == "UnsupportedOperation"
+    assert "PutAnomalyDetector" in info.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (
+            {"ProviderName": "P", "IdempotencyToken": "t"},
+            "Value null at 'displayName' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            {"DisplayName": "x" * 101, "ProviderName": "P", "IdempotencyToken": "t"},
+            "Member must have length less than or equal to 100",
+        ),
+        (
+            {"DisplayName": "D", "ProviderName": "P", "IdempotencyToken": "-bad"},
+            "regular expression pattern",
+        ),
+        (
+            {"DisplayName": "D", "ProviderName": "P", "IdempotencyToken": "t", "Tags": "no"},
+            "Member must be a list",
+        ),
+    ],
+)
+def test_raw_requests_are_validated_like_aws(
+    local_endpoint: str, body: dict[str, Any], fragment: str
+) -> None:
+    status, answer = raw_call(local_endpoint, "AWS242ServiceCatalogService.CreatePortfolio", body)
+    assert status == 400 and answer["__type"] == "ValidationException"
+    assert fragment in answer["message"]
+
+
+def test_bad_enum_and_malformed_json(local_endpoint: str) -> None:
+    status, answer = raw_call(
+        local_endpoint,
+        "AWS242ServiceCatalogService.CreateProduct",
+        {"Name": "n", "Owner": "o", "ProductType": "ZIP", "IdempotencyToken": "t"},
+    )
+    assert status == 400 and "Member must satisfy enum value set" in answer["message"]
+    status, answer = raw_call(
+        local_endpoint, "AWS242ServiceCatalogService.ListPortfolios", b"{not json"
+    )
+    assert status == 400 and answer["__type"] == "ValidationException"
+
+
+def test_cbor_requests_get_a_clear_error(local_endpoint: str) -> None:
+    request = urllib.request.Request(
+        f"{local_endpoint}/service/AWS242ServiceCatalogService/operation/ListPortfolios",
+        data=b"\xa0",
+        method="POST",
+        headers={"Content-Type": "application/cbor", "Smithy-Protocol": "rpc-v2-cbor"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    assert json.loads(info.value.read())["__type"] == "UnsupportedProtocol"
+
+
+def test_local_command_is_exported_with_help() -> None:
+    assert [local] == COMMANDS
+    result = CliRunner().invoke(local, ["--help"])
+    assert result.exit_code == 0
+    assert "--port" in result.output and "4566" in result.output and "--host" in result.output
+
+
+def test_local_command_serves_until_interrupted() -> None:
+    code = "from localcloud.commands import local; local(['--port', '0'])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        first_line = process.stdout.readline() if process.stdout else ""
+        assert first_line.startswith("localcloud listening on http://127.0.0.1:"), first_line
+        endpoint = first_line.rsplit(" ", 1)[1].strip()
+        client = boto3.client(
+            "servicecatalog",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="a",
+            aws_secret_access_key="b",
+        )
+        client.create_portfolio(DisplayName="From CLI", ProviderName="P", IdempotencyToken="t")
+        assert [p["DisplayName"] for p in client.list_portfolios()["PortfolioDetails"]] == [
+            "From CLI"
+        ]
+    finally:
+        process.send_signal(signal.SIGINT)
+        out = process.stdout.read() if process.stdout else ""
+        process.wait(timeout=15)
+    assert process.returncode == 0
+    assert "AWS_ENDPOINT_URL" in out and "localcloud stopped" in out
+
+
+def test_rest_json_service_errors_are_json(client_factory: Any) -> None:
+    # Lambda speaks rest-json: an operation moto lacks must still parse as an AWS error.
+    with pytest.raises(ClientError) as info:
+        client_factory("lambda").put_runtime_management_config(
+            FunctionName="f", UpdateRuntimeOn="Auto"
+        )
+    assert info.value.response["Error"]["Code"] in {
+        "UnsupportedOperation",
+        "ResourceNotFoundException",
+    }
+
+
+def test_s3_not_found_answers_stay_s3s(s3: Any) -> None:
+    s3.create_bucket(Bucket="probe-bucket")
+    with pytest.raises(ClientError) as info:
+        s3.head_object(Bucket="probe-bucket", Key="missing")
+    assert info.value.response["Error"]["Code"] == "404"
+    with pytest.raises(ClientError) as info:
+        s3.get_object(Bucket="probe-bucket", Key="missing")
+    assert info.value.response["Error"]["Code"] == "NoSuchKey"
