@@ -389,3 +389,20 @@ def test_rejected_event_emits_runs_failed_metric(
         app.lambda_handler(event("healer_malformed_ecs_bad_arn"), lambda_context)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert [m["RunsFailed"] for m in emf if "RunsFailed" in m] in ([1.0], [[1.0]])
+
+
+def test_several_records_give_one_report_listing_every_decision(
+    app: Any, healer_aws: Any, event: Any, lambda_context: Any
+) -> None:
+    lambda_context.timeout_millis = 300_000
+    healed = healer_aws.launch_instance([OPT_IN])
+    untagged = healer_aws.launch_instance(None)
+    batch = for_instance(event("healer_sns_ec2_system_check"), healed)
+    batch["Records"].append(
+        for_instance(event("healer_sns_ec2_system_check"), untagged)["Records"][0]
+    )
+    decisions = app.lambda_handler(batch, lambda_context)["decisions"]
+    assert [d["outcome"] for d in decisions] == ["acted", "skipped"]
+    (alert,) = healer_aws.alerts()
+    assert alert["Subject"] == "[test] auto-healer: 1 acted, 1 skipped"
+    assert f"ACTED    {healed}:" in alert["Message"] and f"SKIPPED  {untagged}:" in alert["Message"]
