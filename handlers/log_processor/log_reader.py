@@ -44,17 +44,27 @@ class _PrefixedStream(io.RawIOBase):
         return len(data)
 
 
+# Without s3:ListBucket, S3 answers a missing key with 403 AccessDenied instead of 404 NoSuchKey.
+_MAYBE_MISSING = frozenset({"NoSuchKey", "404", "AccessDenied", "403"})
+
+
 def open_object(obj: S3Object) -> Any:
     """GetObject body for the decoded key; falls back to the raw key if the key was not encoded."""
     s3 = client("s3", obj.region)
     keys = [obj.key] if obj.key == obj.raw_key else [obj.key, obj.raw_key]
-    for key in keys:
+    for attempt, key in enumerate(keys, start=1):
         try:
             return s3.get_object(Bucket=obj.bucket, Key=key)["Body"]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
-                raise
-    raise BadEventError(f"s3://{obj.bucket}/{obj.key} does not exist (deleted after the event?)")
+            code = error.response.get("Error", {}).get("Code")
+            if code in _MAYBE_MISSING and attempt < len(keys):
+                continue
+            if code in ("NoSuchKey", "404"):
+                raise BadEventError(
+                    f"s3://{obj.bucket}/{obj.key} does not exist (deleted after the event?)"
+                ) from None
+            raise
+    raise BadEventError(f"s3://{obj.bucket}/{obj.key}: no key to read")  # keys is never empty
 
 
 def text_stream(body: Any) -> io.BufferedIOBase:
