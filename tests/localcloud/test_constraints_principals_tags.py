@@ -253,3 +253,7 @@ def test_tag_options_lifecycle(sc: Any, path: tuple[str, str]) -> None:
     assert code_of(info) == "InvalidParametersException"
     sc.delete_tag_option(Id=team["Id"])
     assert [o["Id"] for o in sc.list_tag_options()["TagOptionDetails"]] == [sre["Id"]]
+    assert sc.describe_tag_option(Id=sre["Id"])["TagOptionDetail"]["Value"] == "sre"
+    with pytest.raises(ClientError) as info:
+        sc.describe_tag_option(Id=team["Id"])
+    assert code_of(info) == "ResourceNotFoundException"
