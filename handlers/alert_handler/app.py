@@ -36,6 +36,8 @@ SETTINGS: AlertSettings = load_settings()  # at import: bad settings fail the co
 STORE = DedupeStore(SETTINGS.dedupe_table, SETTINGS.dedupe_ttl_hours)
 # Margin past the invocation's remaining time before another invocation may take over a claim.
 LEASE_MARGIN_SECONDS = 5.0
+# One HTTP try (5 s) plus the DynamoDB claim and mark.
+MIN_REMAINING_MS = 7_000
 _EXPECTED_FAILURES = (OncallError, ClientError, BotoCoreError)
 
 
@@ -59,7 +61,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     notes = decode(event)
     metrics.add_metric(name="AlarmChangesReceived", unit=MetricUnit.Count, value=len(notes))
     lease = context.get_remaining_time_in_millis() / 1000 + LEASE_MARGIN_SECONDS
-    outcomes = [deliver(note, lease) for note in notes]
+    outcomes = [deliver(note, lease, context.get_remaining_time_in_millis) for note in notes]
     failed = [f"{o.alarm} {o.state} {ch}: {err}" for o in outcomes for ch, err in o.failed.items()]
     if failed:
         raise DeliveryError(f"{len(failed)} channel delivery(ies) failed: " + "; ".join(failed))
@@ -97,11 +99,14 @@ def target_channels(severity: str, state: str) -> list[str]:
     return [ch for ch in channels if ch != "pagerduty" or pagerduty_applies(state)]
 
 
-def deliver(decoded: tuple[Notification, str], lease_seconds: float) -> AlarmOutcome:
+def deliver(
+    decoded: tuple[Notification, str], lease_seconds: float, remaining_ms: Callable[[], int]
+) -> AlarmOutcome:
     note, severity_source = decoded
     outcome = AlarmOutcome(note.alarm.name, note.alarm.new_state, note.severity, severity_source)
     for channel in target_channels(note.severity, note.alarm.new_state):
         try:
+            _require_time(remaining_ms())
             delivered = deliver_once(channel, note, lease_seconds)
         except _EXPECTED_FAILURES as error:
             logger.error(
@@ -114,6 +119,13 @@ def deliver(decoded: tuple[Notification, str], lease_seconds: float) -> AlarmOut
         (outcome.sent if delivered else outcome.duplicates).append(channel)
         _count("AlertsDelivered" if delivered else "AlertsDeduplicated", channel)
     return outcome
+
+
+def _require_time(left_ms: int) -> None:
+    """Starting a channel we cannot finish would only leave a claim behind until its lease ends;
+    failing it now lets Lambda's retry send it (and only it) with a fresh time budget."""
+    if left_ms < MIN_REMAINING_MS:
+        raise DeliveryError(f"not attempted: only {left_ms} ms of the invocation left")
 
 
 def deliver_once(channel: str, note: Notification, lease_seconds: float) -> bool:

@@ -367,3 +367,19 @@ def test_one_bad_record_stops_the_good_one_too(alert_stack, load_handler, lambda
 
     assert receivers(alert_stack) == {"slack": 0, "teams": 0, "pagerduty": 0}
     assert alert_stack.sns_messages() == []
+
+
+def test_channels_are_not_started_without_time_to_finish(
+    alert_stack, load_handler, lambda_context, event
+):
+    import dataclasses
+
+    app = alert_stack.load(load_handler)
+    short_context = dataclasses.replace(lambda_context, timeout_millis=6_000)
+
+    with pytest.raises(DeliveryError, match=r"not attempted: only \d+ ms of the invocation left"):
+        app.lambda_handler(event("alarm_sns_metric"), short_context)
+
+    assert receivers(alert_stack) == {"slack": 0, "teams": 0, "pagerduty": 0}
+    assert alert_stack.sns_messages() == []
+    assert alert_stack.dedupe_items() == []  # nothing claimed: the retry sends every channel
