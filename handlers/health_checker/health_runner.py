@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
 from health_probes import CheckResult, check_http, check_tcp
-from health_targets import HttpTarget, Target, TcpTarget, parse_targets
+from health_targets import MAX_TARGETS, HttpTarget, Target, TcpTarget, parse_targets
 from oncall_shared.aws import client
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import env_bool, env_int, env_str, load_json_setting, require_str
 
-MAX_WORKERS = 32
+# One thread per target (TARGETS holds at most 100): a smaller pool would queue probes behind
+# slow ones, and a queued probe would be cut off by the run deadline before it even started.
+MAX_WORKERS = MAX_TARGETS
 # Time allowed past the slowest per-check timeout before a stuck probe is declared timed out.
 _STRAGGLER_GRACE_SECONDS = 1.0
 # Leave this much of the Lambda timeout for state writes and the alert after the probes.
