@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import botocore.exceptions
 import pytest
 
 from portfolio.aws import AwsClients, CallRecorder, Target
@@ -56,7 +57,10 @@ def test_publish_of_the_real_build_is_complete_and_idempotent(
     sc = published.client("servicecatalog", REGION)
     portfolio_id = status.portfolio_ids[REGION]
     constraints = sc.list_constraints_for_portfolio(PortfolioId=portfolio_id)["ConstraintDetails"]
-    assert sorted(c["Type"] for c in constraints).count("LAUNCH") == 4
+    kinds = [c["Type"] for c in constraints]
+    assert kinds.count("LAUNCH") == 4
+    assert kinds.count("TEMPLATE") == sum(
+        len(p.template_constraints) for p in prepared.desired.products.values())
     assert sc.list_principals_for_portfolio(PortfolioId=portfolio_id)["Principals"]
     assert sc.describe_portfolio(Id=portfolio_id)["TagOptions"]
     recorder = CallRecorder()
@@ -84,3 +88,13 @@ def test_every_real_product_launches_for_dev_with_its_alarms(
         described = cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
         assert len(described) == len(alarms)
         assert all(alarm["AlarmActions"] for alarm in described)
+
+
+def test_prod_launch_without_an_oncall_topic_is_refused_by_the_template_constraint(
+    prepared: Prepared, published: AwsClients
+) -> None:
+    product = next(name for name, p in prepared.desired.products.items()
+                   if p.template_constraints)
+    with pytest.raises(botocore.exceptions.ClientError, match="AlertTopicArn must name"):
+        run_launch(published, prepared, product, "prod", overrides={"AlertTopicArn": ""},
+                   echo=lambda line: None)
