@@ -300,3 +300,27 @@ def test_target_timeout_overrides_the_default(
     assert time.monotonic() - started < 2.5
     assert summary["healthy"] == 0
     assert "timed out" in health_aws.item("slow")["last_detail"]["S"]
+
+
+def test_a_full_target_list_is_probed_in_one_wave(
+    app: Any,
+    health_aws: Any,
+    make_http_receiver: Any,
+    set_targets: Targets,
+    event: Any,
+    lambda_context: Any,
+) -> None:
+    # 100 targets answering after 0.6 s with a 0.9 s timeout: any queueing behind a smaller
+    # thread pool would push later probes past the run deadline and report them as failed.
+    receivers = [make_http_receiver() for _ in range(20)]  # 5 each: within the listen backlog
+    for receiver in receivers:
+        receiver.default.delay = 0.6
+    set_targets(
+        [
+            {"name": f"t{i}", "type": "http", "url": receivers[i % 20].url, "timeout_seconds": 0.9}
+            for i in range(100)
+        ]
+    )
+    summary = run(app, event, lambda_context)
+    assert summary["checked"] == 100
+    assert summary["healthy"] == 100
