@@ -24,7 +24,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+    # Cut in the middle: the ends of a long S3 key (product and hash suffix) tell them apart.
+    if len(text) <= _MAX_CELL:
+        return text
+    keep = (_MAX_CELL - 3) // 2
+    return text[:keep] + "..." + text[-(_MAX_CELL - 3 - keep):]
 
 
 def plan_table(plan: Plan, show_unchanged: bool = True) -> str:

@@ -1,0 +1,42 @@
+"""Rendering: the plan table, its counts and JSON, long cells cut in the middle."""
+
+from __future__ import annotations
+
+import json
+
+from portfolio.plan import Action, Change, Plan
+from portfolio.render import plan_counts, plan_json, plan_table, table
+
+KEY = "s3://bucket-us-east-1/templates/alert-handler/" + "ab" * 32 + ".json"
+
+
+def _plan() -> Plan:
+    return Plan((
+        Change("us-east-1", "object", KEY, Action.CREATE),
+        Change("us-east-1", "portfolio", "On-call Tools", Action.NO_CHANGE, "port-1"),
+        Change("us-east-1", "principal", "IAM arn:aws:iam::1:role/X", Action.DELETE),
+    ))
+
+
+def test_table_aligns_columns_and_cuts_long_cells_in_the_middle() -> None:
+    lines = table(("A", "B"), [("x", KEY), ("longer", "y")]).splitlines()
+    assert lines[0].startswith("A       B")
+    assert lines[2].startswith("x       s3://bucket-us-east-1/templates/")
+    assert lines[2].endswith("abab.json")
+    assert "..." in lines[2]
+    assert len(lines[2]) == len("longer  ") + 70
+
+
+def test_plan_table_hides_unchanged_rows_unless_asked() -> None:
+    pending_only = plan_table(_plan(), show_unchanged=False)
+    assert "On-call Tools" not in pending_only
+    assert "On-call Tools" in plan_table(_plan())
+    assert plan_counts(_plan()) == "1 to create, 0 to update, 1 to delete, 1 unchanged"
+
+
+def test_plan_json_is_machine_readable() -> None:
+    document = json.loads(plan_json(_plan()))
+    assert document["changes_pending"] is True
+    assert document["changes"][1] == {"region": "us-east-1", "kind": "portfolio",
+                                      "name": "On-call Tools", "action": "no change",
+                                      "detail": "port-1"}
