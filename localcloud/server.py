@@ -3,6 +3,7 @@
 import functools
 import json
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -237,6 +238,16 @@ class LocalCloud:
         self.stop()
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop_on_sigterm() -> None:
+    # `kill`, docker stop and CI runners send SIGTERM: stop as cleanly as on Ctrl-C.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
 def serve(host: str, port: int, announce: Callable[[str], None] | None = None) -> None:
     """Serve in the foreground until interrupted (Ctrl-C raises KeyboardInterrupt to the caller).
 
@@ -244,6 +255,7 @@ def serve(host: str, port: int, announce: Callable[[str], None] | None = None) -
     """
     reset_state()
     server = build_server(host, port, verbose=True)
+    _stop_on_sigterm()
     if announce is not None:
         announce(f"http://{host}:{server.server_port}")
     try:

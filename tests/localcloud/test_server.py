@@ -203,7 +203,8 @@ def test_local_command_is_exported_with_help() -> None:
     assert "--port" in result.output and "4566" in result.output and "--host" in result.output
 
 
-def test_local_command_serves_until_interrupted() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_local_command_serves_until_interrupted(stop_signal: signal.Signals) -> None:
     code = "from localcloud.commands import local; local(['--port', '0'])"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -230,7 +231,7 @@ def test_local_command_serves_until_interrupted() -> None:
             "From CLI"
         ]
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         out = process.stdout.read() if process.stdout else ""
         process.wait(timeout=15)
     assert process.returncode == 0
