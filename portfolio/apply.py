@@ -127,11 +127,16 @@ class RegionApplier:
         self.ids.portfolio_id = cur.find_portfolio_id(self.sc, self.desired.display_name)
 
     def _update_portfolio(self, change: Change) -> None:
+        if change.payload["replace_tag_keys"]:
+            # Remove, then add: the order of AddTags and RemoveTags on one key within a single
+            # UpdatePortfolio call is not documented, so a changed value takes two calls.
+            self.sc.update_portfolio(Id=self.ids.portfolio(),
+                                     RemoveTags=change.payload["replace_tag_keys"])
         self.sc.update_portfolio(
             Id=self.ids.portfolio(),
             Description=self.desired.description,
             ProviderName=self.desired.provider_name,
-            AddTags=[{"Key": k, "Value": v} for k, v in sorted(self.desired.tags.items())],
+            AddTags=[{"Key": k, "Value": v} for k, v in sorted(change.payload["add_tags"].items())],
         )
 
     def _product(self, name: str) -> DesiredProduct:

@@ -90,10 +90,13 @@ def _plan_portfolio(desired: DesiredCatalog, state: RegionState) -> list[Change]
             ("provider", current.provider_name, desired.provider_name),
         ) if have != want
     ]
-    differences += [f"tag {k}" for k, v in desired.tags.items() if current.tags.get(k) != v]
+    add = {k: v for k, v in desired.tags.items() if current.tags.get(k) != v}
+    differences += [f"tag {k}" for k in sorted(add)]
     action = Action.UPDATE if differences else Action.NO_CHANGE
     return [Change(state.region, "portfolio", desired.display_name, action,
-                   ", ".join(differences) or current.id)]
+                   ", ".join(differences) or current.id,
+                   payload={"add_tags": add,
+                            "replace_tag_keys": sorted(k for k in add if k in current.tags)})]
 
 
 def desired_metadata(product: DesiredProduct) -> dict[str, str]:

@@ -89,3 +89,17 @@ def test_template_constraint_rules_are_enforced_at_launch(harness: Any) -> None:
                     parameters={"Environment": "prod", "AlertTopicArn": topic},
                     progress=lambda line: None)
     assert result.provisioned_product == "alpha-prod"
+
+
+def test_portfolio_description_and_tags_are_kept_in_sync(harness: Any) -> None:
+    harness.portfolio["tags"] = {"owner": "platform", "tier": "1"}
+    harness.publish(harness.desired(V1))
+    harness.portfolio["tags"] = {"owner": "sre", "tier": "1"}
+    harness.portfolio["description"] = "New words"
+    recorder = harness.publish(harness.desired(V1))
+    assert recorder.writes == ["UpdatePortfolio", "UpdatePortfolio"]
+    pid = harness.sc.list_portfolios()["PortfolioDetails"][0]["Id"]
+    described = harness.sc.describe_portfolio(Id=pid)
+    assert described["PortfolioDetail"]["Description"] == "New words"
+    assert {t["Key"]: t["Value"] for t in described["Tags"]} == {"owner": "sre", "tier": "1"}
+    assert harness.publish(harness.desired(V1)).writes == []
