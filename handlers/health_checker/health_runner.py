@@ -15,7 +15,14 @@ from health_probes import CheckResult, check_http, check_tcp
 from health_targets import MAX_TARGETS, HttpTarget, Target, TcpTarget, parse_targets
 from oncall_shared.aws import client
 from oncall_shared.errors import SettingsError
-from oncall_shared.settings import env_bool, env_int, env_str, load_json_setting, require_str
+from oncall_shared.settings import (
+    env_bool,
+    env_int,
+    env_json,
+    env_str,
+    load_json_setting,
+    require_str,
+)
 
 # One thread per target (TARGETS holds at most 100): a smaller pool would queue probes behind
 # slow ones, and a queued probe would be cut off by the run deadline before it even started.
@@ -39,10 +46,7 @@ class HealthSettings:
 
 def load_settings() -> HealthSettings:
     """Read and validate every setting before any probe or write happens."""
-    raw_targets = load_json_setting("TARGETS", "TARGETS_SSM_PARAMETER", None)
-    if raw_targets is None:
-        raise SettingsError("TARGETS='' and TARGETS_SSM_PARAMETER='': one of them must be set")
-    source = "TARGETS" if env_str("TARGETS") else "TARGETS_SSM_PARAMETER"
+    source, raw_targets = _raw_targets()
     allow_private = env_bool("ALLOW_PRIVATE_NETWORKS", False)
     targets = parse_targets(raw_targets, source)
     _refuse_literal_addresses(targets, source, allow_private)
@@ -54,6 +58,24 @@ def load_settings() -> HealthSettings:
         failure_threshold=env_int("FAILURE_THRESHOLD", 3, minimum=1, maximum=100),
         timeout_seconds=float(env_int("CHECK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)),
         allow_private=allow_private,
+    )
+
+
+def _raw_targets() -> tuple[str, Any]:
+    """(setting name, JSON) of the target list: TARGETS, else the SSM parameter.
+
+    An inline "[]" counts as unset: the product template defaults TARGETS to "[]", and a stack
+    that keeps its targets in SSM must not fail on that placeholder.
+    """
+    inline = env_json("TARGETS", None)
+    if inline not in (None, []):
+        return "TARGETS", inline
+    if env_str("TARGETS_SSM_PARAMETER") is not None:
+        # "" as the inline variable: TARGETS was already judged empty just above.
+        return "TARGETS_SSM_PARAMETER", load_json_setting("", "TARGETS_SSM_PARAMETER", None)
+    raise SettingsError(
+        f"TARGETS={env_str('TARGETS', '') or ''!r} and TARGETS_SSM_PARAMETER='': "
+        "no targets to check; set a non-empty TARGETS list or an SSM parameter name"
     )
 
 

@@ -324,3 +324,49 @@ def test_a_full_target_list_is_probed_in_one_wave(
     summary = run(app, event, lambda_context)
     assert summary["checked"] == 100
     assert summary["healthy"] == 100
+
+
+def test_template_placeholder_empty_targets_falls_back_to_ssm(
+    app: Any,
+    health_aws: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    http_receiver: Any,
+    event: Any,
+    lambda_context: Any,
+) -> None:
+    # The product template passes TARGETS="[]" when the launcher chose an SSM parameter.
+    targets = [{"name": "api", "type": "http", "url": http_receiver.url}]
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/oncall/targets", Value=json.dumps(targets), Type="String"
+    )
+    monkeypatch.setenv("TARGETS", "[]")
+    monkeypatch.setenv("TARGETS_SSM_PARAMETER", "/oncall/targets")
+    assert run(app, event, lambda_context)["checked"] == 1
+
+
+@pytest.mark.parametrize("inline", ["[]", None])
+def test_no_targets_anywhere_is_a_settings_error(
+    app: Any,
+    health_aws: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    event: Any,
+    lambda_context: Any,
+    inline: str | None,
+) -> None:
+    if inline is None:
+        monkeypatch.delenv("TARGETS", raising=False)
+    else:
+        monkeypatch.setenv("TARGETS", inline)
+    with pytest.raises(SettingsError, match=r"TARGETS_SSM_PARAMETER='': no targets to check"):
+        run(app, event, lambda_context)
+
+
+def test_missing_ssm_parameter_names_the_parameter(
+    app: Any, health_aws: Any, monkeypatch: pytest.MonkeyPatch, event: Any, lambda_context: Any
+) -> None:
+    monkeypatch.delenv("TARGETS", raising=False)
+    monkeypatch.setenv("TARGETS_SSM_PARAMETER", "/oncall/missing")
+    with pytest.raises(
+        SettingsError, match=r"TARGETS_SSM_PARAMETER='/oncall/missing': SSM parameter"
+    ):
+        run(app, event, lambda_context)
