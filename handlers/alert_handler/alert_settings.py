@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from oncall_shared.errors import SettingsError
-from oncall_shared.settings import env_int, env_json, env_str, require_str
+from oncall_shared.settings import (
+    env_int,
+    env_json,
+    env_str,
+    require_metrics_namespace,
+    require_str,
+)
 
 CHANNELS = ("pagerduty", "slack", "teams", "sns")
 # The PagerDuty Events v2 severities, so a severity maps 1:1 onto a PagerDuty event.
@@ -35,6 +41,7 @@ class AlertSettings:
 
 
 def load_settings() -> AlertSettings:
+    require_metrics_namespace()
     routes = parse_routes(env_json("ROUTES", None))
     default_severity = (env_str("DEFAULT_SEVERITY", "warning") or "warning").lower()
     if default_severity not in routes:

@@ -28,7 +28,13 @@ from log_scan import RuleEngine, SourceTally
 from log_sources import DecodedEvent, LogBatch, S3Object, decode_event
 from oncall_shared.alerts import publish_alert
 from oncall_shared.errors import BadEventError
-from oncall_shared.settings import env_int, env_str, load_json_setting, require_str
+from oncall_shared.settings import (
+    env_int,
+    env_str,
+    load_json_setting,
+    require_metrics_namespace,
+    require_str,
+)
 
 logger = Logger()
 metrics = Metrics()
@@ -45,6 +51,7 @@ class ProcessorSettings:
 
 
 def load_settings() -> ProcessorSettings:
+    require_metrics_namespace()
     own = {env_str("OWN_LOG_GROUP")}
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
     if function_name:  # the default log group, in case OWN_LOG_GROUP was left unset

@@ -97,3 +97,9 @@ def _parse_json(label: str, raw: str) -> Any:
         raise SettingsError(
             f"{label}={shown!r}: is not valid JSON ({exc.msg} at char {exc.pos})"
         ) from None
+
+
+def require_metrics_namespace() -> str:
+    """Powertools raises at the end of the invocation, after the work is done, when no metrics
+    namespace is set; checking at cold start turns that into a clear settings error."""
+    return require_str("POWERTOOLS_METRICS_NAMESPACE")

@@ -23,6 +23,7 @@ from oncall_shared.errors import SettingsError
         ("DEDUPE_TTL_HOURS", "0", "DEDUPE_TTL_HOURS='0': must be at least 1"),
         ("DEDUPE_TABLE", "", "DEDUPE_TABLE='': required setting is missing or empty"),
         ("ALERT_TOPIC_ARN", " ", "ALERT_TOPIC_ARN=' ': required setting"),
+        ("POWERTOOLS_METRICS_NAMESPACE", "", "POWERTOOLS_METRICS_NAMESPACE='': required setting"),
     ],
 )
 def test_bad_settings_fail_at_import(alert_stack, load_handler, monkeypatch, env, value, message):

@@ -214,11 +214,14 @@ def test_bad_settings_fail_at_cold_start_naming_variable_and_value(
         load_handler("log_processor")
 
 
-def test_missing_topic_fails_at_cold_start(log_stack, load_handler, monkeypatch):
+@pytest.mark.parametrize("variable", ["ALERT_TOPIC_ARN", "POWERTOOLS_METRICS_NAMESPACE"])
+def test_missing_required_setting_fails_at_cold_start(
+    log_stack, load_handler, monkeypatch, variable
+):
     from oncall_shared.errors import SettingsError
 
-    monkeypatch.delenv("ALERT_TOPIC_ARN")
-    with pytest.raises(SettingsError, match="ALERT_TOPIC_ARN=''"):
+    monkeypatch.delenv(variable)
+    with pytest.raises(SettingsError, match=f"{variable}=''"):
         load_handler("log_processor")
 
 
