@@ -163,55 +163,49 @@ def send_slack(note: Notification, secret_arn: str) -> None:
 
 def teams_payload(note: Notification) -> dict[str, Any]:
     """Workflows webhooks take a message with one Adaptive Card attachment."""
-    alarm = note.alarm
-    facts = [
-        {"title": "Severity", "value": note.severity},
-        {"title": "Environment", "value": note.environment},
-        {"title": "Previous state", "value": alarm.old_state or "unknown"},
-        {"title": "Changed at", "value": alarm.timestamp},
-        {"title": "Account / Region", "value": f"{alarm.account} / {alarm.region}"},
-        {"title": "Metric", "value": note.metric_text()},
-    ]
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": note.title,
-            "weight": "Bolder",
-            "size": "Medium",
-            "wrap": True,
-            "color": TEAMS_COLOURS[alarm.new_state],
-        },
-        {"type": "FactSet", "facts": facts},
-        {"type": "TextBlock", "text": clip(alarm.reason or "-", TEAMS_TEXT_CHARS), "wrap": True},
-    ]
-    if alarm.description:
-        body.append(
-            {
-                "type": "TextBlock",
-                "text": clip(alarm.description, TEAMS_TEXT_CHARS),
-                "wrap": True,
-                "isSubtle": True,
-            }
-        )
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
-        "body": body,
+        "body": _teams_body(note),
         "actions": [
             {"type": "Action.OpenUrl", "title": "Open in CloudWatch", "url": note.console_url}
         ],
     }
-    return {
-        "type": "message",
-        "attachments": [
-            {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": None,
-                "content": card,
-            }
-        ],
+    attachment = {
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "contentUrl": None,
+        "content": card,
     }
+    return {"type": "message", "attachments": [attachment]}
+
+
+def _teams_body(note: Notification) -> list[dict[str, Any]]:
+    alarm = note.alarm
+    title = _teams_text(note.title, weight="Bolder", size="Medium")
+    title["color"] = TEAMS_COLOURS[alarm.new_state]
+    body = [title, {"type": "FactSet", "facts": _teams_facts(note)}]
+    body.append(_teams_text(clip(alarm.reason or "-", TEAMS_TEXT_CHARS)))
+    if alarm.description:
+        body.append(_teams_text(clip(alarm.description, TEAMS_TEXT_CHARS), isSubtle=True))
+    return body
+
+
+def _teams_text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _teams_facts(note: Notification) -> list[dict[str, str]]:
+    alarm = note.alarm
+    pairs = [
+        ("Severity", note.severity),
+        ("Environment", note.environment),
+        ("Previous state", alarm.old_state or "unknown"),
+        ("Changed at", alarm.timestamp),
+        ("Account / Region", f"{alarm.account} / {alarm.region}"),
+        ("Metric", note.metric_text()),
+    ]
+    return [{"title": title, "value": value} for title, value in pairs]
 
 
 def send_teams(note: Notification, secret_arn: str) -> None:
