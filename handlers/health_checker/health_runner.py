@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from oncall_shared.settings import (
 # One thread per target (TARGETS holds at most 100): a smaller pool would queue probes behind
 # slow ones, and a queued probe would be cut off by the run deadline before it even started.
 MAX_WORKERS = MAX_TARGETS
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 # Time allowed past the slowest per-check timeout before a stuck probe is declared timed out.
 _STRAGGLER_GRACE_SECONDS = 1.0
 # Leave this much of the Lambda timeout for state writes and the alert after the probes.
@@ -130,6 +133,10 @@ def _parse_header_secret(raw: Any, arn: str, target_name: str) -> dict[str, str]
         raise SettingsError(
             f"{problem}: SecretString must be a JSON object of header: value strings"
         )
+    for name, value in headers.items():
+        # http.client would raise a bare ValueError mid-run on these; header injection too.
+        if not _HEADER_NAME.match(name) or _FORBIDDEN_IN_VALUE.search(value):
+            raise SettingsError(f"{problem}: header {name!r} has an invalid name or value")
     return headers
 
 

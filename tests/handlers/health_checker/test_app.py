@@ -370,3 +370,34 @@ def test_missing_ssm_parameter_names_the_parameter(
         SettingsError, match=r"TARGETS_SSM_PARAMETER='/oncall/missing': SSM parameter"
     ):
         run(app, event, lambda_context)
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        ({"X-Token": "a\r\nInjected: yes"}, "header 'X-Token' has an invalid name or value"),
+        ({"Bad Name": "v"}, "header 'Bad Name' has an invalid name or value"),
+        (["not", "an", "object"], "must be a JSON object of header: value strings"),
+    ],
+)
+def test_malformed_header_secret_is_a_settings_error_without_echoing_it(
+    app: Any,
+    health_aws: Any,
+    http_receiver: Any,
+    set_targets: Targets,
+    event: Any,
+    lambda_context: Any,
+    secret: Any,
+    message: str,
+) -> None:
+    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="health/bad-headers", SecretString=json.dumps(secret)
+    )["ARN"]
+    set_targets(
+        [{"name": "api", "type": "http", "url": http_receiver.url, "headers_secret_arn": arn}]
+    )
+    with pytest.raises(SettingsError) as raised:
+        run(app, event, lambda_context)
+    assert message in str(raised.value)
+    assert "Injected" not in str(raised.value)
+    assert http_receiver.requests == []
