@@ -94,7 +94,9 @@ def check_http(
         final_url, response = _follow(target, deadline, allow_private, headers)
     except RefusedAddressError as error:
         return _failed(target.name, started, f"refused: {error}")
-    except (OSError, http.client.HTTPException) as error:
+    # ValueError: a server-chosen redirect can carry an invalid port or URL; that is the
+    # target's failure, not a crash of the whole run.
+    except (OSError, http.client.HTTPException, ValueError) as error:
         return _failed(
             target.name, started, f"{target.method} {_origin(target.url)} failed: {error}"
         )

@@ -195,3 +195,9 @@ def test_head_request_reads_no_body(http_receiver: Any) -> None:
     result = check_http(target, 2, True, {})
     assert result.healthy, result.detail
     assert http_receiver.requests[0].method == "HEAD"
+
+
+def test_redirect_to_an_invalid_url_fails_the_target_only(http_receiver: Any) -> None:
+    http_receiver.script(302, headers={"Location": "http://127.0.0.1:99999/"})
+    result = check_http(http_target(http_receiver.url), 2, True, {})
+    assert not result.healthy and "failed" in result.detail
