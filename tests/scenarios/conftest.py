@@ -104,7 +104,9 @@ def launch_tool(
         configuration = aws("lambda").get_function_configuration(
             FunctionName=result.outputs["FunctionName"]
         )
-        environment = configuration["Environment"]["Variables"]
+        # Lambda stores variables as strings; moto keeps a Number parameter's int as it came.
+        variables = configuration["Environment"]["Variables"]
+        environment = {key: str(value) for key, value in variables.items()}
         return LaunchedTool(result.outputs, code_dir, environment, local_endpoint)
 
     return launch

@@ -112,3 +112,77 @@ def test_slack_outage_fails_the_invocation_and_the_retry_delivers(
     assert retried.returncode == 0, retried.stderr[-2000:]
     assert slack.requests[-1].path == "/hooks/T1"
     assert _drain(aws, inbox) == []
+
+
+def _logs_event(log_group: str, messages: list[str]) -> dict[str, Any]:
+    import base64
+    import gzip
+
+    payload = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": log_group,
+        "logStream": "2026/11/28/[$LATEST]0f1e2d3c",
+        "subscriptionFilters": ["oncall-log-processor"],
+        "logEvents": [
+            {"id": str(36000000000000000000000000 + index), "timestamp": 1764320000000 + index,
+             "message": message}
+            for index, message in enumerate(messages)
+        ],
+    }
+    data = base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()
+    return {"awslogs": {"data": data}}
+
+
+def test_log_errors_in_the_watched_group_alert_the_on_call_topic(
+    launch_tool: Callable[..., LaunchedTool], aws: Callable[[str], Any]
+) -> None:
+    aws("logs").create_log_group(logGroupName="/aws/app/checkout")
+    tool = launch_tool("log-processor", LogGroupName="/aws/app/checkout")
+    filters = aws("logs").describe_subscription_filters(logGroupName="/aws/app/checkout")
+    assert [f["destinationArn"] for f in filters["subscriptionFilters"]] == [
+        tool.outputs["FunctionArn"]
+    ]
+    inbox = _subscribe_queue(aws, tool.outputs["AlertTopicArn"])
+    lines = ["GET /health 200"] * 50 + [
+        "ERROR payment declined for order 1234",
+        "Traceback (most recent call last):",
+        "ERROR payment declined for order 1235",
+    ] * 3
+
+    result = tool.invoke(_logs_event("/aws/app/checkout", lines))
+    assert result.returncode == 0, result.stderr[-2000:]
+    alerts = _drain(aws, inbox)
+    assert len(alerts) == 1
+    assert "/aws/app/checkout" in alerts[0]["Message"]
+
+    own = tool.invoke(_logs_event(tool.outputs["LogGroupName"], ["ERROR " * 5] * 20))
+    assert own.returncode == 0, own.stderr[-2000:]
+    assert _drain(aws, inbox) == []
+
+
+def test_health_checker_alerts_when_a_target_goes_down_and_when_it_recovers(
+    launch_tool: Callable[..., LaunchedTool], aws: Callable[[str], Any], slack: HttpReceiver
+) -> None:
+    target = slack  # any real HTTP server on 127.0.0.1 will do as the checked endpoint
+    targets = [{"name": "checkout", "type": "http", "url": f"{target.url}/health"}]
+    tool = launch_tool(
+        "health-checker", TargetsJson=json.dumps(targets), AllowPrivateNetworks="true",
+        FailureThreshold="2",
+    )
+    inbox = _subscribe_queue(aws, tool.outputs["AlertTopicArn"])
+    scheduled = json.loads((EVENTS / "health_scheduled_event.json").read_text())
+
+    assert tool.invoke(scheduled).returncode == 0
+    assert _drain(aws, inbox) == []  # healthy from the start: nothing to say
+    target.default.status = 500
+    assert tool.invoke(scheduled).returncode == 0
+    assert _drain(aws, inbox) == []  # one failure is below the threshold (flap suppression)
+    assert tool.invoke(scheduled).returncode == 0
+    down = _drain(aws, inbox)
+    assert len(down) == 1 and "checkout" in down[0]["Message"]
+    target.default.status = 200
+    assert tool.invoke(scheduled).returncode == 0
+    recovered = _drain(aws, inbox)
+    assert len(recovered) == 1 and "checkout" in recovered[0]["Message"]
+    assert len(target.requests) == 4
