@@ -186,3 +186,44 @@ def test_health_checker_alerts_when_a_target_goes_down_and_when_it_recovers(
     recovered = _drain(aws, inbox)
     assert len(recovered) == 1 and "checkout" in recovered[0]["Message"]
     assert len(target.requests) == 4
+
+
+def _instance_alarm_event(instance_id: str) -> dict[str, Any]:
+    text = (EVENTS / "healer_eventbridge_ec2_instance_check.json").read_text()
+    event = json.loads(text.replace("i-0123456789abcdef0", instance_id))
+    event["region"] = "us-east-1"
+    event["resources"] = [arn.replace("eu-west-1", "us-east-1") for arn in event["resources"]]
+    return dict(event)
+
+
+def _run_instance(aws: Callable[[str], Any], opted_in: bool) -> str:
+    tags = [{"Key": "oncall:auto-heal", "Value": "true"}] if opted_in else []
+    tags.append({"Key": "Name", "Value": "web-1"})
+    reservation = aws("ec2").run_instances(
+        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+    )
+    return str(reservation["Instances"][0]["InstanceId"])
+
+
+def test_auto_healer_reboots_only_opted_in_instances_and_reports_every_decision(
+    launch_tool: Callable[..., LaunchedTool], aws: Callable[[str], Any]
+) -> None:
+    tool = launch_tool("auto-healer", DryRun="false")
+    assert tool.environment["DRY_RUN"] == "false"
+    inbox = _subscribe_queue(aws, tool.outputs["AlertTopicArn"])
+    opted_in = _run_instance(aws, opted_in=True)
+    left_alone = _run_instance(aws, opted_in=False)
+
+    acted = tool.invoke(_instance_alarm_event(opted_in))
+    assert acted.returncode == 0, acted.stderr[-2000:]
+    skipped = tool.invoke(_instance_alarm_event(left_alone))
+    assert skipped.returncode == 0, skipped.stderr[-2000:]
+    again = tool.invoke(_instance_alarm_event(opted_in))  # inside the cooldown
+    assert again.returncode == 0, again.stderr[-2000:]
+
+    reports = [message["Message"] for message in _drain(aws, inbox)]
+    assert len(reports) == 3, reports
+    assert any(opted_in in report and "reboot" in report.lower() for report in reports)
+    assert any(left_alone in report and "opt" in report.lower() for report in reports)
+    assert any(opted_in in report and "cooldown" in report.lower() for report in reports)
