@@ -189,8 +189,11 @@ def launch(obj: CliContext, *, tool: str, environment: str, params: tuple[str, .
         raise PublishError(f"unknown tool {tool!r} (known: {', '.join(prepared.desired.products)})")
     with open_clients(target, local) as clients:
         if local:
+            from portfolio.demo import create_demo_prerequisites
+
             run_bootstrap(clients, prepared, _quiet)
             run_publish(clients, prepared, lambda change: None)
+            create_demo_prerequisites(clients, prepared, environment)
         result = run_launch(clients, prepared, tool, environment, overrides=overrides,
                             echo=_prefixed_echo("  "))
     click.echo(f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
