@@ -6,7 +6,9 @@ from pathlib import Path
 
 import botocore.exceptions
 import pytest
+from click.testing import CliRunner
 
+from build import cli
 from portfolio.aws import AwsClients, CallRecorder, Target
 from portfolio.demo import create_demo_prerequisites
 from portfolio.desired import desired_catalog, load_manifest
@@ -98,3 +100,16 @@ def test_prod_launch_without_an_oncall_topic_is_refused_by_the_template_constrai
     with pytest.raises(botocore.exceptions.ClientError, match="AlertTopicArn must name"):
         run_launch(published, prepared, product, "prod", overrides={"AlertTopicArn": ""},
                    echo=lambda line: None)
+
+
+def test_demo_command_runs_the_quick_start_end_to_end(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--dist", str(tmp_path / "dist"), "demo"])
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "us-east-1: bootstrap stack created" in output
+    assert "portfolio us-east-1: port-" in output
+    for product in ("log-processor", "alert-handler", "health-checker", "auto-healer"):
+        assert f"== launch {product} --env dev" in output
+        assert f"{product}-dev: SUCCEEDED" in output
+    assert "AWS::CloudWatch::Alarm" in output
+    assert "  alarm oncall-" in output
