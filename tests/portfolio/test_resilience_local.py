@@ -60,14 +60,30 @@ def test_failure_during_a_new_version_then_rerun_converges(harness: Any, allowed
     assert harness.versions("alpha") == {"1.0.0": ("DEFAULT", True), "1.1.0": ("DEFAULT", True)}
 
 
+class MeetBeforeFirstWrite:
+    """Holds each run at its first write until the other run gets there too: both have planned
+    on the same empty state, so both really try to create the same things."""
+
+    def __init__(self, barrier: threading.Barrier) -> None:
+        self.barrier = barrier
+        self.met = False
+
+    def __call__(self, **kwargs: Any) -> None:
+        if not self.met and not kwargs["model"].name.startswith(
+                ("Describe", "List", "Search", "Get", "Head")):
+            self.met = True
+            self.barrier.wait(timeout=30)
+
+
 def test_two_concurrent_publishes_end_with_one_version_per_hash(harness: Any) -> None:
     desired = harness.desired(V1)
     errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
 
     def run() -> None:
         try:
-            harness.publish(desired)
-        except BaseException as error:
+            harness.publish(desired, MeetBeforeFirstWrite(barrier))
+        except BaseException as error:  # reported by the assertion below
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
