@@ -159,6 +159,40 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _alarm_arguments(name: str, props: Props, kind: str) -> dict[str, Any]:
+    """put_metric_alarm's arguments from the resource properties (strings coerced to numbers)."""
+    metrics = props.get("Metrics")
+    if not metrics and not props.get("MetricName"):
+        raise ResourcePropertyError(f"{kind} {name}: MetricName or Metrics is required")
+    threshold = props.get("Threshold")
+    return {
+        "name": name,
+        "namespace": props.get("Namespace"),
+        "metric_name": props.get("MetricName"),
+        "metric_data_queries": _metric_queries(metrics) if metrics else None,
+        "comparison_operator": _required(props, "ComparisonOperator", kind),
+        "evaluation_periods": int(_required(props, "EvaluationPeriods", kind)),
+        "datapoints_to_alarm": _optional_int(props.get("DatapointsToAlarm")),
+        "period": _optional_int(props.get("Period")),
+        "threshold": None if threshold is None else float(threshold),
+        "statistic": props.get("Statistic"),
+        "extended_statistic": props.get("ExtendedStatistic"),
+        "description": props.get("AlarmDescription"),
+        "dimensions": [
+            {"Name": d["Name"], "Value": d["Value"]} for d in props.get("Dimensions", [])
+        ],
+        "alarm_actions": [a for a in props.get("AlarmActions", []) if a],
+        "ok_actions": [a for a in props.get("OKActions", []) if a],
+        "insufficient_data_actions": [a for a in props.get("InsufficientDataActions", []) if a],
+        "unit": props.get("Unit"),
+        "actions_enabled": _as_bool(props.get("ActionsEnabled", True)),
+        "treat_missing_data": props.get("TreatMissingData"),
+        "evaluate_low_sample_count_percentile": props.get("EvaluateLowSampleCountPercentile"),
+        "threshold_metric_id": props.get("ThresholdMetricId"),
+        "tags": props.get("Tags"),
+    }
+
+
 class CloudWatchAlarm(LocalResource, CloudFormationModel):
     attributes = ("Arn",)
 
@@ -182,38 +216,8 @@ class CloudWatchAlarm(LocalResource, CloudFormationModel):
         from moto.cloudwatch.models import cloudwatch_backends
 
         props = _properties(cloudformation_json)
-        kind = cls.cloudformation_type()
-        metrics = props.get("Metrics")
-        if not metrics and not props.get("MetricName"):
-            raise ResourcePropertyError(
-                f"{kind} {resource_name}: MetricName or Metrics is required"
-            )
-        alarm = _backend(cloudwatch_backends, account_id, region_name).put_metric_alarm(
-            name=resource_name,
-            namespace=props.get("Namespace"),
-            metric_name=props.get("MetricName"),
-            metric_data_queries=_metric_queries(metrics) if metrics else None,
-            comparison_operator=_required(props, "ComparisonOperator", kind),
-            evaluation_periods=int(_required(props, "EvaluationPeriods", kind)),
-            datapoints_to_alarm=_optional_int(props.get("DatapointsToAlarm")),
-            period=_optional_int(props.get("Period")),
-            threshold=float(props["Threshold"]) if props.get("Threshold") is not None else None,
-            statistic=props.get("Statistic"),
-            extended_statistic=props.get("ExtendedStatistic"),
-            description=props.get("AlarmDescription"),
-            dimensions=[
-                {"Name": d["Name"], "Value": d["Value"]} for d in props.get("Dimensions", [])
-            ],
-            alarm_actions=[a for a in props.get("AlarmActions", []) if a],
-            ok_actions=[a for a in props.get("OKActions", []) if a],
-            insufficient_data_actions=[a for a in props.get("InsufficientDataActions", []) if a],
-            unit=props.get("Unit"),
-            actions_enabled=_as_bool(props.get("ActionsEnabled", True)),
-            treat_missing_data=props.get("TreatMissingData"),
-            evaluate_low_sample_count_percentile=props.get("EvaluateLowSampleCountPercentile"),
-            threshold_metric_id=props.get("ThresholdMetricId"),
-            tags=props.get("Tags"),
-        )
+        arguments = _alarm_arguments(resource_name, props, cls.cloudformation_type())
+        alarm = _backend(cloudwatch_backends, account_id, region_name).put_metric_alarm(**arguments)
         resource = cls(resource_name, account_id, region_name, props)
         resource.arn = alarm.alarm_arn
         return resource

@@ -30,14 +30,16 @@ from .templates import TemplateUnreadable, load_template_from_url, template_url_
 
 # Delay before asynchronous work finishes, so clients really see CREATING / IN_PROGRESS states.
 ASYNC_DELAY_SECONDS = 0.05
+# Organization shares take minutes on AWS; half a second keeps IN_PROGRESS observable locally.
+SHARE_DELAY_SECONDS = 0.5
 MAX_IAM_PATTERNS_PER_PORTFOLIO = 10
 _IAM_PATTERN = re.compile(r"^arn:aws:iam:::(role|user|group)/[\w+=,.@*?/-]+$")
 _IAM_ARN = re.compile(r"^arn:aws:iam::\d{12}:(role|user|group)/[\w+=,.@/-]+$")
 CONSTRAINT_TYPES = ("LAUNCH", "NOTIFICATION", "RESOURCE_UPDATE", "STACKSET", "TEMPLATE")
 
 
-def run_later(action: Callable[[], None]) -> None:
-    timer = threading.Timer(ASYNC_DELAY_SECONDS, action)
+def run_later(action: Callable[[], None], delay: float = ASYNC_DELAY_SECONDS) -> None:
+    timer = threading.Timer(delay, action)
     timer.daemon = True
     timer.start()
 
@@ -526,7 +528,7 @@ class AdminBackend:
             token=new_id("share"), portfolio_id=portfolio_id, node_value=principal
         )
         self.share_operations[operation.token] = operation
-        run_later(lambda: self._complete_share(operation))
+        run_later(lambda: self._complete_share(operation), SHARE_DELAY_SECONDS)
         return operation.token
 
     def _complete_share(self, operation: ShareOperation) -> None:

@@ -221,19 +221,8 @@ class Provisioner:
             raise DuplicateResourceException(f"A provisioned product named {name} already exists.")
         given = {p["Key"]: p.get("Value", "") for p in params.get("ProvisioningParameters") or []}
         self._check_parameters(product, artifact, path, given)
-        pp_id = new_id("pp")
-        pp = ProvisionedProduct(
-            id=pp_id,
-            arn=f"arn:aws:servicecatalog:{self.admin.region}:{self.admin.account_id}:stack/{name}/{pp_id}",
-            name=name,
-            product_id=product.id,
-            artifact_id=artifact.id,
-            path_id=path.id,
-            token=params["ProvisionToken"],
-            tags={t["Key"]: t["Value"] for t in params.get("Tags") or []},
-            launch_role_arn=self._launch_role(product, path),
-            parameters=given,
-        )
+        pp = self._new_provisioned_product(name, product, artifact, path, params)
+        pp.parameters = given
         self.provisioned[pp.id] = pp
         record = self._new_record("PROVISION_PRODUCT", pp, artifact.id, path.id)
         pp.last_provisioning_record_id = record.id
@@ -245,6 +234,27 @@ class Provisioner:
             lambda: self._run_create(record, product, artifact, path, notification_arns),
         )
         return record
+
+    def _new_provisioned_product(
+        self,
+        name: str,
+        product: Product,
+        artifact: ProvisioningArtifact,
+        path: LaunchPath,
+        params: dict[str, Any],
+    ) -> ProvisionedProduct:
+        pp_id = new_id("pp")
+        return ProvisionedProduct(
+            id=pp_id,
+            arn=f"arn:aws:servicecatalog:{self.admin.region}:{self.admin.account_id}:stack/{name}/{pp_id}",
+            name=name,
+            product_id=product.id,
+            artifact_id=artifact.id,
+            path_id=path.id,
+            token=params["ProvisionToken"],
+            tags={t["Key"]: t["Value"] for t in params.get("Tags") or []},
+            launch_role_arn=self._launch_role(product, path),
+        )
 
     def _in_background(self, record: Record, failed_status: str, job: Callable[[], None]) -> None:
         def guarded() -> None:

@@ -86,8 +86,15 @@ def test_product_with_first_version_becomes_available(
     sc: Any, s3: Any, local_endpoint: str
 ) -> None:
     url = put_template(s3, local_endpoint, "templates/lp/1.json", SIMPLE_TEMPLATE)
+    created = sc.create_product(
+        Name="lp",
+        Owner="platform",
+        ProductType="CLOUD_FORMATION_TEMPLATE",
+        IdempotencyToken="lp",
+        ProvisioningArtifactParameters=artifact_parameters(url),
+    )
+    assert created["ProductViewDetail"]["Status"] == "CREATING"  # the template is read afterwards
     product_id, artifact_id = create_product(sc, url)
-    assert artifact_status(sc, product_id, artifact_id) == "CREATING"
     wait_for(lambda: artifact_status(sc, product_id, artifact_id), lambda s: s == "AVAILABLE")
     admin = sc.describe_product_as_admin(Id=product_id)
     assert admin["ProductViewDetail"]["Status"] == "AVAILABLE"
