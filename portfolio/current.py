@@ -164,7 +164,10 @@ def find_portfolio_id(sc: Any, display_name: str) -> str | None:
 
 def find_product_ids(sc: Any, names: set[str]) -> dict[str, str]:
     found: dict[str, tuple[Any, str]] = {}
-    for detail in paginate(sc, "search_products_as_admin", "ProductViewDetails"):
+    # ProductSource=ACCOUNT: only products this account owns. A product shared with us from
+    # another account cannot take new versions, so it must never be mistaken for ours.
+    for detail in paginate(sc, "search_products_as_admin", "ProductViewDetails",
+                           ProductSource="ACCOUNT"):
         summary = detail["ProductViewSummary"]
         if summary["Name"] not in names:
             continue
