@@ -227,7 +227,10 @@ class Provisioner:
         record = self._new_record("PROVISION_PRODUCT", pp, artifact.id, path.id)
         pp.last_provisioning_record_id = record.id
         self.tokens[("ProvisionProduct", params["ProvisionToken"])] = record.id
-        notification_arns = params.get("NotificationArns") or []
+        notification_arns = [
+            *(params.get("NotificationArns") or []),
+            *self._constraint_notifications(product, path),
+        ]
         self._in_background(
             record,
             "ERROR",
@@ -303,6 +306,25 @@ class Provisioner:
                 violations = rule_violations(json.loads(constraint.parameters)["Rules"], values)
                 if violations:
                     raise InvalidParametersException("; ".join(violations))
+
+    def _check_tag_update_allowed(self, product: Product, path: LaunchPath) -> None:
+        for constraint in self.path_constraints(product, path):
+            if constraint.type != "RESOURCE_UPDATE":
+                continue
+            setting = json.loads(constraint.parameters)["Properties"][
+                "TagUpdateOnProvisionedProduct"
+            ]
+            if setting == "NOT_ALLOWED":
+                raise InvalidParametersException(
+                    f"Tag updates are not allowed by RESOURCE_UPDATE constraint {constraint.id}."
+                )
+
+    def _constraint_notifications(self, product: Product, path: LaunchPath) -> list[str]:
+        arns: list[str] = []
+        for constraint in self.path_constraints(product, path):
+            if constraint.type == "NOTIFICATION":
+                arns.extend(json.loads(constraint.parameters)["NotificationArns"])
+        return arns
 
     def _launch_role(self, product: Product, path: LaunchPath) -> str | None:
         launch = [c for c in self.path_constraints(product, path) if c.type == "LAUNCH"]
@@ -406,6 +428,8 @@ class Provisioner:
         given = _merge_update_parameters(pp, params.get("ProvisioningParameters") or [])
         self._check_parameters(product, artifact, path, given)
         tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []} or pp.tags
+        if tags != pp.tags:
+            self._check_tag_update_allowed(product, path)
         record = self._new_record("UPDATE_PROVISIONED_PRODUCT", pp, artifact.id, path.id)
         self.tokens[("UpdateProvisionedProduct", params["UpdateToken"])] = record.id
         self._in_background(

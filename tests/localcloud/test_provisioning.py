@@ -405,3 +405,40 @@ def test_terminate_requested_during_launch_runs_after_it(
         == "SUCCEEDED"
     )
     assert client_factory("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_resource_update_constraint_governs_tag_updates(simple: Catalog) -> None:
+    sc = simple.sc
+    finished_record(sc, simple.provision("tagged")["RecordDetail"]["RecordId"])
+    simple.constrain(
+        "RESOURCE_UPDATE",
+        {"Version": "2.0", "Properties": {"TagUpdateOnProvisionedProduct": "NOT_ALLOWED"}},
+    )
+    with pytest.raises(ClientError) as info:
+        sc.update_provisioned_product(
+            ProvisionedProductName="tagged",
+            UpdateToken="tags-1",
+            Tags=[{"Key": "team", "Value": "platform"}],
+        )
+    assert code_of(info) == "InvalidParametersException"
+    same_tags = sc.update_provisioned_product(
+        ProvisionedProductName="tagged",
+        UpdateToken="tags-2",
+        Tags=[{"Key": "team", "Value": "sre"}],
+    )["RecordDetail"]
+    assert finished_record(sc, same_tags["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
+
+
+def test_notification_constraint_reaches_the_stack(
+    simple: Catalog, client_factory: Callable[..., Any]
+) -> None:
+    topic = client_factory("sns").create_topic(Name="stack-events")["TopicArn"]
+    simple.constrain("NOTIFICATION", {"NotificationArns": [topic]})
+    done = finished_record(simple.sc, simple.provision("notified")["RecordDetail"]["RecordId"])
+    stack_arn = next(
+        o["OutputValue"]
+        for o in done["RecordOutputs"]
+        if o["OutputKey"] == "CloudformationStackARN"
+    )
+    stack = client_factory("cloudformation").describe_stacks(StackName=stack_arn)["Stacks"][0]
+    assert stack["NotificationARNs"] == [topic]
