@@ -46,8 +46,10 @@ class IdBook:
             book.product_ids[name] = product.id
             for version in product.versions:
                 book.version_ids[(name, version.id)] = version.id
-                if version.content_hash:
-                    book.version_ids.setdefault((name, f"hash:{version.content_hash}"), version.id)
+            for content_hash in {v.content_hash for v in product.versions if v.content_hash}:
+                oldest = product.version_by_hash(content_hash)
+                if oldest is not None:
+                    book.version_ids[(name, f"hash:{content_hash}")] = oldest.id
         return book
 
     def portfolio(self) -> str:
@@ -173,7 +175,7 @@ class RegionApplier:
         }
 
     def _create_version(self, change: Change) -> None:
-        product = self._product(change.name.split(" ", 1)[0])
+        product = self._product(change.payload["product"])
         if not change.payload.get("already_created"):
             self._create_artifact(product)
         version_id = self.ids.version_ids[(product.name, f"hash:{product.content_hash}")]

@@ -136,7 +136,7 @@ def _plan_versions(desired: DesiredCatalog, state: RegionState) -> list[Change]:
         if current is not None:
             _refuse_reused_name(current, product, state.region)
         changes.append(Change(state.region, "version", label, Action.CREATE, f"hash {short}",
-                              payload={"already_created": current is None}))
+                              payload={"product": name, "already_created": current is None}))
     return changes
 
 
@@ -152,7 +152,7 @@ def _existing_version(
         )
     if status == "CREATING":  # an interrupted run: finish it by waiting
         return Change(region, "version", label, Action.UPDATE, f"{existing.id} still CREATING",
-                      payload={"already_created": True})
+                      payload={"product": current.name, "already_created": True})
     return Change(region, "version", label, Action.NO_CHANGE, f"{existing.id} hash {short}")
 
 
