@@ -29,6 +29,7 @@ def reset_state() -> None:
     """Forget every resource in every service (moto's backends and our Service Catalog)."""
     from moto.moto_api._internal.models import moto_api_backend
 
+    STATE.retire()  # first: no provisioning job may write into the fresh moto state
     moto_api_backend.reset()
     STATE.reset()
 

@@ -38,10 +38,38 @@ _IAM_ARN = re.compile(r"^arn:aws:iam::\d{12}:(role|user|group)/[\w+=,.@/-]+$")
 CONSTRAINT_TYPES = ("LAUNCH", "NOTIFICATION", "RESOURCE_UPDATE", "STACKSET", "TEMPLATE")
 
 
+class BackgroundWork:
+    """Counts running timer jobs so a reset can wait for them instead of racing them."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition()
+        self._running = 0
+
+    def run_later(self, action: Callable[[], None], delay: float) -> None:
+        with self._idle:
+            self._running += 1
+        timer = threading.Timer(delay, self._run, args=(action,))
+        timer.daemon = True
+        timer.start()
+
+    def _run(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
+
+
+BACKGROUND = BackgroundWork()
+
+
 def run_later(action: Callable[[], None], delay: float = ASYNC_DELAY_SECONDS) -> None:
-    timer = threading.Timer(delay, action)
-    timer.daemon = True
-    timer.start()
+    BACKGROUND.run_later(action, delay)
 
 
 class AdminBackend:

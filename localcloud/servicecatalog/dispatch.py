@@ -9,7 +9,7 @@ from typing import Any
 import botocore.session
 
 from ..shapes import request_problems, validation_message
-from .admin import AdminBackend
+from .admin import BACKGROUND, AdminBackend
 from .exceptions import ServiceCatalogError, UnsupportedOperation, ValidationException
 from .launch_responses import LAUNCH_HANDLERS
 from .provisioning import Provisioner
@@ -19,6 +19,7 @@ TARGET_PREFIX = "AWS242ServiceCatalogService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 DEFAULT_ACCOUNT_ID = "123456789012"
 HANDLERS: dict[str, Handler] = {**ADMIN_HANDLERS, **LAUNCH_HANDLERS}
+RESET_WAIT_SECONDS = 10.0
 StartResponse = Callable[..., Any]
 logger = logging.getLogger("localcloud.servicecatalog")
 
@@ -42,10 +43,19 @@ class CatalogState:
                 self._backends[key] = (admin, Provisioner(admin))
             return self._backends[key]
 
-    def reset(self) -> None:
+    def retire(self) -> None:
+        """Stop pending work of the current state from starting, and let running work finish."""
         with self._lock:
             for admin, _ in self._backends.values():
                 admin.retired = True  # timers of the old state must not touch the new one
+        if not BACKGROUND.wait_idle(RESET_WAIT_SECONDS):
+            logger.warning(
+                "localcloud: background work still running after %ss", RESET_WAIT_SECONDS
+            )
+
+    def reset(self) -> None:
+        self.retire()
+        with self._lock:
             self._backends.clear()
 
 

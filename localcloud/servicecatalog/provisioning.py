@@ -503,7 +503,9 @@ class Provisioner:
     def _wait_for_previous_change(self, record: Record) -> None:
         # A termination requested while a change runs starts once that change has finished.
         deadline = time.monotonic() + TERMINATE_WAIT_SECONDS
-        while time.monotonic() < deadline and self._change_running(record):
+        while (
+            time.monotonic() < deadline and not self.admin.retired and self._change_running(record)
+        ):
             time.sleep(ASYNC_POLL_SECONDS)
 
     def _change_running(self, record: Record) -> bool:
