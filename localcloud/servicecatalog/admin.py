@@ -87,6 +87,8 @@ class AdminBackend:
         self.shares: dict[tuple[str, str, str], PortfolioShare] = {}
         self.share_operations: dict[str, ShareOperation] = {}
         self.idempotency: dict[tuple[str, str], str] = {}
+        # Portfolios other accounts shared with this one and it accepted: id -> (portfolio, type).
+        self.accepted: dict[str, tuple[Portfolio, str]] = {}
 
     # ---- lookups -------------------------------------------------------------------------
     def portfolio(self, portfolio_id: str) -> Portfolio:

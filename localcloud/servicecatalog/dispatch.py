@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,6 +44,10 @@ class CatalogState:
                 self._backends[key] = (admin, Provisioner(admin))
             return self._backends[key]
 
+    def admins_in(self, region: str) -> list[AdminBackend]:
+        with self._lock:
+            return [admin for (_, where), (admin, _) in self._backends.items() if where == region]
+
     def retire(self) -> None:
         """Stop pending work of the current state from starting, and let running work finish."""
         with self._lock:
@@ -71,6 +76,11 @@ def region_of(environ: dict[str, Any]) -> str:
 
 
 def account_of(environ: dict[str, Any]) -> str:
+    """The caller's account, decided the way moto decides it for every other service."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
     auth = environ.get("HTTP_AUTHORIZATION", "")
     if "Credential=" not in auth:
         return DEFAULT_ACCOUNT_ID
@@ -113,7 +123,7 @@ def handle(operation: str, params: dict[str, Any], account_id: str, region: str)
         )
     admin, provisioner = STATE.backends(account_id, region)
     with admin.lock:
-        return handler(CatalogRequest(params, admin, provisioner))
+        return handler(CatalogRequest(params, admin, provisioner, lambda: STATE.admins_in(region)))
 
 
 def _respond(

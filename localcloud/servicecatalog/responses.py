@@ -6,6 +6,7 @@ Rules live in admin.py and provisioning.py; this module only translates.
 from collections.abc import Callable
 from typing import Any
 
+from . import imports
 from .admin import AdminBackend
 from .entities import Portfolio, Product, tag_list
 from .exceptions import InvalidParametersException
@@ -19,10 +20,17 @@ DEFAULT_PAGE_SIZE = 20
 class CatalogRequest:
     """One decoded request with the backends of its account and region."""
 
-    def __init__(self, params: Params, admin: AdminBackend, provisioner: Provisioner) -> None:
+    def __init__(
+        self,
+        params: Params,
+        admin: AdminBackend,
+        provisioner: Provisioner,
+        peers: Callable[[], list[AdminBackend]] = list,
+    ) -> None:
         self.params = params
         self.admin = admin
         self.provisioner = provisioner
+        self.peers = peers  # the backends of every account in this region (for shares)
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.params.get(name)
@@ -457,7 +465,29 @@ def list_organization_portfolio_access(request: CatalogRequest) -> dict[str, Any
     }
 
 
+def accept_portfolio_share(request: CatalogRequest) -> dict[str, Any]:
+    share_type = request.get("PortfolioShareType", "IMPORTED")
+    imports.accept(request.admin, request.peers(), request.params["PortfolioId"], share_type)
+    return {}
+
+
+def reject_portfolio_share(request: CatalogRequest) -> dict[str, Any]:
+    imports.reject(request.admin, request.params["PortfolioId"])
+    return {}
+
+
+def list_accepted_portfolio_shares(request: CatalogRequest) -> dict[str, Any]:
+    portfolios = imports.accepted_portfolios(
+        request.admin, request.get("PortfolioShareType", "IMPORTED")
+    )
+    page, token = paginate(portfolios, request)
+    return {"PortfolioDetails": [p.detail() for p in page], **token}
+
+
 ADMIN_HANDLERS: dict[str, Handler] = {
+    "AcceptPortfolioShare": accept_portfolio_share,
+    "RejectPortfolioShare": reject_portfolio_share,
+    "ListAcceptedPortfolioShares": list_accepted_portfolio_shares,
     "CreatePortfolio": create_portfolio,
     "DescribePortfolio": describe_portfolio,
     "UpdatePortfolio": update_portfolio,

@@ -132,3 +132,46 @@ def test_share_errors(sc: Any) -> None:
     with pytest.raises(ClientError) as info:
         sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId="12345")  # not 12 digits
     assert code_of(info) == "ValidationException"
+
+
+def as_account(client: Any, account_id: str) -> Any:
+    """The same client, calling as ACCOUNT_ID (moto's x-moto-account-id header)."""
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    client.meta.events.register("before-sign.servicecatalog.*", add_header)
+    return client
+
+
+def test_recipient_accepts_lists_and_rejects_an_account_share(sc: Any, client_factory: Any) -> None:
+    portfolio_id = create_portfolio(sc)
+    import boto3  # a second client whose every call is made as the recipient account
+
+    recipient = as_account(
+        boto3.client(
+            "servicecatalog",
+            endpoint_url=sc.meta.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ),
+        "210987654321",
+    )
+    with pytest.raises(ClientError) as info:
+        recipient.accept_portfolio_share(PortfolioId=portfolio_id)
+    assert code_of(info) == "ResourceNotFoundException"
+    sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId="210987654321")
+    recipient.accept_portfolio_share(PortfolioId=portfolio_id)
+    accepted = recipient.list_accepted_portfolio_shares()["PortfolioDetails"]
+    assert [p["Id"] for p in accepted] == [portfolio_id]
+    assert recipient.list_portfolios()["PortfolioDetails"] == []  # the import is not its own
+    shares = sc.describe_portfolio_shares(PortfolioId=portfolio_id, Type="ACCOUNT")[
+        "PortfolioShareDetails"
+    ]
+    assert shares[0]["Accepted"] is True
+    recipient.reject_portfolio_share(PortfolioId=portfolio_id)
+    assert recipient.list_accepted_portfolio_shares()["PortfolioDetails"] == []
+    with pytest.raises(ClientError) as info:
+        recipient.reject_portfolio_share(PortfolioId=portfolio_id)
+    assert code_of(info) == "ResourceNotFoundException"
