@@ -2,10 +2,11 @@
 
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import wait_for
+from tests.localcloud.conftest import check_raw_response, wait_for
 from tests.localcloud.helpers import create_portfolio
 
 ORG = "o-abcdefghij"
@@ -144,20 +145,17 @@ def as_account(client: Any, account_id: str) -> Any:
     return client
 
 
-def test_recipient_accepts_lists_and_rejects_an_account_share(sc: Any, client_factory: Any) -> None:
+def test_recipient_accepts_lists_and_rejects_an_account_share(sc: Any) -> None:
     portfolio_id = create_portfolio(sc)
-    import boto3  # a second client whose every call is made as the recipient account
-
-    recipient = as_account(
-        boto3.client(
-            "servicecatalog",
-            endpoint_url=sc.meta.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        ),
-        "210987654321",
+    recipient = boto3.client(
+        "servicecatalog",
+        endpoint_url=sc.meta.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
+    recipient.meta.events.register("after-call.servicecatalog", check_raw_response)
+    as_account(recipient, "210987654321")
     with pytest.raises(ClientError) as info:
         recipient.accept_portfolio_share(PortfolioId=portfolio_id)
     assert code_of(info) == "ResourceNotFoundException"
