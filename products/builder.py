@@ -35,6 +35,7 @@ from troposphere import (
     Template,
     awslambda,
     dynamodb,
+    events,
     iam,
     kms,
     logs,
@@ -144,6 +145,77 @@ class ProductBuilder:
                     PointInTimeRecoveryEnabled=True
                 ),
             )
+        )
+
+    def allow_invoke(
+        self,
+        logical_id: str,
+        principal: str,
+        source_arn: Any,
+        *,
+        condition: str | None = None,
+        same_account: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Let PRINCIPAL invoke the function, only from SOURCE_ARN (and this account if asked)."""
+        properties: dict[str, Any] = {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": self.function_arn,
+            "Principal": principal,
+            "SourceArn": source_arn,
+        }
+        if same_account:
+            properties["SourceAccount"] = Ref(AWS_ACCOUNT_ID)
+        if condition:
+            properties["Condition"] = condition
+        if metadata:
+            properties["Metadata"] = metadata
+        self.add(awslambda.Permission(logical_id, **properties))
+
+    def event_rule(
+        self, logical_id: str, description: str, condition: str | None = None, **trigger: Any
+    ) -> None:
+        """An EventBridge rule (EventPattern or ScheduleExpression) that invokes the function."""
+        if condition:
+            trigger["Condition"] = condition
+        self.add(
+            events.Rule(
+                logical_id,
+                Description=description,
+                Targets=[events.Target(Id=self.product.name, Arn=self.function_arn)],
+                **trigger,
+            )
+        )
+        self.allow_invoke(
+            f"{logical_id}InvokePermission",
+            "events.amazonaws.com",
+            GetAtt(logical_id, "Arn"),
+            condition=condition,
+        )
+
+    def subscribe_to_alarm_topic(self) -> None:
+        """Subscribe the function to the AlarmTopicArn parameter's topic when it is set."""
+        self.condition("SubscribeAlarmTopic", Not(Equals(Ref("AlarmTopicArn"), "")))
+        self.add(
+            sns.SubscriptionResource(
+                "AlarmTopicSubscription",
+                Condition="SubscribeAlarmTopic",
+                Protocol="lambda",
+                TopicArn=Ref("AlarmTopicArn"),
+                Endpoint=self.function_arn,
+            )
+        )
+        self.allow_invoke(
+            "SnsInvokePermission",
+            "sns.amazonaws.com",
+            Ref("AlarmTopicArn"),
+            condition="SubscribeAlarmTopic",
+            metadata=checkov_skips(
+                {
+                    "CKV_AWS_364": "SourceArn is the AlarmTopicArn parameter; the permission "
+                    "exists only when that parameter is set",
+                }
+            ),
         )
 
     @property

@@ -23,6 +23,7 @@ HANDLERS_DIR = ROOT / "handlers"
 DEPENDENCY_CACHE = ROOT / ".cache" / "lambda-deps"
 # The Lambda platform the dependencies are installed for (wheels only: nothing compiles here).
 LAMBDA_PLATFORM = ("manylinux2014_aarch64", "3.13")
+CACHE_MARKER = ".complete"  # written last: a cached install without it is incomplete
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest timestamp a zip entry can hold
 FILE_MODE = 0o644 << 16
 EXCLUDED_PARTS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
@@ -76,7 +77,8 @@ def _dependency_entries(requirements: Path) -> Iterator[tuple[str, bytes]]:
     installed = _installed_dependencies(requirements)
     for path in _files_under(installed):
         relative = path.relative_to(installed)
-        if relative.parts[0] == "bin":  # console scripts are useless inside Lambda
+        # Console scripts are useless inside Lambda; the marker is our cache's, not the package's.
+        if relative.parts[0] == "bin" or relative.name == CACHE_MARKER:
             continue
         yield relative.as_posix(), path.read_bytes()
 
@@ -92,18 +94,18 @@ def _installed_dependencies(requirements: Path) -> Path:
     _require_pins(requirements, lines)
     key = hashlib.sha256("\n".join([*LAMBDA_PLATFORM, *sorted(lines)]).encode()).hexdigest()
     target = DEPENDENCY_CACHE / key[:32]
-    if (target / ".complete").is_file():
+    if (target / CACHE_MARKER).is_file():
         return target
     # Parallel builds (test workers, CI steps) each install into their own staging folder;
     # the first rename wins and the others discard their identical copy.
     staging = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     _pip_install(requirements, staging)
-    (staging / ".complete").write_text("ok\n")
+    (staging / CACHE_MARKER).write_text("ok\n")
     try:
         staging.rename(target)
     except OSError:
-        if not (target / ".complete").is_file():
+        if not (target / CACHE_MARKER).is_file():
             raise
         shutil.rmtree(staging, ignore_errors=True)
     return target

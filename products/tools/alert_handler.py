@@ -7,9 +7,9 @@ import json
 from awacs import cloudwatch as cloudwatch_actions
 from awacs import dynamodb as dynamodb_actions
 from awacs import secretsmanager as secrets_actions
-from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Not, Or, Ref, Sub, awslambda, events, sns
+from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Not, Or, Ref, Sub
 
-from products.builder import ProductBuilder, checkov_skips
+from products.builder import ProductBuilder
 from products.iam import Grant, allow
 from products.spec import Product
 
@@ -47,13 +47,12 @@ class AlertHandler(Product):
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)
-        builder.condition("SubscribeAlarmTopic", Not(Equals(Ref("AlarmTopicArn"), "")))
         builder.condition("FilterAlarmNames", Not(Equals(Ref("AlarmNamePrefix"), "")))
         for parameter in _SECRETS:
             builder.condition(f"Has{parameter}", Not(Equals(Ref(parameter), "")))
         builder.condition("HasAnySecret", Or(*({"Condition": f"Has{p}"} for p in _SECRETS)))
         self._add_dedupe_table(builder)
-        self._add_sns_subscription(builder)
+        builder.subscribe_to_alarm_topic()
         self._add_eventbridge_rule(builder)
         self._allow_direct_alarm_actions(builder)
         builder.environment_variables.update(
@@ -74,7 +73,6 @@ class AlertHandler(Product):
                     dynamodb_actions.PutItem,
                     dynamodb_actions.UpdateItem,
                     dynamodb_actions.DeleteItem,
-                    dynamodb_actions.GetItem,
                 ],
                 [GetAtt("DedupeTable", "Arn")],
                 sid="DedupeNotifications",
@@ -140,74 +138,29 @@ class AlertHandler(Product):
     def _add_dedupe_table(self, builder: ProductBuilder) -> None:
         builder.state_table("DedupeTable", "-dedupe")
 
-    def _add_sns_subscription(self, builder: ProductBuilder) -> None:
-        builder.add(
-            sns.SubscriptionResource(
-                "AlarmTopicSubscription",
-                Condition="SubscribeAlarmTopic",
-                Protocol="lambda",
-                TopicArn=Ref("AlarmTopicArn"),
-                Endpoint=builder.function_arn,
-            )
-        )
-        builder.add(
-            awslambda.Permission(
-                "SnsInvokePermission",
-                Metadata=checkov_skips(
-                    {
-                        "CKV_AWS_364": "SourceArn is the AlarmTopicArn parameter; the permission "
-                        "exists only when that parameter is set",
-                    }
-                ),
-                Condition="SubscribeAlarmTopic",
-                Action="lambda:InvokeFunction",
-                FunctionName=builder.function_arn,
-                Principal="sns.amazonaws.com",
-                SourceArn=Ref("AlarmTopicArn"),
-            )
-        )
-
     def _add_eventbridge_rule(self, builder: ProductBuilder) -> None:
         alarm_name = If(
             "FilterAlarmNames",
             {"alarmName": [{"prefix": Ref("AlarmNamePrefix")}]},
             Ref(AWS_NO_VALUE),
         )
-        builder.add(
-            events.Rule(
-                "AlarmStateChangeRule",
-                Description="CloudWatch alarm state changes for the alert handler",
-                EventPattern={
-                    "source": ["aws.cloudwatch"],
-                    "detail-type": ["CloudWatch Alarm State Change"],
-                    "detail": alarm_name,
-                },
-                Targets=[events.Target(Id="alert-handler", Arn=builder.function_arn)],
-            )
-        )
-        builder.add(
-            awslambda.Permission(
-                "EventsInvokePermission",
-                Action="lambda:InvokeFunction",
-                FunctionName=builder.function_arn,
-                Principal="events.amazonaws.com",
-                SourceArn=GetAtt("AlarmStateChangeRule", "Arn"),
-            )
+        builder.event_rule(
+            "AlarmStateChangeRule",
+            "CloudWatch alarm state changes for the alert handler",
+            EventPattern={
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "detail": alarm_name,
+            },
         )
 
     def _allow_direct_alarm_actions(self, builder: ProductBuilder) -> None:
         # An alarm can name the function as its action; CloudWatch then invokes it directly.
-        builder.add(
-            awslambda.Permission(
-                "AlarmActionInvokePermission",
-                Action="lambda:InvokeFunction",
-                FunctionName=builder.function_arn,
-                Principal="lambda.alarms.cloudwatch.amazonaws.com",
-                SourceAccount=Ref("AWS::AccountId"),
-                SourceArn=Sub(
-                    "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
-                ),
-            )
+        builder.allow_invoke(
+            "AlarmActionInvokePermission",
+            "lambda.alarms.cloudwatch.amazonaws.com",
+            Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"),
+            same_account=True,
         )
 
     def _require_separate_topics(self, builder: ProductBuilder) -> None:

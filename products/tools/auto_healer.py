@@ -8,9 +8,9 @@ from awacs import ec2 as ec2_actions
 from awacs import ecs as ecs_actions
 from awacs import ssm as ssm_actions
 from awacs.aws import Condition, StringEquals
-from troposphere import Equals, GetAtt, Not, Ref, Sub, awslambda, events, sns
+from troposphere import Equals, GetAtt, Not, Ref, Sub
 
-from products.builder import ProductBuilder, checkov_skips
+from products.builder import ProductBuilder
 from products.iam import Grant, allow
 from products.spec import Product
 
@@ -37,11 +37,10 @@ class AutoHealer(Product):
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)
-        builder.condition("SubscribeAlarmTopic", Not(Equals(Ref("AlarmTopicArn"), "")))
         builder.condition("UsesAutomation", Not(Equals(Ref("AutomationDocumentName"), "")))
         builder.state_table("StateTable", "-state")
         self._add_rules(builder)
-        self._add_sns_subscription(builder)
+        builder.subscribe_to_alarm_topic()
         builder.environment_variables.update(
             {
                 "OPT_IN_TAG_KEY": self.opt_in_tag_key(builder),
@@ -72,6 +71,7 @@ class AutoHealer(Product):
             ),
             allow([ecs_actions.UpdateService], [services], opted_in, sid="RedeployOptedInServices"),
             allow(
+                # The opt-in tag is read with the service (DescribeServices include=TAGS).
                 [ecs_actions.DescribeServices, ecs_actions.ListTagsForResource],
                 [services],
                 sid="InspectServices",
@@ -80,14 +80,19 @@ class AutoHealer(Product):
                 # Describe actions of EC2 and Auto Scaling do not support resource-level scope.
                 [
                     ec2_actions.DescribeInstances,
-                    ec2_actions.DescribeInstanceStatus,
                     autoscaling_actions.DescribeAutoScalingInstances,
                 ],
                 ["*"],
                 sid="InspectInstances",
             ),
             allow(
-                [dynamodb_actions.GetItem, dynamodb_actions.PutItem, dynamodb_actions.UpdateItem],
+                # DeleteItem releases a cooldown after a failed action so the retry may act.
+                [
+                    dynamodb_actions.GetItem,
+                    dynamodb_actions.PutItem,
+                    dynamodb_actions.UpdateItem,
+                    dynamodb_actions.DeleteItem,
+                ],
                 [GetAtt("StateTable", "Arn")],
                 sid="CooldownsAndHourlyCap",
             ),
@@ -97,7 +102,12 @@ class AutoHealer(Product):
                     Sub(
                         "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
                         "automation-definition/${AutomationDocumentName}:*"
-                    )
+                    ),
+                    # Runbooks AWS owns (AWS-RestartEC2Instance, ...) have no account in the ARN.
+                    Sub(
+                        "arn:${AWS::Partition}:ssm:${AWS::Region}::"
+                        "automation-definition/${AutomationDocumentName}:*"
+                    ),
                 ],
                 sid="StartRunbook",
                 when="UsesAutomation",
@@ -163,7 +173,8 @@ class AutoHealer(Product):
             Type="String",
             Default="",
             AllowedPattern=r"^$|^[a-zA-Z0-9_.-]{3,128}$",
-            Description="Runbook started for resources whose alarms ask for it.",
+            Description="When set, EC2 issues start this runbook (with InstanceId) instead of "
+            "a reboot or stop/start; ECS services still get a new deployment.",
         )
 
     def _add_rules(self, builder: ProductBuilder) -> None:
@@ -177,55 +188,15 @@ class AutoHealer(Product):
                 },
             },
         }
+        # The healer acts on tasks that cannot start; steady-state and other service events
+        # would only invoke it to be ignored.
         service_pattern = {
             "source": ["aws.ecs"],
-            "detail-type": ["ECS Service Action", "ECS Deployment State Change"],
+            "detail-type": ["ECS Service Action"],
+            "detail": {"eventName": ["SERVICE_TASK_START_IMPAIRED"]},
         }
         for logical_id, description, pattern in (
             ("AlarmRule", "EC2 and ECS alarms for the auto-healer", alarm_pattern),
             ("ServiceEventRule", "ECS service events for the auto-healer", service_pattern),
         ):
-            builder.add(
-                events.Rule(
-                    logical_id,
-                    Description=description,
-                    EventPattern=pattern,
-                    Targets=[events.Target(Id="auto-healer", Arn=builder.function_arn)],
-                )
-            )
-            builder.add(
-                awslambda.Permission(
-                    f"{logical_id}InvokePermission",
-                    Action="lambda:InvokeFunction",
-                    FunctionName=builder.function_arn,
-                    Principal="events.amazonaws.com",
-                    SourceArn=GetAtt(logical_id, "Arn"),
-                )
-            )
-
-    def _add_sns_subscription(self, builder: ProductBuilder) -> None:
-        builder.add(
-            sns.SubscriptionResource(
-                "AlarmTopicSubscription",
-                Condition="SubscribeAlarmTopic",
-                Protocol="lambda",
-                TopicArn=Ref("AlarmTopicArn"),
-                Endpoint=builder.function_arn,
-            )
-        )
-        builder.add(
-            awslambda.Permission(
-                "SnsInvokePermission",
-                Metadata=checkov_skips(
-                    {
-                        "CKV_AWS_364": "SourceArn is the AlarmTopicArn parameter; the permission "
-                        "exists only when that parameter is set",
-                    }
-                ),
-                Condition="SubscribeAlarmTopic",
-                Action="lambda:InvokeFunction",
-                FunctionName=builder.function_arn,
-                Principal="sns.amazonaws.com",
-                SourceArn=Ref("AlarmTopicArn"),
-            )
-        )
+            builder.event_rule(logical_id, description, EventPattern=pattern)

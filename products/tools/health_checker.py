@@ -6,7 +6,7 @@ from awacs import dynamodb as dynamodb_actions
 from awacs import ec2 as ec2_actions
 from awacs import secretsmanager as secrets_actions
 from awacs import ssm as ssm_actions
-from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Join, Not, Ref, Sub, awslambda, events
+from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Join, Not, Ref, Sub, awslambda
 
 from products.builder import ProductBuilder
 from products.iam import Grant, allow
@@ -62,12 +62,7 @@ class HealthChecker(Product):
     def permissions(self, builder: ProductBuilder) -> list[Grant]:
         return [
             allow(
-                [
-                    dynamodb_actions.GetItem,
-                    dynamodb_actions.PutItem,
-                    dynamodb_actions.UpdateItem,
-                    dynamodb_actions.BatchGetItem,
-                ],
+                [dynamodb_actions.BatchGetItem, dynamodb_actions.PutItem],
                 [GetAtt("StateTable", "Arn")],
                 sid="TargetState",
             ),
@@ -119,7 +114,7 @@ class HealthChecker(Product):
             CHECKS,
             "Targets (JSON, optional)",
             Type="String",
-            Default="[]",
+            Default="",
             Description='JSON list of targets, e.g. [{"name": "api", "type": "http", '
             '"url": "https://api.example.com/health"}]. See docs/handlers/health_checker.md.',
         )
@@ -185,20 +180,6 @@ class HealthChecker(Product):
         builder.state_table("StateTable", "-state")
 
     def _add_schedule(self, builder: ProductBuilder) -> None:
-        builder.add(
-            events.Rule(
-                "ScheduleRule",
-                Description="Runs the health checks",
-                ScheduleExpression=Ref("ScheduleRate"),
-                Targets=[events.Target(Id="health-checker", Arn=builder.function_arn)],
-            )
-        )
-        builder.add(
-            awslambda.Permission(
-                "ScheduleInvokePermission",
-                Action="lambda:InvokeFunction",
-                FunctionName=builder.function_arn,
-                Principal="events.amazonaws.com",
-                SourceArn=GetAtt("ScheduleRule", "Arn"),
-            )
+        builder.event_rule(
+            "ScheduleRule", "Runs the health checks", ScheduleExpression=Ref("ScheduleRate")
         )

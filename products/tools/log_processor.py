@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from awacs import s3 as s3_actions
 from awacs import ssm as ssm_actions
-from troposphere import Equals, Not, Ref, Sub, awslambda, events, logs
+from troposphere import Equals, Not, Ref, Sub, logs
 
 from products.builder import ProductBuilder
 from products.iam import Grant, allow
@@ -100,19 +100,15 @@ class LogProcessor(Product):
         )
 
     def _add_log_group_subscription(self, builder: ProductBuilder) -> None:
-        builder.add(
-            awslambda.Permission(
-                "LogsInvokePermission",
-                Condition="SubscribeLogGroup",
-                Action="lambda:InvokeFunction",
-                FunctionName=builder.function_arn,
-                Principal="logs.amazonaws.com",
-                SourceAccount=Ref("AWS::AccountId"),
-                SourceArn=Sub(
-                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-                    "${LogGroupName}:*"
-                ),
-            )
+        builder.allow_invoke(
+            "LogsInvokePermission",
+            "logs.amazonaws.com",
+            Sub(
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                "${LogGroupName}:*"
+            ),
+            condition="SubscribeLogGroup",
+            same_account=True,
         )
         subscription = builder.add(
             logs.SubscriptionFilter(
@@ -126,28 +122,15 @@ class LogProcessor(Product):
         subscription.DependsOn = ["LogsInvokePermission"]
 
     def _add_bucket_rule(self, builder: ProductBuilder) -> None:
-        builder.add(
-            events.Rule(
-                "LogObjectCreatedRule",
-                Condition="ReadLogBucket",
-                Description="New log objects in the watched bucket",
-                EventPattern={
-                    "source": ["aws.s3"],
-                    "detail-type": ["Object Created"],
-                    "detail": {"bucket": {"name": [Ref("LogBucketName")]}},
-                },
-                Targets=[events.Target(Id="log-processor", Arn=builder.function_arn)],
-            )
-        )
-        builder.add(
-            awslambda.Permission(
-                "EventsInvokePermission",
-                Condition="ReadLogBucket",
-                Action="lambda:InvokeFunction",
-                FunctionName=builder.function_arn,
-                Principal="events.amazonaws.com",
-                SourceArn=Sub("${LogObjectCreatedRule.Arn}"),
-            )
+        builder.event_rule(
+            "LogObjectCreatedRule",
+            "New log objects in the watched bucket",
+            condition="ReadLogBucket",
+            EventPattern={
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [Ref("LogBucketName")]}},
+            },
         )
 
     def _refuse_own_log_group(self, builder: ProductBuilder) -> None:
