@@ -69,6 +69,9 @@ def _portfolio_drift(desired: DesiredCatalog, state: RegionState) -> list[str]:
     attached = {state.tag_options.get(kv) for kv in desired.tag_options}
     if not attached <= state.portfolio.tag_option_ids:
         drift.append(f"{state.region}: TagOptions missing from the portfolio")
+    drift += [f"{state.region}: share {share.kind} {share.principal_id} missing"
+              for share in desired.shares
+              if (share.kind, share.principal_id) not in state.portfolio.shares]
     return drift
 
 

@@ -8,9 +8,11 @@ import botocore.exceptions
 import pytest
 
 from portfolio.aws import AwsClients, CallRecorder, Target
+from portfolio.current import read_region
 from portfolio.errors import VersionConflictError
 from portfolio.launch import launch
 from portfolio.publish import publish
+from portfolio.status import catalog_status
 
 V1 = {"alpha": ("1.0.0", "a1")}
 
@@ -34,7 +36,16 @@ def test_account_and_organization_shares_are_created_then_updated(harness: Any) 
     recorder = harness.publish(harness.desired(V1))
     assert recorder.writes == ["UpdatePortfolioShare", "UpdatePortfolioShare"]
     assert _share_state(harness.sc, "ORGANIZATION") == [("o-abcdefghij", True, True)]
-    assert harness.publish(harness.desired(V1)).writes == []
+    desired = harness.desired(V1)
+    assert harness.publish(desired).writes == []
+    pid = harness.sc.list_portfolios()["PortfolioDetails"][0]["Id"]
+    harness.sc.delete_portfolio_share(PortfolioId=pid, AccountId="111122223333")
+    clients = harness.clients()
+    state = read_region(clients.client("servicecatalog", "us-east-1"),
+                        clients.client("s3", "us-east-1"), desired, "us-east-1")
+    assert catalog_status(desired, [state]).drift == [
+        "us-east-1: share ACCOUNT 111122223333 missing"]
+    assert harness.publish(desired).writes == ["CreatePortfolioShare"]
 
 
 def _two_regions(harness: Any) -> AwsClients:
