@@ -89,6 +89,7 @@ class AdminBackend:
         self.idempotency: dict[tuple[str, str], str] = {}
         # Portfolios other accounts shared with this one and it accepted: id -> (portfolio, type).
         self.accepted: dict[str, tuple[Portfolio, str]] = {}
+        self.organizations_access = "DISABLED"
 
     # ---- lookups -------------------------------------------------------------------------
     def portfolio(self, portfolio_id: str) -> Portfolio:

@@ -484,7 +484,25 @@ def list_accepted_portfolio_shares(request: CatalogRequest) -> dict[str, Any]:
     return {"PortfolioDetails": [p.detail() for p in page], **token}
 
 
+def enable_aws_organizations_access(request: CatalogRequest) -> dict[str, Any]:
+    # Recorded and reported only: organization shares work locally either way.
+    request.admin.organizations_access = "ENABLED"
+    return {}
+
+
+def disable_aws_organizations_access(request: CatalogRequest) -> dict[str, Any]:
+    request.admin.organizations_access = "DISABLED"
+    return {}
+
+
+def get_aws_organizations_access_status(request: CatalogRequest) -> dict[str, Any]:
+    return {"AccessStatus": request.admin.organizations_access}
+
+
 ADMIN_HANDLERS: dict[str, Handler] = {
+    "EnableAWSOrganizationsAccess": enable_aws_organizations_access,
+    "DisableAWSOrganizationsAccess": disable_aws_organizations_access,
+    "GetAWSOrganizationsAccessStatus": get_aws_organizations_access_status,
     "AcceptPortfolioShare": accept_portfolio_share,
     "RejectPortfolioShare": reject_portfolio_share,
     "ListAcceptedPortfolioShares": list_accepted_portfolio_shares,

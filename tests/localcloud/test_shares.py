@@ -173,3 +173,11 @@ def test_recipient_accepts_lists_and_rejects_an_account_share(sc: Any) -> None:
     with pytest.raises(ClientError) as info:
         recipient.reject_portfolio_share(PortfolioId=portfolio_id)
     assert code_of(info) == "ResourceNotFoundException"
+
+
+def test_organizations_access_status(sc: Any) -> None:
+    assert sc.get_aws_organizations_access_status()["AccessStatus"] == "DISABLED"
+    sc.enable_aws_organizations_access()
+    assert sc.get_aws_organizations_access_status()["AccessStatus"] == "ENABLED"
+    sc.disable_aws_organizations_access()
+    assert sc.get_aws_organizations_access_status()["AccessStatus"] == "DISABLED"
