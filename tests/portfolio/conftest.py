@@ -12,6 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
+from localcloud import LocalCloud
+from portfolio.aws import AwsClients, CallRecorder, Target
+from portfolio.desired import DesiredCatalog, desired_catalog
+from portfolio.publish import publish
+
 BUCKET_PREFIX = "test-artifacts"
 
 PORTFOLIO: dict[str, Any] = {
@@ -157,10 +162,6 @@ def make_dist() -> WriteDist:
 
 # --- against a real localcloud over HTTP -----------------------------------------------------
 
-from localcloud import LocalCloud  # noqa: E402
-from portfolio.aws import AwsClients, CallRecorder, Target  # noqa: E402
-from portfolio.desired import DesiredCatalog, desired_catalog  # noqa: E402
-from portfolio.publish import publish  # noqa: E402
 
 REGION = "us-east-1"
 
