@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from build import cli
 from portfolio.commands import COMMANDS
 
 V1 = {"alpha": ("1.0.0", "a1"), "beta": ("1.0.0", "b1")}
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -112,3 +115,22 @@ def test_without_credentials_the_error_suggests_local(
     assert result.exit_code == 1
     assert result.output.startswith("error: no AWS credentials found")
     assert "--local" in result.output
+
+
+def test_two_publish_processes_at_once_leave_one_version_per_hash(
+    run: Any, cloud_endpoint: str, tmp_path: Path, make_dist: Any, harness: Any
+) -> None:
+    """Two CI jobs publishing the same build at the same time, as separate processes (the
+    harness fixture has created the bucket and launch role, like bootstrap)."""
+    make_dist(tmp_path / "dist", V1)
+    target = ["--endpoint-url", cloud_endpoint, "--no-build"]
+    command = [sys.executable, str(REPO / "build.py"), "--config", str(tmp_path / "catalog.yaml"),
+               "--dist", str(tmp_path / "dist"), "publish", *target]
+    processes = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    snapshot = harness.snapshot()
+    assert snapshot["portfolios"] == ["On-call Tools (test)"]
+    assert [(name, len(versions)) for name, versions in snapshot["products"]] == [
+        ("alpha", 1), ("beta", 1)]
