@@ -62,7 +62,7 @@ class LaunchedTool:
             "AWS_REGION": REGION,
             "PYTHONPATH": str(self.code_dir),
         }
-        return subprocess.run(  # noqa: S603 - our own interpreter and runner
+        return subprocess.run(
             [sys.executable, "-c", RUNNER],
             input=json.dumps(event), capture_output=True, text=True, env=env, timeout=120,
             check=False,

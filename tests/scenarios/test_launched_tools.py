@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.conftest import HttpReceiver
+from tests.support.http_receiver import HttpReceiver
 
 from .conftest import LaunchedTool
 

@@ -1,0 +1,120 @@
+"""A real HTTP server on 127.0.0.1 that records requests and answers from a script.
+
+Used for Slack, Teams and PagerDuty receivers and for health-check targets, in the handler tests
+and the end-to-end scenarios.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
+class ScriptedResponse:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | str = b"ok"
+    delay: float = 0.0
+
+
+class HttpReceiver:
+    """A real ThreadingHTTPServer on 127.0.0.1:<free port> that records requests.
+
+    Answers come from a FIFO of scripted responses; when it is empty, ``default`` is used.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.default = ScriptedResponse()
+        self._script: queue.Queue[ScriptedResponse] = queue.Queue()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        # A short poll interval keeps shutdown() (it waits one poll) from slowing every test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:54321 (append any path)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def script(
+        self,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        body: bytes | str = b"ok",
+        delay: float = 0.0,
+    ) -> HttpReceiver:
+        self._script.put(ScriptedResponse(status, dict(headers or {}), body, delay))
+        return self
+
+    def next_response(self) -> ScriptedResponse:
+        try:
+            return self._script.get_nowait()
+        except queue.Empty:
+            return self.default
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                receiver.record(
+                    RecordedRequest(self.command, self.path, dict(self.headers.items()), body)
+                )
+                answer = receiver.next_response()
+                if answer.delay:
+                    time.sleep(answer.delay)
+                payload = (
+                    answer.body.encode("utf-8") if isinstance(answer.body, str) else answer.body
+                )
+                try:
+                    self.send_response(answer.status)
+                    for key, value in answer.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test): nothing left to answer
+
+            do_GET = do_POST = do_PUT = do_HEAD = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # keep pytest output clean; requests are in receiver.requests
+
+        return Handler
