@@ -310,15 +310,15 @@ def test_a_full_target_list_is_probed_in_one_wave(
     event: Any,
     lambda_context: Any,
 ) -> None:
-    # 100 targets answering after 0.5 s with a 1.5 s timeout: one wave fits with a second to
-    # spare on a loaded machine, while a 32-thread pool would need 4 waves (2 s) and report the
-    # queued probes as failed.
+    # 100 targets answering after 0.8 s with a 1.6 s timeout: one wave fits with 0.8 s to spare
+    # on a loaded machine, while a 32-thread pool would need 4 waves (3.2 s), past the run's
+    # deadline (timeout + 1 s grace), and report the queued probes as failed.
     receivers = [make_http_receiver() for _ in range(20)]  # 5 each: within the listen backlog
     for receiver in receivers:
-        receiver.default.delay = 0.5
+        receiver.default.delay = 0.8
     set_targets(
         [
-            {"name": f"t{i}", "type": "http", "url": receivers[i % 20].url, "timeout_seconds": 1.5}
+            {"name": f"t{i}", "type": "http", "url": receivers[i % 20].url, "timeout_seconds": 1.6}
             for i in range(100)
         ]
     )
