@@ -1,6 +1,8 @@
 """Builders shared by the localcloud tests (plain functions over real clients)."""
 
 import json
+import urllib.error
+import urllib.request
 from typing import Any
 
 BUCKET = "catalog-artifacts-us-east-1"
@@ -68,3 +70,27 @@ def create_product(sc: Any, url: str, name: str = "log-processor") -> tuple[str,
         str(answer["ProductViewDetail"]["ProductViewSummary"]["ProductId"]),
         str(answer["ProvisioningArtifactDetail"]["Id"]),
     )
+
+
+def raw_call(
+    endpoint: str, target: str, body: Any, content_type: str = "application/x-amz-json-1.1"
+) -> tuple[int, dict[str, Any]]:
+    """A request as a raw client (no botocore validation) would send it."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        endpoint,
+        data=data,
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Amz-Target": target,
+            "Authorization": "AWS4-HMAC-SHA256 "
+            "Credential=testing/20260101/us-east-1/servicecatalog/aws4_request, "
+            "SignedHeaders=host, Signature=x",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

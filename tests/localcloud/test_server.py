@@ -19,32 +19,9 @@ from click.testing import CliRunner
 from localcloud import LocalCloud
 from localcloud.commands import COMMANDS, local
 from localcloud.errors import LocalCloudError
+from tests.localcloud.helpers import raw_call
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def raw_call(
-    endpoint: str, target: str, body: Any, content_type: str = "application/x-amz-json-1.1"
-) -> tuple[int, dict[str, Any]]:
-    """A request as a raw client (no botocore validation) would send it."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(
-        endpoint,
-        data=data,
-        method="POST",
-        headers={
-            "Content-Type": content_type,
-            "X-Amz-Target": target,
-            "Authorization": "AWS4-HMAC-SHA256 "
-            "Credential=testing/20260101/us-east-1/servicecatalog/aws4_request, "
-            "SignedHeaders=host, Signature=x",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def test_two_instances_are_independent_servers_with_fresh_state() -> None:
