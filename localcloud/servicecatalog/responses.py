@@ -383,18 +383,14 @@ def disassociate_tag_option_from_resource(request: CatalogRequest) -> dict[str, 
 
 
 def _resource_detail(holder: Portfolio | Product) -> dict[str, Any]:
-    if isinstance(holder, Portfolio):
-        detail = holder.detail()
-        return {
-            key: detail[key] for key in ("Id", "ARN", "Description", "CreatedTime") if key in detail
-        } | {"Name": holder.display_name}
-    return {
+    detail = {
         "Id": holder.id,
         "ARN": holder.arn,
-        "Name": holder.name,
+        "Name": holder.display_name if isinstance(holder, Portfolio) else holder.name,
         "Description": holder.description,
         "CreatedTime": holder.created_time,
     }
+    return {key: value for key, value in detail.items() if value is not None}
 
 
 def list_resources_for_tag_option(request: CatalogRequest) -> dict[str, Any]:
