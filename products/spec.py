@@ -42,7 +42,12 @@ def discover_products() -> dict[str, Product]:
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")
     found: dict[str, Product] = {}
-    for cls in _all_subclasses(Product):
+    # Only classes defined in products/tools count: a subclass made elsewhere (a test, a plugin
+    # imported for another reason) must not turn into a published product by accident.
+    in_package = (
+        c for c in _all_subclasses(Product) if c.__module__.startswith(f"{package.__name__}.")
+    )
+    for cls in in_package:
         product = cls()
         if product.name in found:
             raise BuildError(

@@ -193,3 +193,11 @@ def test_no_secret_values_in_environment_variables(
                 f"{name}: {key} must be a Secrets Manager ARN"
             )
             assert not isinstance(value, str) or value == "" or value.startswith("oncall:"), key
+
+
+def test_only_modules_in_products_tools_become_products() -> None:
+    class StrayTool(Product):  # defined outside products/tools: must not be published
+        name = "stray-tool"
+        handler = "stray_tool"
+
+    assert "stray-tool" not in discover_products()
