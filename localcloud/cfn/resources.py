@@ -218,6 +218,8 @@ class CloudWatchAlarm(LocalResource, CloudFormationModel):
         props = _properties(cloudformation_json)
         arguments = _alarm_arguments(resource_name, props, cls.cloudformation_type())
         alarm = _backend(cloudwatch_backends, account_id, region_name).put_metric_alarm(**arguments)
+        # AWS starts every new alarm in INSUFFICIENT_DATA (moto says OK) until it has data.
+        alarm.state_value = "INSUFFICIENT_DATA"
         resource = cls(resource_name, account_id, region_name, props)
         resource.arn = alarm.alarm_arn
         return resource

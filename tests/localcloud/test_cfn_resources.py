@@ -72,6 +72,7 @@ def test_alarms_appear_with_actions_and_metric_math(aws: Callable[[str], Any]) -
     errors = alarms["full-errors"]
     assert errors["AlarmActions"] == [topic] and errors["OKActions"] == [topic]
     assert errors["Threshold"] == 1.0 and errors["TreatMissingData"] == "notBreaching"
+    assert errors["StateValue"] == "INSUFFICIENT_DATA"
     assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": "full-fn"}]
     near_timeout = next(a for name, a in alarms.items() if "NearTimeoutAlarm" in name)
     assert [m["Id"] for m in near_timeout["Metrics"]] == ["duration", "percent"]
