@@ -34,11 +34,18 @@ def reset_state() -> None:
     STATE.reset()
 
 
+# Signing names that differ from botocore's service names (most are equal).
+_SIGNING_NAME_TO_SERVICE = {"monitoring": "cloudwatch", "email": "ses", "states": "stepfunctions"}
+
+
 @functools.cache
 def _protocol_of(signing_name: str) -> str:
     """botocore's protocol for the service a request was signed for (json, rest-json, query...)."""
     session = botocore.session.get_session()
-    for service in session.get_available_services():
+    direct = _SIGNING_NAME_TO_SERVICE.get(signing_name, signing_name)
+    if direct in session.get_available_services():
+        return str(session.get_service_model(direct).resolved_protocol)
+    for service in session.get_available_services():  # slow (seconds): every model is loaded
         model = session.get_service_model(service)
         names = {model.signing_name, model.endpoint_prefix, service}
         if signing_name in names:
