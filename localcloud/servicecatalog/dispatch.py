@@ -11,7 +11,12 @@ import botocore.session
 
 from ..shapes import request_problems, validation_message
 from .admin import BACKGROUND, AdminBackend
-from .exceptions import ServiceCatalogError, UnsupportedOperation, ValidationException
+from .exceptions import (
+    ServiceCatalogError,
+    UnknownOperation,
+    UnsupportedOperation,
+    ValidationException,
+)
 from .launch_responses import LAUNCH_HANDLERS
 from .provisioning import Provisioner
 from .responses import ADMIN_HANDLERS, CatalogRequest, Handler
@@ -23,10 +28,6 @@ HANDLERS: dict[str, Handler] = {**ADMIN_HANDLERS, **LAUNCH_HANDLERS}
 RESET_WAIT_SECONDS = 10.0
 StartResponse = Callable[..., Any]
 logger = logging.getLogger("localcloud.servicecatalog")
-
-
-class UnknownOperation(ServiceCatalogError):
-    code = "UnknownOperationException"
 
 
 class CatalogState:

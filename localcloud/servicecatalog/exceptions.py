@@ -45,3 +45,9 @@ class UnsupportedOperation(ServiceCatalogError):
 
     code = "UnsupportedOperation"
     status = 501
+
+
+class UnknownOperation(ServiceCatalogError):
+    """The X-Amz-Target names no Service Catalog operation at all."""
+
+    code = "UnknownOperationException"
