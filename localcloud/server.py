@@ -173,6 +173,8 @@ def _request_handler(verbose: bool) -> type:
 def _check_can_listen(host: str, port: int) -> None:
     # werkzeug answers a busy port with print + sys.exit(1); find out first, with the reason.
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Same option as werkzeug's server, so a port just freed (TIME_WAIT) is not "busy".
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         probe.bind((host, port))
     except OSError as error:
