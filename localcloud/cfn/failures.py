@@ -65,12 +65,20 @@ def _failing_create(original: Callable[[Any], None]) -> Callable[[Any], None]:
     return create_resources
 
 
-def _fail_update(stack: Any, reason: str) -> None:
+def _fail_update(stack: Any, reason: str, restore: Callable[[], None] | None = None) -> None:
     logger.warning("localcloud: update of stack %s failed: %s", stack.name, reason)
     stack._add_stack_event("UPDATE_FAILED", resource_status_reason=reason)
-    stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+    final = "UPDATE_ROLLBACK_COMPLETE"
+    if restore is not None:
+        try:
+            restore()
+        except Exception:  # the old template no longer applies cleanly: say so, as AWS would
+            logger.exception("localcloud: rollback of stack %s failed", stack.name)
+            final = "UPDATE_ROLLBACK_FAILED"
+    stack.status = final
     stack.stack_status_reason = reason
-    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+    stack._add_stack_event(final)
 
 
 def _reconcile_conditions(stack: Any) -> None:
@@ -101,11 +109,19 @@ def _failing_update(original: Callable[..., None]) -> Callable[..., None]:
                 stack, f"Resource types not supported by localcloud: {', '.join(unsupported)}"
             )
             return
+        previous = (stack.template, stack.role_arn, dict(stack.parameters or {}), dict(stack.tags))
+
+        def restore() -> None:
+            # Roll back the way CloudFormation does: re-apply the previous template and values.
+            old_template, role_arn, parameters, tags = previous
+            original(stack, old_template, role_arn, parameters=parameters, tags=tags)
+            _reconcile_conditions(stack)
+
         try:
             original(stack, template, *args, **kwargs)
             _reconcile_conditions(stack)
-        except Exception as error:  # moto cannot restore the old resources; the status says so
-            _fail_update(stack, failure_reason(error))
+        except Exception as error:  # any resource error fails the update, which rolls back
+            _fail_update(stack, failure_reason(error), restore)
 
     return update
 

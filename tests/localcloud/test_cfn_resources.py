@@ -286,3 +286,24 @@ def test_scheduler_schedule(aws: Callable[[str], Any]) -> None:
     assert stack["Outputs"][0]["OutputValue"] == schedule["Arn"]
     aws("cloudformation").delete_stack(StackName="sched")
     assert aws("scheduler").list_schedules()["Schedules"] == []
+
+
+def test_failed_update_rolls_back_to_the_previous_template(aws: Callable[[str], Any]) -> None:
+    create_stack(aws, "full", full_template(), Environment="prod")
+    broken = copy.deepcopy(full_template())
+    broken["Resources"]["ErrorsAlarm"]["Properties"]["EvaluationPeriods"] = 3
+    broken["Resources"]["Subscription"]["Properties"]["DestinationArn"] = (
+        "arn:aws:lambda:us-east-1:123456789012:function:does-not-exist"
+    )
+    aws("cloudformation").update_stack(
+        StackName="full",
+        TemplateBody=json.dumps(broken),
+        Parameters=[{"ParameterKey": "Environment", "ParameterValue": "prod"}],
+    )
+    stack = aws("cloudformation").describe_stacks(StackName="full")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert "Could not execute the lambda function" in stack["StackStatusReason"]
+    alarm = aws("cloudwatch").describe_alarms(AlarmNames=["full-errors"])["MetricAlarms"][0]
+    assert alarm["EvaluationPeriods"] == 1
+    filters = aws("logs").describe_subscription_filters(logGroupName="/app/source")
+    assert filters["subscriptionFilters"][0]["destinationArn"].endswith(":function:full-fn")
