@@ -442,3 +442,39 @@ def test_notification_constraint_reaches_the_stack(
     )
     stack = client_factory("cloudformation").describe_stacks(StackName=stack_arn)["Stacks"][0]
     assert stack["NotificationARNs"] == [topic]
+
+
+def test_failed_update_taints_and_a_good_update_heals(
+    full: Catalog, client_factory: Callable[..., Any]
+) -> None:
+    sc = full.sc
+    first = full.provision("heal-dev", Environment="dev")["RecordDetail"]
+    assert finished_record(sc, first["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
+    broken = copy.deepcopy(FULL_TEMPLATE)
+    broken["Resources"]["Subscription"]["Properties"]["DestinationArn"] = (
+        "arn:aws:lambda:us-east-1:123456789012:function:gone"
+    )
+    bad = full.add_version(broken, "2-0-0")
+    update = sc.update_provisioned_product(
+        ProvisionedProductName="heal-dev",
+        ProvisioningArtifactId=bad,
+        UpdateToken="bad",
+        ProvisioningParameters=[{"Key": "Environment", "UsePreviousValue": True}],
+    )["RecordDetail"]
+    failed = finished_record(sc, update["RecordId"])["RecordDetail"]
+    assert failed["Status"] == "FAILED"
+    assert "Could not execute the lambda function" in failed["RecordErrors"][0]["Description"]
+    pp = sc.describe_provisioned_product(Name="heal-dev")["ProvisionedProductDetail"]
+    assert (pp["Status"], pp["ProvisioningArtifactId"]) == ("TAINTED", full.v1)
+    assert pp["LastSuccessfulProvisioningRecordId"] == first["RecordId"]
+    healed = sc.update_provisioned_product(
+        ProvisionedProductName="heal-dev",
+        ProvisioningArtifactId=full.v1,
+        UpdateToken="good",
+        ProvisioningParameters=[{"Key": "Environment", "Value": "dev"}],
+    )["RecordDetail"]
+    assert finished_record(sc, healed["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
+    assert (
+        sc.describe_provisioned_product(Name="heal-dev")["ProvisionedProductDetail"]["Status"]
+        == "AVAILABLE"
+    )
