@@ -478,3 +478,63 @@ def test_failed_update_taints_and_a_good_update_heals(
         sc.describe_provisioned_product(Name="heal-dev")["ProvisionedProductDetail"]["Status"]
         == "AVAILABLE"
     )
+
+
+YAML_TEMPLATE = """
+Parameters:
+  Environment:
+    Type: String
+    AllowedValues: [dev, prod]
+Conditions:
+  IsProd: !Equals [!Ref Environment, prod]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub 'yaml-${Environment}'
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: !Join ['-', [yaml, !Ref Environment, depth]]
+      Namespace: AWS/SQS
+      MetricName: ApproximateNumberOfMessagesVisible
+      Dimensions:
+        - Name: QueueName
+          Value: !GetAtt Queue.QueueName
+      Statistic: Maximum
+      Period: 60
+      EvaluationPeriods: 1
+      Threshold: !If [IsProd, 1, 10]
+      ComparisonOperator: GreaterThanThreshold
+Outputs:
+  QueueArn:
+    Value: !GetAtt [Queue, Arn]
+"""
+
+
+def test_yaml_product_with_short_form_intrinsics(
+    sc: Any, s3: Any, local_endpoint: str, client_factory: Callable[..., Any]
+) -> None:
+    catalog = Catalog(sc, s3, local_endpoint, SIMPLE_TEMPLATE)
+    url = put_template(s3, local_endpoint, "templates/p/yaml.yaml", YAML_TEMPLATE)
+    answer = sc.create_provisioning_artifact(
+        ProductId=catalog.product_id,
+        IdempotencyToken="yaml",
+        Parameters=artifact_parameters(url, "yaml"),
+    )
+    yaml_version = answer["ProvisioningArtifactDetail"]["Id"]
+    available(sc, catalog.product_id, yaml_version)
+    done = finished_record(
+        sc,
+        catalog.provision("yaml-prod", yaml_version, Environment="prod")["RecordDetail"][
+            "RecordId"
+        ],
+    )
+    assert done["RecordDetail"]["Status"] == "SUCCEEDED", done["RecordDetail"]["RecordErrors"]
+    alarm = client_factory("cloudwatch").describe_alarms(AlarmNames=["yaml-prod-depth"])[
+        "MetricAlarms"
+    ][0]
+    assert alarm["Threshold"] == 1.0
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": "yaml-prod"}]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in done["RecordOutputs"]}
+    assert outputs["QueueArn"].endswith(":yaml-prod")
