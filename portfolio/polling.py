@@ -25,6 +25,6 @@ def wait_for(
         if result is not None:
             return result
         if time.monotonic() + delay > deadline:
-            raise PollTimeoutError(f"{what} did not finish within {timeout:.0f} s; rerun to resume")
+            raise PollTimeoutError(f"{what} did not finish within {timeout:g} s; rerun to resume")
         time.sleep(delay)
         delay = min(delay * 2, MAX_DELAY)
