@@ -35,9 +35,12 @@ ACTIONS_WITHOUT_RESOURCE_SCOPE = frozenset(
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeVpcs",
         "sns:ListTopics",
-        "cloudwatch:DescribeAlarms",
         "events:ListRules",
         "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeIndexPolicies",
+        "kms:ListAliases",
+        "cloudformation:GetTemplateSummary",
         "ssm:DescribeParameters",
         "sqs:ListQueues",
     }

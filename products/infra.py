@@ -8,10 +8,7 @@ role is created only where CreateLaunchRole is true (the first configured region
 
 from __future__ import annotations
 
-from awacs import awslambda as lambda_actions
-from awacs import cloudformation, dynamodb, events, iam, kms, logs, s3, sns, sqs
-from awacs import cloudwatch as cloudwatch_actions
-from awacs import ec2 as ec2_actions
+from awacs import s3
 from awacs.aws import (
     Allow,
     Bool,
@@ -29,7 +26,7 @@ from troposphere import s3 as s3_resources
 
 from products.builder import checkov_skips
 from products.config import CatalogConfig
-from products.iam import statement as allow
+from products.launch_role import launch_statements
 
 POLICY_VERSION = "2012-10-17"
 
@@ -193,7 +190,7 @@ def _add_launch_role(template: Template, config: CatalogConfig) -> None:
                 iam_resources.Policy(
                     PolicyName="launch-on-call-tools",
                     PolicyDocument=PolicyDocument(
-                        Version=POLICY_VERSION, Statement=_launch_statements(config)
+                        Version=POLICY_VERSION, Statement=launch_statements(config)
                     ),
                 )
             ],
@@ -207,195 +204,3 @@ def _add_launch_role(template: Template, config: CatalogConfig) -> None:
             Description="The LAUNCH constraint uses this role (by name, in every account)",
         )
     )
-
-
-def _arn(service: str, resource: str, regional: bool = True) -> Sub:
-    region = "${AWS::Region}" if regional else ""
-    return Sub(f"arn:${{AWS::Partition}}:{service}:{region}:${{AWS::AccountId}}:{resource}")
-
-
-def _launch_statements(config: CatalogConfig) -> list[Statement]:
-    named = f"{config.catalog['resource_prefix']}-*"
-    bucket = config.catalog["artifact_bucket_prefix"]
-    return [
-        allow(
-            [
-                cloudformation.CreateStack,
-                cloudformation.UpdateStack,
-                cloudformation.DeleteStack,
-                cloudformation.DescribeStacks,
-                cloudformation.DescribeStackEvents,
-                cloudformation.GetTemplateSummary,
-                cloudformation.SetStackPolicy,
-            ],
-            [_arn("cloudformation", "stack/SC-*")],
-            sid="ProvisionedProductStacks",
-        ),
-        allow(
-            [s3.GetObject],
-            [Sub(f"arn:${{AWS::Partition}}:s3:::{bucket}-${{AWS::Region}}/*")],
-            sid="ReadPublishedArtifacts",
-        ),
-        allow(
-            [
-                lambda_actions.CreateFunction,
-                lambda_actions.DeleteFunction,
-                lambda_actions.GetFunction,
-                lambda_actions.GetFunctionConfiguration,
-                lambda_actions.UpdateFunctionCode,
-                lambda_actions.UpdateFunctionConfiguration,
-                lambda_actions.PutFunctionConcurrency,
-                lambda_actions.DeleteFunctionConcurrency,
-                lambda_actions.AddPermission,
-                lambda_actions.RemovePermission,
-                lambda_actions.PutFunctionEventInvokeConfig,
-                lambda_actions.UpdateFunctionEventInvokeConfig,
-                lambda_actions.DeleteFunctionEventInvokeConfig,
-                lambda_actions.GetFunctionEventInvokeConfig,
-                lambda_actions.TagResource,
-                lambda_actions.ListTags,
-            ],
-            [_arn("lambda", f"function:{named}")],
-            sid="ToolFunctions",
-        ),
-        allow(
-            [
-                iam.CreateRole,
-                iam.DeleteRole,
-                iam.GetRole,
-                iam.PutRolePolicy,
-                iam.DeleteRolePolicy,
-                iam.GetRolePolicy,
-                iam.UpdateRoleDescription,
-                iam.PutRolePermissionsBoundary,
-                iam.DeleteRolePermissionsBoundary,
-                iam.TagRole,
-            ],
-            [_arn("iam", f"role/{named}", regional=False)],
-            sid="ToolRoles",
-        ),
-        allow(
-            [iam.PassRole],
-            [_arn("iam", f"role/{named}", regional=False)],
-            Condition(StringEquals("iam:PassedToService", "lambda.amazonaws.com")),
-            sid="PassToolRolesToLambda",
-        ),
-        allow(
-            [
-                logs.CreateLogGroup,
-                logs.DeleteLogGroup,
-                logs.PutRetentionPolicy,
-                logs.DeleteRetentionPolicy,
-                logs.AssociateKmsKey,
-                logs.DisassociateKmsKey,
-                logs.TagResource,
-                logs.DescribeLogGroups,
-            ],
-            [_arn("logs", f"log-group:/aws/lambda/{named}")],
-            sid="ToolLogGroups",
-        ),
-        allow(
-            [
-                logs.PutSubscriptionFilter,
-                logs.DeleteSubscriptionFilter,
-                logs.DescribeSubscriptionFilters,
-            ],
-            [_arn("logs", "log-group:*")],
-            sid="SubscribeWatchedLogGroups",
-        ),
-        allow(
-            [
-                sqs.CreateQueue,
-                sqs.DeleteQueue,
-                sqs.GetQueueAttributes,
-                sqs.SetQueueAttributes,
-                sqs.TagQueue,
-            ],
-            [_arn("sqs", named)],
-            sid="ToolQueues",
-        ),
-        allow(
-            [
-                sns.CreateTopic,
-                sns.DeleteTopic,
-                sns.GetTopicAttributes,
-                sns.SetTopicAttributes,
-                sns.TagResource,
-            ],
-            [_arn("sns", named)],
-            sid="ToolTopics",
-        ),
-        allow(
-            [sns.Subscribe, sns.Unsubscribe, sns.GetSubscriptionAttributes],
-            [_arn("sns", "*")],
-            sid="SubscribeToAlarmTopics",
-        ),
-        allow([kms.CreateKey], ["*"], sid="CreateToolKeys"),
-        allow(
-            [
-                kms.DescribeKey,
-                kms.EnableKeyRotation,
-                kms.GetKeyPolicy,
-                kms.PutKeyPolicy,
-                kms.ScheduleKeyDeletion,
-                kms.TagResource,
-                kms.CreateGrant,
-                kms.Decrypt,
-                kms.GenerateDataKey,
-            ],
-            [_arn("kms", "key/*")],
-            sid="ManageToolKeys",
-        ),
-        allow(
-            [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias],
-            [_arn("kms", f"alias/{named}"), _arn("kms", "key/*")],
-            sid="ToolKeyAliases",
-        ),
-        allow(
-            [
-                cloudwatch_actions.PutMetricAlarm,
-                cloudwatch_actions.DeleteAlarms,
-                cloudwatch_actions.DescribeAlarms,
-                cloudwatch_actions.TagResource,
-            ],
-            [_arn("cloudwatch", f"alarm:{named}")],
-            sid="ToolAlarms",
-        ),
-        allow(
-            [
-                events.PutRule,
-                events.DeleteRule,
-                events.DescribeRule,
-                events.PutTargets,
-                events.RemoveTargets,
-            ],
-            [_arn("events", "rule/SC-*")],
-            sid="ToolRules",
-        ),
-        allow(
-            [
-                dynamodb.CreateTable,
-                dynamodb.DeleteTable,
-                dynamodb.DescribeTable,
-                dynamodb.UpdateTable,
-                dynamodb.UpdateTimeToLive,
-                dynamodb.DescribeTimeToLive,
-                dynamodb.UpdateContinuousBackups,
-                dynamodb.DescribeContinuousBackups,
-                dynamodb.TagResource,
-            ],
-            [_arn("dynamodb", f"table/{named}")],
-            sid="ToolTables",
-        ),
-        allow(
-            # Placing a function in a VPC is validated with these; they have no resource scope.
-            [
-                ec2_actions.DescribeSubnets,
-                ec2_actions.DescribeSecurityGroups,
-                ec2_actions.DescribeVpcs,
-                ec2_actions.DescribeNetworkInterfaces,
-            ],
-            ["*"],
-            sid="ValidateVpcPlacement",
-        ),
-    ]
