@@ -90,6 +90,7 @@ class AdminBackend:
         # Portfolios other accounts shared with this one and it accepted: id -> (portfolio, type).
         self.accepted: dict[str, tuple[Portfolio, str]] = {}
         self.organizations_access = "DISABLED"
+        self.copy_operations: dict[str, Any] = {}  # CopyProductToken -> copying.CopyOperation
 
     # ---- lookups -------------------------------------------------------------------------
     def portfolio(self, portfolio_id: str) -> Portfolio:

@@ -124,7 +124,14 @@ def handle(operation: str, params: dict[str, Any], account_id: str, region: str)
         )
     admin, provisioner = STATE.backends(account_id, region)
     with admin.lock:
-        return handler(CatalogRequest(params, admin, provisioner, lambda: STATE.admins_in(region)))
+        request = CatalogRequest(
+            params,
+            admin,
+            provisioner,
+            peers=lambda: STATE.admins_in(region),
+            catalog_of=lambda account, where: STATE.backends(account, where)[0],
+        )
+        return handler(request)
 
 
 def _respond(

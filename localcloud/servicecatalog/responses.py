@@ -6,10 +6,10 @@ Rules live in admin.py and provisioning.py; this module only translates.
 from collections.abc import Callable
 from typing import Any
 
-from . import imports
+from . import copying, imports
 from .admin import AdminBackend
 from .entities import Portfolio, Product, tag_list
-from .exceptions import InvalidParametersException
+from .exceptions import InvalidParametersException, ResourceNotFoundException
 from .provisioning import Provisioner
 
 Params = dict[str, Any]
@@ -26,11 +26,13 @@ class CatalogRequest:
         admin: AdminBackend,
         provisioner: Provisioner,
         peers: Callable[[], list[AdminBackend]] = list,
+        catalog_of: Callable[[str, str], AdminBackend] | None = None,
     ) -> None:
         self.params = params
         self.admin = admin
         self.provisioner = provisioner
         self.peers = peers  # the backends of every account in this region (for shares)
+        self.catalog_of = catalog_of or (lambda account, region: admin)  # (account, region)
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.params.get(name)
@@ -495,7 +497,25 @@ def get_aws_organizations_access_status(request: CatalogRequest) -> dict[str, An
     return {"AccessStatus": request.admin.organizations_access}
 
 
+def copy_product(request: CatalogRequest) -> dict[str, Any]:
+    region, account, _ = copying.split_product_arn(request.params["SourceProductArn"])
+    source = request.catalog_of(account, region)
+    operation = copying.start_copy(request.admin, source, request.params)
+    return {"CopyProductToken": operation.token}
+
+
+def describe_copy_product_status(request: CatalogRequest) -> dict[str, Any]:
+    operation = request.admin.copy_operations.get(request.params["CopyProductToken"])
+    if operation is None:
+        raise ResourceNotFoundException(
+            f"Copy product token {request.params['CopyProductToken']} not found."
+        )
+    return dict(operation.status_document())
+
+
 ADMIN_HANDLERS: dict[str, Handler] = {
+    "CopyProduct": copy_product,
+    "DescribeCopyProductStatus": describe_copy_product_status,
     "EnableAWSOrganizationsAccess": enable_aws_organizations_access,
     "DisableAWSOrganizationsAccess": disable_aws_organizations_access,
     "GetAWSOrganizationsAccessStatus": get_aws_organizations_access_status,

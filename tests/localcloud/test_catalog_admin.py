@@ -293,3 +293,54 @@ def test_only_cloudformation_products_and_a_template_url(sc: Any) -> None:
         )
     assert error_code(info) == "InvalidParametersException"
     assert "LoadTemplateFromURL" in str(info.value)
+
+
+def copy_status(sc: Any, token: str) -> dict[str, Any]:
+    return dict(sc.describe_copy_product_status(CopyProductToken=token))
+
+
+def test_copy_product_to_another_region_and_into_an_existing_product(
+    sc: Any, s3: Any, local_endpoint: str, client_factory: Any
+) -> None:
+    url = put_template(s3, local_endpoint, "t.json", SIMPLE_TEMPLATE)
+    product_id, artifact_id = create_product(sc, url)
+    wait_for(lambda: artifact_status(sc, product_id, artifact_id), lambda s: s == "AVAILABLE")
+    source_arn = sc.describe_product_as_admin(Id=product_id)["ProductViewDetail"]["ProductARN"]
+    west = client_factory("servicecatalog", "eu-west-1")
+    token = west.copy_product(
+        SourceProductArn=source_arn, IdempotencyToken="copy-1", CopyOptions=["CopyTags"]
+    )["CopyProductToken"]
+    assert copy_status(west, token)["CopyProductStatus"] == "IN_PROGRESS"
+    done = wait_for(
+        lambda: copy_status(west, token), lambda s: s["CopyProductStatus"] == "SUCCEEDED"
+    )
+    copied = west.describe_product_as_admin(Id=done["TargetProductId"])
+    assert copied["ProductViewDetail"]["ProductARN"].startswith("arn:aws:catalog:eu-west-1:")
+    assert [s["Name"] for s in copied["ProvisioningArtifactSummaries"]] == ["1.0.0"]
+    assert {"Key": "team", "Value": "platform"} in copied["Tags"]
+    again = west.copy_product(
+        SourceProductArn=source_arn,
+        IdempotencyToken="copy-2",
+        TargetProductId=done["TargetProductId"],
+        SourceProvisioningArtifactIdentifiers=[{"Id": artifact_id}],
+    )["CopyProductToken"]
+    wait_for(lambda: copy_status(west, again), lambda s: s["CopyProductStatus"] == "SUCCEEDED")
+    listed = west.list_provisioning_artifacts(ProductId=done["TargetProductId"])[
+        "ProvisioningArtifactDetails"
+    ]
+    assert len(listed) == 2 and len({a["Id"] for a in listed} | {artifact_id}) == 3
+
+
+def test_copy_product_errors(sc: Any) -> None:
+    with pytest.raises(ClientError) as info:
+        sc.copy_product(
+            SourceProductArn="arn:aws:catalog:us-east-1:123456789012:product/prod-missing1234",
+            IdempotencyToken="c",
+        )
+    assert error_code(info) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as info:
+        sc.copy_product(SourceProductArn="arn:aws:s3:::bucket", IdempotencyToken="c")
+    assert error_code(info) == "InvalidParametersException"
+    with pytest.raises(ClientError) as info:
+        sc.describe_copy_product_status(CopyProductToken="copyproduct-none")
+    assert error_code(info) == "ResourceNotFoundException"

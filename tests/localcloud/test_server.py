@@ -88,12 +88,14 @@ def test_regions_have_separate_catalogs(client_factory: Any) -> None:
 
 def test_unsupported_service_catalog_operation_is_a_json_error(sc: Any) -> None:
     with pytest.raises(ClientError) as info:
-        sc.copy_product(
-            SourceProductArn="arn:aws:catalog:us-east-1:123456789012:product/prod-abc",
+        sc.create_service_action(
+            Name="restart",
+            DefinitionType="SSM_AUTOMATION",
             IdempotencyToken="c",
+            Definition={"Name": "AWS-RestartEC2Instance", "Version": "1"},
         )
     assert info.value.response["Error"]["Code"] == "UnsupportedOperation"
-    assert "CopyProduct" in info.value.response["Error"]["Message"]
+    assert "CreateServiceAction" in info.value.response["Error"]["Message"]
 
 
 def test_unknown_target_names_the_operation(local_endpoint: str) -> None:
