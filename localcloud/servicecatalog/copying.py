@@ -11,7 +11,6 @@ from .admin import AdminBackend, run_later
 from .entities import Product, ProvisioningArtifact, new_id
 from .exceptions import InvalidParametersException, ResourceNotFoundException
 
-
 # Copies take minutes on AWS; half a second keeps IN_PROGRESS observable locally.
 COPY_DELAY_SECONDS = 0.5
 
