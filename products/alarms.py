@@ -98,6 +98,21 @@ def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
             period,
             1,
         ),
+        AlarmSpec(
+            "DeliveryFailuresAlarm",
+            "-dead-letter-delivery",
+            f"{title} could not hand failed events to its dead-letter queue (a KMS or "
+            "permission problem on the queue): those events are lost. Check the queue's key "
+            "and the function role's sqs:SendMessage and kms:GenerateDataKey grants.",
+            "AWS/Lambda",
+            "DestinationDeliveryFailures",
+            function,
+            "Sum",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            period,
+            1,
+        ),
     ]
     if builder.product.scheduled:
         alarms.append(_missed_run_alarm(title, function))

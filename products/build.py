@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -86,16 +89,51 @@ def build_all(
     check_versions: bool = True,
     versions_path: Path = VERSIONS_FILE,
 ) -> Manifest:
-    """Build the selected products and the catalog's infrastructure into OUT_DIR."""
+    """Build the selected products and the catalog's infrastructure into OUT_DIR.
+
+    Everything is built and checked in a staging folder first; OUT_DIR changes only once every
+    product passed, so a refused version or a failed package leaves the previous build intact.
+    """
     products = selected_products(config, only)
     records = read_versions(versions_path)
-    artifacts: dict[str, ProductArtifact] = {}
-    for name, product in products.items():
-        progress(f"building {name}")
-        artifacts[name] = _build_product(product, config, out_dir, records, check_versions)
-    progress("building catalog infrastructure")
-    infra = _write_infra(config, out_dir)
-    manifest = Manifest(config.catalog["artifact_bucket_prefix"], infra, artifacts)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=_ensure(out_dir)))
+    try:
+        built = [
+            _build_product(
+                product, config, staging, records, check_versions=check_versions, progress=progress
+            )
+            for product in products.values()
+        ]
+        progress("building catalog infrastructure")
+        bootstrap = canonical_json(build_bootstrap_template(config).to_dict())
+        return _publish_build(config, out_dir, built, bootstrap)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _BuiltProduct:
+    product: Product
+    package: Path  # in the staging folder
+    template: str
+    artifact: ProductArtifact
+
+
+def _publish_build(
+    config: CatalogConfig, out_dir: Path, built: list[_BuiltProduct], bootstrap: str
+) -> Manifest:
+    for item in built:
+        package = out_dir / item.artifact.package
+        package.parent.mkdir(parents=True, exist_ok=True)
+        item.package.replace(package)
+        _remove_stale_packages(package.parent, item.product.handler, keep=package)
+        _write(out_dir / item.artifact.template, item.template)
+    _write(out_dir / "infra" / "bootstrap.json", bootstrap)
+    manifest = Manifest(
+        config.catalog["artifact_bucket_prefix"],
+        {"bootstrap": "infra/bootstrap.json"},
+        {item.product.name: item.artifact for item in built},
+    )
     _write(out_dir / "manifest.json", manifest.to_json())
     return manifest
 
@@ -115,20 +153,20 @@ def content_hashes(
 def _build_product(
     product: Product,
     config: CatalogConfig,
-    out_dir: Path,
+    staging: Path,
     records: dict[str, Any],
+    *,
     check_versions: bool,
-) -> ProductArtifact:
-    package = build_handler_zip(product.handler, out_dir / "packages")
-    _remove_stale_packages(out_dir / "packages", product.handler, keep=package)
+    progress: Progress,
+) -> _BuiltProduct:
+    progress(f"building {product.name}")
+    package = build_handler_zip(product.handler, staging / "packages")
     package_key = _package_key(product, package)
     template = render_product(product, config, package_key)
     content_hash = sha256_text(template)
     version = check_version(product.name, content_hash, records) if check_versions else "0.0.0"
-    template_path = out_dir / "templates" / f"{product.name}.json"
-    _write(template_path, template)
     meta = config.products[product.name]
-    return ProductArtifact(
+    artifact = ProductArtifact(
         version=version,
         content_hash=content_hash,
         description=meta["description"],
@@ -136,11 +174,12 @@ def _build_product(
         distributor=meta.get("distributor", meta["owner"]),
         support_email=meta.get("support_email", ""),
         support_url=meta.get("support_url", ""),
-        template=template_path.relative_to(out_dir).as_posix(),
+        template=f"templates/{product.name}.json",
         template_key=f"templates/{product.name}/{content_hash}.json",
-        package=package.relative_to(out_dir).as_posix(),
+        package=f"packages/{package.name}",
         package_key=package_key,
     )
+    return _BuiltProduct(product, package, template, artifact)
 
 
 def _package_key(product: Product, package: Path) -> str:
@@ -154,17 +193,17 @@ def _remove_stale_packages(folder: Path, tool: str, keep: Path) -> None:
             old.unlink()
 
 
-def _write_infra(config: CatalogConfig, out_dir: Path) -> dict[str, str]:
-    path = out_dir / "infra" / "bootstrap.json"
-    _write(path, canonical_json(build_bootstrap_template(config).to_dict()))
-    return {"bootstrap": path.relative_to(out_dir).as_posix()}
+def _ensure(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _ensure(path.parent)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return
-    partial = path.with_name(path.name + ".partial")
+    # A name of our own per process: two builds into one folder never share a partial file.
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
 

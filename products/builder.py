@@ -630,6 +630,8 @@ def _key_policy(own_log_group_arn: Sub) -> PolicyDocument:
     )
 
 
+# The account's administrators, spelled out instead of "kms:*" (no wildcard actions anywhere);
+# PutKeyPolicy is in the list, so the account can always repair the policy itself.
 _KEY_ADMIN_ACTIONS = [
     "CancelKeyDeletion",
     "CreateAlias",

@@ -36,8 +36,10 @@ def launch_statements(config: CatalogConfig) -> list[Statement]:
 
 
 def _grants(named: str, bucket: str) -> list[tuple[str, list[Action], list[Any], Any]]:
-    tool_logs = [arn("logs", f"log-group:/aws/lambda/{named}"),
-                 arn("logs", f"log-group:/aws/lambda/{named}:*")]
+    tool_logs = [
+        arn("logs", f"log-group:/aws/lambda/{named}"),
+        arn("logs", f"log-group:/aws/lambda/{named}:*"),
+    ]
     # Stacks of provisioned products are named SC-<account>-pp-<id>; their rules inherit that.
     # fmt: off
     return [

@@ -92,7 +92,9 @@ def _installed_dependencies(requirements: Path) -> Path:
     """Install the pinned requirements for Lambda once; later builds reuse the cached folder."""
     lines = _requirement_lines(requirements)
     _require_pins(requirements, lines)
-    key = hashlib.sha256("\n".join([*LAMBDA_PLATFORM, *sorted(lines)]).encode()).hexdigest()
+    # pip's version is part of the key: another pip may lay out the same wheels differently.
+    key_parts = [*LAMBDA_PLATFORM, _pip_version(), *sorted(lines)]
+    key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()
     target = DEPENDENCY_CACHE / key[:32]
     if (target / CACHE_MARKER).is_file():
         return target
@@ -109,6 +111,12 @@ def _installed_dependencies(requirements: Path) -> Path:
             raise
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _pip_version() -> str:
+    from importlib.metadata import version
+
+    return version("pip")
 
 
 def _require_pins(requirements: Path, lines: list[str]) -> None:
@@ -180,6 +188,6 @@ def _zip_bytes(entries: dict[str, bytes]) -> bytes:
 def _write_atomically(target: Path, data: bytes) -> None:
     if target.exists() and target.read_bytes() == data:
         return
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     partial.write_bytes(data)
     partial.replace(target)

@@ -7,6 +7,7 @@ changed content under a recorded version fails and says how to bump.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,17 +53,22 @@ def write_versions(records: dict[str, VersionRecord], path: Path = VERSIONS_FILE
         }
         for product, record in sorted(records.items())
     }
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     partial.replace(path)
 
 
-def check_version(product: str, content_hash: str, records: dict[str, VersionRecord]) -> str:
+def check_version(
+    product: str,
+    content_hash: str,
+    records: dict[str, VersionRecord],
+    versions_file: str = VERSIONS_FILE.name,
+) -> str:
     """The version for PRODUCT's content; refuses changed content under a recorded version."""
     record = records.get(product)
     if record is None:
         raise VersionError(
-            f"{product}: no version recorded in {VERSIONS_FILE.name}; run "
+            f"{product}: no version recorded in {versions_file}; run "
             f"`python build.py bump {product}` to record {INITIAL_VERSION}"
         )
     if record.content_hash != content_hash:

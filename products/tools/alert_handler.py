@@ -139,19 +139,16 @@ class AlertHandler(Product):
         builder.state_table("DedupeTable", "-dedupe")
 
     def _add_eventbridge_rule(self, builder: ProductBuilder) -> None:
-        alarm_name = If(
-            "FilterAlarmNames",
-            {"alarmName": [{"prefix": Ref("AlarmNamePrefix")}]},
-            Ref(AWS_NO_VALUE),
-        )
+        every_alarm = {
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+        }
+        with_prefix = {**every_alarm, "detail": {"alarmName": [{"prefix": Ref("AlarmNamePrefix")}]}}
         builder.event_rule(
             "AlarmStateChangeRule",
             "CloudWatch alarm state changes for the alert handler",
-            EventPattern={
-                "source": ["aws.cloudwatch"],
-                "detail-type": ["CloudWatch Alarm State Change"],
-                "detail": alarm_name,
-            },
+            # The condition picks a whole pattern: no intrinsic function inside the pattern.
+            EventPattern=If("FilterAlarmNames", with_prefix, every_alarm),
         )
 
     def _allow_direct_alarm_actions(self, builder: ProductBuilder) -> None:

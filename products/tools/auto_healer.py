@@ -72,7 +72,7 @@ class AutoHealer(Product):
             allow([ecs_actions.UpdateService], [services], opted_in, sid="RedeployOptedInServices"),
             allow(
                 # The opt-in tag is read with the service (DescribeServices include=TAGS).
-                [ecs_actions.DescribeServices, ecs_actions.ListTagsForResource],
+                [ecs_actions.DescribeServices],
                 [services],
                 sid="InspectServices",
             ),

@@ -39,6 +39,7 @@ class HealthChecker(Product):
         builder.condition("TargetsFromParameter", Not(Equals(Ref("TargetsParameterName"), "")))
         builder.condition("HasHeadersSecret", Not(Equals(Ref("HeadersSecretArn"), "")))
         builder.condition("InVpc", Not(Equals(Join("", Ref("SubnetIds")), "")))
+        self._require_security_groups_with_subnets(builder)
         self._add_state_table(builder)
         self._add_schedule(builder)
         builder.vpc_config = If(
@@ -115,8 +116,11 @@ class HealthChecker(Product):
             "Targets (JSON, optional)",
             Type="String",
             Default="",
+            # All of a function's environment variables share 4 KB; longer lists go in SSM.
+            MaxLength=3000,
             Description='JSON list of targets, e.g. [{"name": "api", "type": "http", '
-            '"url": "https://api.example.com/health"}]. See docs/handlers/health_checker.md.',
+            '"url": "https://api.example.com/health"}]; up to 3000 characters, use the SSM '
+            "parameter for more. See docs/handlers/health_checker.md.",
         )
         builder.parameter(
             "TargetsParameterName",
@@ -126,7 +130,7 @@ class HealthChecker(Product):
             Default="",
             AllowedPattern=r"^$|^/[\w./-]{1,1010}$",
             Description="Name (starting with /) of an SSM parameter holding the targets JSON; "
-            "used instead of TargetsJson when set.",
+            "read when TargetsJson is empty.",
         )
         builder.parameter(
             "HeadersSecretArn",
@@ -178,6 +182,24 @@ class HealthChecker(Product):
 
     def _add_state_table(self, builder: ProductBuilder) -> None:
         builder.state_table("StateTable", "-state")
+
+    def _require_security_groups_with_subnets(self, builder: ProductBuilder) -> None:
+        # Lambda refuses a VPC configuration with subnets but no security group, and would do so
+        # half-way through the stack; the launch form can refuse it up front.
+        builder.template.add_rule(
+            "SubnetsNeedSecurityGroups",
+            {
+                "RuleCondition": {"Fn::Not": [{"Fn::EachMemberEquals": [Ref("SubnetIds"), ""]}]},
+                "Assertions": [
+                    {
+                        "Assert": {
+                            "Fn::Not": [{"Fn::EachMemberEquals": [Ref("SecurityGroupIds"), ""]}]
+                        },
+                        "AssertDescription": "SubnetIds need SecurityGroupIds as well.",
+                    }
+                ],
+            },
+        )
 
     def _add_schedule(self, builder: ProductBuilder) -> None:
         builder.event_rule(

@@ -77,4 +77,20 @@ def test_changed_content_without_bump_fails_before_writing(
     out = tmp_path / "dist"
     with pytest.raises(VersionError, match=r"auto-healer: content changed .*bump auto-healer"):
         build_all(config, out, versions_path=versions)
-    assert not (out / "manifest.json").exists()
+    # Products built before the refused one are not written either: nothing half applied.
+    assert [path.name for path in out.iterdir()] == []
+
+
+def test_a_refused_build_leaves_the_previous_build_intact(
+    config: CatalogConfig, tmp_path: Path
+) -> None:
+    previous = tmp_path / "dist"
+    build_all(config, previous)
+    before = _digest_tree(previous)
+    versions = tmp_path / "versions.json"
+    records = read_versions()
+    records["log-processor"] = VersionRecord("1.0.0", "0" * 64, {"1.0.0": "0" * 64})
+    write_versions(records, versions)
+    with pytest.raises(VersionError):
+        build_all(config, previous, versions_path=versions)
+    assert _digest_tree(previous) == before
