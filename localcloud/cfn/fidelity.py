@@ -35,6 +35,10 @@ def _as_ints(props: Props, names: tuple[str, ...]) -> None:
 # ---- Lambda -------------------------------------------------------------------------------
 def _prepare_function(props: Props) -> None:
     _as_ints(props, ("MemorySize", "Timeout", "ReservedConcurrentExecutions"))
+    # Lambda keeps environment variables as strings; a Number parameter arrives as an int.
+    variables = (props.get("Environment") or {}).get("Variables")
+    if variables:
+        props["Environment"]["Variables"] = {key: str(value) for key, value in variables.items()}
 
 
 def _finish_function(function: Any, props: Props, account_id: str, region: str) -> None:

@@ -1,6 +1,6 @@
 """The AWS CLI (v1, `awscli` on PyPI) pointed at localcloud sees the same catalog as boto3.
 
-Runs when awscli is importable (pin: awscli==1.46.3, which works with botocore==1.44.5).
+awscli==1.46.3 is pinned in requirements.txt (it works with botocore==1.44.5).
 """
 
 import json
@@ -9,13 +9,7 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
-
 from tests.localcloud.helpers import SIMPLE_TEMPLATE, create_portfolio, create_product, put_template
-
-pytest.importorskip(
-    "awscli", reason="awscli is not installed (pin awscli==1.46.3 to run this test)"
-)
 
 
 def aws_cli(endpoint: str, *args: str) -> Any:

@@ -104,9 +104,8 @@ def launch_tool(
         configuration = aws("lambda").get_function_configuration(
             FunctionName=result.outputs["FunctionName"]
         )
-        # Lambda stores variables as strings; moto keeps a Number parameter's int as it came.
-        variables = configuration["Environment"]["Variables"]
-        environment = {key: str(value) for key, value in variables.items()}
+        environment = configuration["Environment"]["Variables"]
+        assert all(isinstance(value, str) for value in environment.values()), environment
         return LaunchedTool(result.outputs, code_dir, environment, local_endpoint)
 
     return launch
