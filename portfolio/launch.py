@@ -107,13 +107,17 @@ def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> No
 
 
 def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) -> str:
-    # Same name, version and parameters give the same token: a retried launch does not start
-    # a second provisioning.
-    token = idempotency_token("launch", name, target.version.id,
-                              *(f"{k}={v}" for k, v in sorted(parameters.items())))
     listed = [{"Key": k, "Value": v} for k, v in sorted(parameters.items())]
     common = target.ids()
-    if _exists(sc, name):
+    existing = _existing(sc, name)
+    # A retry of this very launch repeats the token and gets the same record back; the next
+    # launch starts after a newer record, so it gets a new token and really runs (the same
+    # inputs after a rollback, or after a failed update, must not replay an old record).
+    token = idempotency_token(
+        "launch", name, target.version.id, (existing or {}).get("LastRecordId", ""),
+        *(f"{k}={v}" for k, v in sorted(parameters.items())),
+    )
+    if existing is not None:
         response = sc.update_provisioned_product(
             ProvisionedProductName=name, ProvisioningParameters=listed, UpdateToken=token,
             **common)
@@ -124,17 +128,19 @@ def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) 
     return str(response["RecordDetail"]["RecordId"])
 
 
-def _exists(sc: Any, name: str) -> bool:
+def _existing(sc: Any, name: str) -> dict[str, Any] | None:
+    """The provisioned product NAME, or None when there is none yet."""
     try:
-        detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
+        detail: dict[str, Any] = sc.describe_provisioned_product(Name=name)[
+            "ProvisionedProductDetail"]
     except botocore.exceptions.ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
-            return False
+            return None
         raise
     if detail.get("Status") in ("UNDER_CHANGE", "PLAN_IN_PROGRESS"):
         raise PublishError(f"provisioned product {name!r} is {detail['Status']}; "
                            "wait for it to finish and launch again")
-    return True
+    return detail
 
 
 def _wait_record(sc: Any, record_id: str, name: str,

@@ -124,6 +124,31 @@ def test_launch_provisions_then_updates_with_environment_parameters(harness: Any
     assert records["RecordType"] == "UPDATE_PROVISIONED_PRODUCT"
 
 
+def _launched_version(harness: Any, name: str) -> str:
+    detail = harness.sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
+    artifact = harness.sc.describe_provisioning_artifact(
+        ProductId=detail["ProductId"], ProvisioningArtifactId=detail["ProvisioningArtifactId"]
+    )
+    return str(artifact["ProvisioningArtifactDetail"]["Name"])
+
+
+def test_launch_after_rollback_and_roll_forward_really_moves_the_product(harness: Any) -> None:
+    # The same version and parameters as an earlier launch must not replay that launch's record.
+    env = {"Environment": "dev"}
+    quiet = lambda line: None  # noqa: E731
+    harness.publish(harness.desired(V1))
+    launch(harness.sc, REGION, "alpha", "dev", parameters=env, progress=quiet)
+    harness.publish(harness.desired(V2))
+    first = launch(harness.sc, REGION, "alpha", "dev", parameters=env, progress=quiet)
+    rollback_region(harness.sc, REGION, "alpha", "1.0.0", quiet)
+    back = launch(harness.sc, REGION, "alpha", "dev", parameters=env, progress=quiet)
+    assert (back.version, _launched_version(harness, "alpha-dev")) == ("1.0.0", "1.0.0")
+    rollback_region(harness.sc, REGION, "alpha", "1.1.0", quiet)
+    forward = launch(harness.sc, REGION, "alpha", "dev", parameters=env, progress=quiet)
+    assert forward.record_id != first.record_id
+    assert (forward.version, _launched_version(harness, "alpha-dev")) == ("1.1.0", "1.1.0")
+
+
 def test_launch_refuses_unknown_and_missing_parameters(harness: Any) -> None:
     harness.publish(harness.desired(V1))
     with pytest.raises(PublishError, match=r"parameter 'Colour' is not a parameter"):
