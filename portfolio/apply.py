@@ -18,7 +18,7 @@ from portfolio import current as cur
 from portfolio.aws import error_code
 from portfolio.desired import DesiredCatalog, DesiredProduct
 from portfolio.errors import AwsCallError, PublishError
-from portfolio.plan import Action, Change
+from portfolio.plan import Action, Change, reused_name_error
 from portfolio.polling import wait_for
 
 Progress = Callable[[Change], None]
@@ -150,12 +150,15 @@ class RegionApplier:
             Name=product.name,
             ProductType="CLOUD_FORMATION_TEMPLATE",
             ProvisioningArtifactParameters=self._artifact_parameters(product),
-            IdempotencyToken=idempotency_token("product", product.name, product.content_hash),
+            # By name only: two runs racing to create the product get the same one back, and
+            # the version check below sorts out whose content it holds.
+            IdempotencyToken=idempotency_token("product", product.name),
             **_non_empty(_metadata(product)),
         )
         self.ids.product_ids[product.name] = cur.find_product_ids(self.sc, {product.name}).get(
             product.name, response["ProductViewDetail"]["ProductViewSummary"]["ProductId"])
-        self._adopt_version(product)
+        if not self._adopt_version(product):
+            self._create_artifact(product)  # created concurrently with another run's content
 
     def _update_product(self, change: Change) -> None:
         product = self._product(change.name)
@@ -185,6 +188,9 @@ class RegionApplier:
         product_id = self.ids.product(product.name)
         if self._adopt_version(product):
             return  # a concurrent run created it after our plan was made
+        # The plan's refusal of a reused name is checked again right before writing: a
+        # concurrent run may have published this name with other content since.
+        self._refuse_taken_name(product)
         self.sc.create_provisioning_artifact(
             ProductId=product_id,
             Parameters=self._artifact_parameters(product),
@@ -193,6 +199,30 @@ class RegionApplier:
         if not self._adopt_version(product):
             raise PublishError(f"{self.region}: {product.name} {product.version} was created "
                                "but is not listed by ListProvisioningArtifacts")
+        self._withdraw_if_beaten(product)
+
+    def _same_name(self, product: DesiredProduct) -> list[cur.VersionState]:
+        versions = cur.read_versions(self.sc, self.ids.product(product.name))
+        named = [v for v in versions if v.name == product.version]
+        return sorted(named, key=lambda v: (v.created, v.id))
+
+    def _refuse_taken_name(self, product: DesiredProduct) -> None:
+        for version in self._same_name(product):
+            if version.content_hash != product.content_hash:
+                raise reused_name_error(product, self.region, version.content_hash)
+
+    def _withdraw_if_beaten(self, product: DesiredProduct) -> None:
+        """Two runs created this version name with different content at once: the older
+        version wins, the newer one (ours, if so) is deleted before anyone can launch it."""
+        first = self._same_name(product)[0]
+        if first.content_hash == product.content_hash:
+            return
+        ours = self.ids.version_ids[(product.name, f"hash:{product.content_hash}")]
+        self._wait_available(product.name, ours)
+        self.sc.delete_provisioning_artifact(
+            ProductId=self.ids.product(product.name), ProvisioningArtifactId=ours
+        )
+        raise reused_name_error(product, self.region, first.content_hash)
 
     def _adopt_version(self, product: DesiredProduct) -> bool:
         """Record the id of the version holding our content hash (the oldest if duplicated)."""

@@ -158,13 +158,20 @@ def _existing_version(
 
 def _refuse_reused_name(current: ProductState, product: DesiredProduct, region: str) -> None:
     for version in current.versions_named(product.version):
-        recorded = version.content_hash or "none recorded"
-        raise VersionConflictError(
-            f"{product.name} version {product.version!r} is already published in {region} "
-            f"with content hash {recorded[:12]}, the build has {product.content_hash[:12]}: "
-            f"versions are immutable; bump it (python build.py bump {product.name}) and "
-            "build again"
-        )
+        raise reused_name_error(product, region, version.content_hash)
+
+
+def reused_name_error(
+    product: DesiredProduct, region: str, recorded: str | None
+) -> VersionConflictError:
+    """The refusal to publish PRODUCT's content under a version name published with RECORDED."""
+    shown = (recorded or "none recorded")[:12]
+    return VersionConflictError(
+        f"{product.name} version {product.version!r} is already published in {region} "
+        f"with content hash {shown}, the build has {product.content_hash[:12]}: "
+        f"versions are immutable; bump it (python build.py bump {product.name}) and "
+        "build again"
+    )
 
 
 def _plan_retention(desired: DesiredCatalog, state: RegionState) -> list[Change]:

@@ -98,3 +98,45 @@ def test_two_concurrent_publishes_end_with_one_version_per_hash(harness: Any) ->
         ("alpha", 1), ("beta", 1)]
     assert sorted(c[0] for c in snapshot["constraints"]) == ["LAUNCH", "LAUNCH", "TEMPLATE"]
     assert harness.publish(desired).writes == []
+
+
+def _race(harness: Any, builds: list[Any]) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(builds))
+
+    def run(desired: Any) -> None:
+        try:
+            harness.publish(desired, MeetBeforeFirstWrite(barrier))
+        except BaseException as error:  # reported by the caller's assertions
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(desired,)) for desired in builds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_racing_different_content_under_one_version_name_keeps_one(harness: Any) -> None:
+    harness.publish(harness.desired(V1))
+    mine = harness.desired({**V1, "alpha": ("1.1.0", "mine")})
+    theirs = harness.desired({**V1, "alpha": ("1.1.0", "theirs")})
+    errors = _race(harness, [mine, theirs])
+    assert len(errors) == 1, errors
+    assert "versions are immutable" in str(errors[0])
+    versions = harness.sc.list_provisioning_artifacts(ProductId=harness.product_id("alpha"))
+    names = sorted(v["Name"] for v in versions["ProvisioningArtifactDetails"])
+    assert names == ["1.0.0", "1.1.0"]
+
+
+def test_racing_a_new_product_with_different_content_makes_one_product(harness: Any) -> None:
+    mine = harness.desired({"alpha": ("1.0.0", "mine")})
+    theirs = harness.desired({"alpha": ("1.0.0", "theirs")})
+    errors = _race(harness, [mine, theirs])
+    assert len(errors) == 1, errors
+    assert "versions are immutable" in str(errors[0])
+    names = [d["ProductViewSummary"]["Name"]
+             for d in harness.sc.search_products_as_admin()["ProductViewDetails"]]
+    assert names == ["alpha"]
+    assert list(harness.versions("alpha")) == ["1.0.0"]
