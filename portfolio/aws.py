@@ -112,6 +112,8 @@ def aws_errors(target: Target) -> Iterator[None]:
     except botocore.exceptions.NoCredentialsError as error:
         raise TargetError(f"no AWS credentials for {target.describe()}; use --local or "
                           "--endpoint-url URL, or configure a profile") from error
+    except botocore.exceptions.BotoCoreError as error:  # read timeouts, dropped connections...
+        raise AwsCallError(f"{error} (target: {target.describe()})") from error
 
 
 def error_code(error: botocore.exceptions.ClientError) -> str:

@@ -148,6 +148,9 @@ def rollback(obj: CliContext, product: str, to_version: str, target: Target,
         raise PublishError(f"unknown product {product!r} "
                            f"(known: {', '.join(prepared.desired.products)})")
     with open_clients(target, local) as clients:
+        if local:  # a fresh local AWS holds nothing to roll back until it is published
+            run_bootstrap(clients, prepared, _quiet)
+            run_publish(clients, prepared, lambda change: None)
         for region in target_regions(prepared.desired, clients.target.region):
             changed = rollback_region(clients.client("servicecatalog", region), region,
                                       product, to_version, _prefixed_echo(f"  {region}: "))

@@ -97,11 +97,19 @@ class RegionState:
 
 
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> list[Any]:
-    """All items of a listing, following page tokens whichever name the API gives them."""
+    """All items of a listing: botocore's paginator, or PageToken/NextPageToken by hand where
+    botocore has none (DescribePortfolioShares)."""
     if client.can_paginate(operation):
         pages = client.get_paginator(operation).paginate(**kwargs)
         return [item for page in pages for item in page.get(result_key, [])]
-    return list(getattr(client, operation)(**kwargs).get(result_key, []))
+    items: list[Any] = []
+    call = getattr(client, operation)
+    response = call(**kwargs)
+    items += response.get(result_key, [])
+    while response.get("NextPageToken"):
+        response = call(**kwargs, PageToken=response["NextPageToken"])
+        items += response.get(result_key, [])
+    return items
 
 
 def read_region(sc: Any, s3: Any, desired: DesiredCatalog, region: str) -> RegionState:
