@@ -10,8 +10,8 @@ from portfolio.apply import RegionApplier
 from portfolio.aws import AwsClients
 from portfolio.current import RegionState, read_region
 from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
-from portfolio.errors import TargetError
-from portfolio.plan import Change, Plan, plan_catalog
+from portfolio.errors import PublishError, TargetError
+from portfolio.plan import Action, Change, Plan, plan_catalog
 
 
 def load_desired(portfolio: dict[str, object], dist_dir: Path) -> DesiredCatalog:
@@ -53,7 +53,27 @@ def read_states(clients: AwsClients, desired: DesiredCatalog) -> list[RegionStat
 
 def make_plan(clients: AwsClients, desired: DesiredCatalog) -> tuple[Plan, list[RegionState]]:
     states = read_states(clients, desired)
-    return plan_catalog(desired, states), states
+    plan = plan_catalog(desired, states)
+    _require_organizations_access(clients, plan)
+    return plan, states
+
+
+def _require_organizations_access(clients: AwsClients, plan: Plan) -> None:
+    """Sharing with an organization or OU needs Organizations access enabled for Service
+    Catalog; find out before the first write rather than after every product is published."""
+    for change in plan.changes:
+        if change.kind != "share" or change.action != Action.CREATE:
+            continue
+        if change.payload["kind"] == "ACCOUNT":
+            continue
+        sc = clients.client("servicecatalog", change.region)
+        status = sc.get_aws_organizations_access_status().get("AccessStatus")
+        if status != "ENABLED":
+            raise PublishError(
+                f"{change.region}: sharing with {change.name} needs AWS Organizations access "
+                f"for Service Catalog (it is {status}); run EnableAWSOrganizationsAccess from "
+                "the management account or a delegated administrator, then publish again"
+            )
 
 
 def publish(

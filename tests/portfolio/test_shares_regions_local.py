@@ -9,7 +9,7 @@ import pytest
 
 from portfolio.aws import AwsClients, CallRecorder, Target
 from portfolio.current import read_region
-from portfolio.errors import VersionConflictError
+from portfolio.errors import PublishError, VersionConflictError
 from portfolio.launch import launch
 from portfolio.publish import publish
 from portfolio.status import catalog_status
@@ -29,6 +29,7 @@ def test_account_and_organization_shares_are_created_then_updated(harness: Any) 
         "accounts": ["111122223333"], "organization_id": "o-abcdefghij",
         "share_principals": True, "share_tag_options": False,
     }
+    harness.sc.enable_aws_organizations_access()
     harness.publish(harness.desired(V1))
     assert _share_state(harness.sc, "ACCOUNT") == [("111122223333", False, False)]
     assert _share_state(harness.sc, "ORGANIZATION") == [("o-abcdefghij", True, False)]
@@ -114,3 +115,12 @@ def test_portfolio_description_and_tags_are_kept_in_sync(harness: Any) -> None:
     assert described["PortfolioDetail"]["Description"] == "New words"
     assert {t["Key"]: t["Value"] for t in described["Tags"]} == {"owner": "sre", "tier": "1"}
     assert harness.publish(harness.desired(V1)).writes == []
+
+
+def test_organization_share_without_organizations_access_is_refused_before_any_write(
+    harness: Any,
+) -> None:
+    harness.portfolio["shares"] = {"organization_id": "o-abcdefghij"}
+    with pytest.raises(PublishError, match=r"needs AWS Organizations access .* DISABLED"):
+        harness.publish(harness.desired(V1))
+    assert harness.sc.list_portfolios()["PortfolioDetails"] == []
