@@ -19,6 +19,8 @@ from portfolio.polling import wait_for
 STACK_NAME = "oncall-catalog-bootstrap"
 _IN_PROGRESS_SUFFIX = "_IN_PROGRESS"
 _GOOD = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+# A failed update rolled back to the previous template: the stack works and can be updated.
+_UPDATABLE = (*_GOOD, "UPDATE_ROLLBACK_COMPLETE")
 
 
 def bootstrap_template(dist_dir: Path, manifest: dict[str, Any]) -> str:
@@ -32,9 +34,16 @@ def bootstrap_template(dist_dir: Path, manifest: dict[str, Any]) -> str:
         raise BuildOutputError(f"{path}: not found; run `python build.py build`") from error
 
 
-def bootstrap_parameters(template_body: str, organization_id: str | None) -> dict[str, str]:
+def bootstrap_parameters(
+    template_body: str, organization_id: str | None, create_launch_role: bool = True
+) -> dict[str, str]:
+    """The stack's parameters; IAM is global, so only one region creates the launch role."""
     declared = json.loads(template_body).get("Parameters", {})
-    return {"OrganizationId": organization_id or ""} if "OrganizationId" in declared else {}
+    values = {
+        "OrganizationId": organization_id or "",
+        "CreateLaunchRole": "true" if create_launch_role else "false",
+    }
+    return {key: value for key, value in values.items() if key in declared}
 
 
 def deploy(cfn: Any, region: str, template_body: str, parameters: dict[str, str],
@@ -48,7 +57,10 @@ def deploy(cfn: Any, region: str, template_body: str, parameters: dict[str, str]
         cfn.create_stack(**common)
         _wait(cfn, region, progress)
         return "created"
-    if stack["StackStatus"] not in _GOOD:
+    if str(stack["StackStatus"]).endswith(_IN_PROGRESS_SUFFIX):  # another run is deploying
+        _wait(cfn, region, progress)
+        stack = _describe(cfn) or stack
+    if stack["StackStatus"] not in _UPDATABLE:
         raise PublishError(f"{region}: stack {STACK_NAME} is {stack['StackStatus']}; fix or "
                            "delete it, then run bootstrap again")
     if _same(cfn, stack, template_body, parameters):
@@ -82,7 +94,7 @@ def _wait(cfn: Any, region: str, progress: Callable[[str], None]) -> None:
 
     final = wait_for(check, f"{region}: stack {STACK_NAME}")
     progress(f"{region}: stack {STACK_NAME} {final}")
-    if final not in _GOOD:
+    if final not in _UPDATABLE:
         raise PublishError(f"{region}: stack {STACK_NAME} ended {final}: "
                            f"{_failure_reason(cfn)}")
 

@@ -68,10 +68,14 @@ def open_clients(target: Target, local: bool = False,
 def run_bootstrap(clients: AwsClients, prepared: Prepared, echo: Echo) -> dict[str, str]:
     body = boot.bootstrap_template(prepared.dist_dir, prepared.manifest)
     organization = prepared.config.portfolio.get("shares", {}).get("organization_id")
-    parameters = boot.bootstrap_parameters(body, organization)
+    # The launch role is IAM (global): the first configured region's stack owns it.
+    home = prepared.desired.regions[0]
     return {
-        region: boot.deploy(clients.client("cloudformation", region), region, body, parameters,
-                            echo)
+        region: boot.deploy(
+            clients.client("cloudformation", region), region, body,
+            boot.bootstrap_parameters(body, organization, create_launch_role=region == home),
+            echo,
+        )
         for region in target_regions(prepared.desired, clients.target.region)
     }
 
