@@ -47,14 +47,14 @@ class _Launchable:
 
 def launch(
     sc: Any, region: str, product: str, environment: str, *, parameters: dict[str, str],
-    progress: Callable[[str], None],
+    progress: Callable[[str], None], portfolio: str | None = None,
 ) -> LaunchResult:
     product_id = find_product_ids(sc, {product}).get(product)
     if product_id is None:
         raise PublishError(f"{region}: product {product!r} is not published; run publish first")
     version = launch_version(sc, region, product, product_id)
     target = _Launchable(product, product_id, version,
-                         _launch_path(sc, region, product, product_id))
+                         _launch_path(sc, region, product, product_id, portfolio))
     _check_parameters(sc, target, parameters)
     name = provisioned_product_name(product, environment)
     record_id = _start(sc, name, target, parameters)
@@ -82,12 +82,18 @@ def launch_version(sc: Any, region: str, product: str, product_id: str) -> Versi
     raise PublishError(f"{region}: {product} has no active DEFAULT version to launch")
 
 
-def _launch_path(sc: Any, region: str, product: str, product_id: str) -> str:
+def _launch_path(
+    sc: Any, region: str, product: str, product_id: str, portfolio: str | None
+) -> str:
+    """The path through PORTFOLIO (named), whose launch constraint and rules must apply even
+    when the product is also in another portfolio."""
     paths = sc.list_launch_paths(ProductId=product_id).get("LaunchPathSummaries", [])
-    if not paths:
-        raise PublishError(f"{region}: {product} has no launch path: is it in the portfolio "
-                           "and is the caller one of its principals?")
-    return str(paths[0]["Id"])
+    ours = [path for path in paths if portfolio is None or path.get("Name") == portfolio]
+    if not ours:
+        where = f"the portfolio {portfolio!r}" if portfolio else "a portfolio"
+        raise PublishError(f"{region}: {product} has no launch path through {where}: is it "
+                           "in the portfolio and is the caller one of its principals?")
+    return str(ours[0]["Id"])
 
 
 def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> None:

@@ -105,4 +105,5 @@ def run_launch(clients: AwsClients, prepared: Prepared, product: str, environmen
     parameters = {**prepared.config.launch_parameters(product, environment), **overrides}
     region = launch_region(clients, prepared)
     return launch(clients.client("servicecatalog", region), region, product, environment,
-                  parameters=parameters, progress=echo)
+                  parameters=parameters, progress=echo,
+                  portfolio=prepared.desired.display_name)
