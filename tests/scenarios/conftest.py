@@ -97,10 +97,12 @@ def launch_tool(
 ) -> Callable[..., LaunchedTool]:
     prepared, clients = published
 
-    def launch(product: str, **parameters: str) -> LaunchedTool:
-        result = run_launch(clients, prepared, product, "dev", overrides=parameters,
+    def launch(product: str, environment: str = "dev", **parameters: str) -> LaunchedTool:
+        result = run_launch(clients, prepared, product, environment, overrides=parameters,
                             echo=lambda message: None)
-        code_dir = _fetch_function_code(aws, result.stack_arn or "", tmp_path / product)
+        code_dir = _fetch_function_code(
+            aws, result.stack_arn or "", tmp_path / f"{product}-{environment}"
+        )
         configuration = aws("lambda").get_function_configuration(
             FunctionName=result.outputs["FunctionName"]
         )

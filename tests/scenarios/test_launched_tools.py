@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.support.http_receiver import HttpReceiver
 
@@ -227,3 +228,14 @@ def test_auto_healer_reboots_only_opted_in_instances_and_reports_every_decision(
     assert any(opted_in in report and "reboot" in report.lower() for report in reports)
     assert any(left_alone in report and "opt" in report.lower() for report in reports)
     assert any(opted_in in report and "cooldown" in report.lower() for report in reports)
+
+
+def test_prod_launch_must_name_the_on_call_topic(
+    launch_tool: Callable[..., LaunchedTool], aws: Callable[[str], Any]
+) -> None:
+    # Service Catalog evaluates the portfolio's TEMPLATE constraint before any stack exists.
+    with pytest.raises(ClientError, match="AlertTopicArn must name the existing on-call"):
+        launch_tool("health-checker", "prod", AlertTopicArn="")
+    tool = launch_tool("health-checker", "prod")
+    assert tool.outputs["AlertTopicArn"].endswith(":platform-oncall-prod")
+    assert tool.environment["ENVIRONMENT"] == "prod"
