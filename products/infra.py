@@ -8,6 +8,8 @@ role is created only where CreateLaunchRole is true (the first configured region
 
 from __future__ import annotations
 
+from typing import Any
+
 from awacs import s3
 from awacs.aws import (
     Allow,
@@ -70,28 +72,14 @@ def _add_parameters(template: Template) -> None:
 
 def _add_buckets(template: Template, config: CatalogConfig) -> None:
     prefix = config.catalog["artifact_bucket_prefix"]
-    blocked = s3_resources.PublicAccessBlockConfiguration(
-        BlockPublicAcls=True,
-        BlockPublicPolicy=True,
-        IgnorePublicAcls=True,
-        RestrictPublicBuckets=True,
-    )
     template.add_resource(
-        s3_resources.Bucket(
+        _private_bucket(
             "AccessLogBucket",
-            Metadata=checkov_skips(
-                {
-                    # Logging the access-log bucket into itself would log its own writes forever.
-                    "CKV_AWS_18": "this is the access-log bucket; it cannot log to itself",
-                }
-            ),
-            BucketName=Sub(f"{prefix}-logs-${{AWS::Region}}"),
-            BucketEncryption=_sse_s3(),
-            PublicAccessBlockConfiguration=blocked,
-            VersioningConfiguration=s3_resources.VersioningConfiguration(Status="Enabled"),
-            OwnershipControls=s3_resources.OwnershipControls(
-                Rules=[s3_resources.OwnershipControlsRule(ObjectOwnership="BucketOwnerPreferred")]
-            ),
+            Sub(f"{prefix}-logs-${{AWS::Region}}"),
+            # Logging the access-log bucket into itself would log its own writes forever.
+            {"CKV_AWS_18": "this is the access-log bucket; it cannot log to itself"},
+            # S3 log delivery writes with ACLs, which BucketOwnerEnforced would refuse.
+            ownership="BucketOwnerPreferred",
             LifecycleConfiguration=s3_resources.LifecycleConfiguration(
                 Rules=[
                     s3_resources.LifecycleRule(
@@ -102,22 +90,13 @@ def _add_buckets(template: Template, config: CatalogConfig) -> None:
         )
     )
     template.add_resource(
-        s3_resources.Bucket(
+        _private_bucket(
             "ArtifactBucket",
-            Metadata=checkov_skips(
-                {
-                    # Lambda in member accounts fetches code with its own credentials; SSE-KMS would
-                    # need a cross-account key grant for every launching account.
-                    "CKV_AWS_145": "SSE-S3 keeps code fetchable across the organization",
-                }
-            ),
-            BucketName=Sub(f"{prefix}-${{AWS::Region}}"),
-            BucketEncryption=_sse_s3(),
-            PublicAccessBlockConfiguration=blocked,
-            VersioningConfiguration=s3_resources.VersioningConfiguration(Status="Enabled"),
-            OwnershipControls=s3_resources.OwnershipControls(
-                Rules=[s3_resources.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-            ),
+            Sub(f"{prefix}-${{AWS::Region}}"),
+            # Lambda in member accounts fetches code with its own credentials; SSE-KMS would
+            # need a cross-account key grant for every launching account.
+            {"CKV_AWS_145": "SSE-S3 keeps code fetchable across the organization"},
+            ownership="BucketOwnerEnforced",
             LoggingConfiguration=s3_resources.LoggingConfiguration(
                 DestinationBucketName=Ref("AccessLogBucket"), LogFilePrefix="artifacts/"
             ),
@@ -136,6 +115,29 @@ def _add_buckets(template: Template, config: CatalogConfig) -> None:
             Value=Ref("ArtifactBucket"),
             Description="Templates and Lambda packages are published here",
         )
+    )
+
+
+def _private_bucket(
+    logical_id: str, name: Sub, skips: dict[str, str], ownership: str, **extra: Any
+) -> s3_resources.Bucket:
+    """An encrypted, versioned bucket that can never be made public."""
+    return s3_resources.Bucket(
+        logical_id,
+        Metadata=checkov_skips(skips),
+        BucketName=name,
+        BucketEncryption=_sse_s3(),
+        PublicAccessBlockConfiguration=s3_resources.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True,
+            BlockPublicPolicy=True,
+            IgnorePublicAcls=True,
+            RestrictPublicBuckets=True,
+        ),
+        VersioningConfiguration=s3_resources.VersioningConfiguration(Status="Enabled"),
+        OwnershipControls=s3_resources.OwnershipControls(
+            Rules=[s3_resources.OwnershipControlsRule(ObjectOwnership=ownership)]
+        ),
+        **extra,
     )
 
 

@@ -55,19 +55,32 @@ def _drain(aws: Callable[[str], Any], queue_url: str) -> list[dict[str, Any]]:
 def _create_alarm(aws: Callable[[str], Any], name: str) -> str:
     cloudwatch = aws("cloudwatch")
     cloudwatch.put_metric_alarm(
-        AlarmName=name, Namespace="AWS/ApiGateway", MetricName="Latency", Statistic="p99",
-        Period=60, EvaluationPeriods=1, Threshold=2000, ComparisonOperator="GreaterThanThreshold",
+        AlarmName=name,
+        Namespace="AWS/ApiGateway",
+        MetricName="Latency",
+        Statistic="p99",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=2000,
+        ComparisonOperator="GreaterThanThreshold",
     )
     return str(cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"])
+
+
+def _alert_handler_with_slack(
+    launch_tool: Callable[..., LaunchedTool], aws: Callable[[str], Any], slack: HttpReceiver
+) -> tuple[LaunchedTool, str]:
+    """The alert handler launched with its Slack webhook in a real (local) secret."""
+    secret_arn = aws("secretsmanager").create_secret(
+        Name="oncall/slack", SecretString=json.dumps({"webhook_url": f"{slack.url}/hooks/T1"})
+    )["ARN"]
+    return launch_tool("alert-handler", SlackSecretArn=secret_arn), str(secret_arn)
 
 
 def test_alarm_reaches_slack_and_email_once_then_resolves(
     launch_tool: Callable[..., LaunchedTool], aws: Callable[[str], Any], slack: HttpReceiver
 ) -> None:
-    secret_arn = aws("secretsmanager").create_secret(
-        Name="oncall/slack", SecretString=json.dumps({"webhook_url": f"{slack.url}/hooks/T1"})
-    )["ARN"]
-    tool = launch_tool("alert-handler", SlackSecretArn=secret_arn)
+    tool, secret_arn = _alert_handler_with_slack(launch_tool, aws, slack)
     assert tool.environment["SLACK_SECRET_ARN"] == secret_arn
     assert secret_arn not in json.dumps(tool.outputs)
     inbox = _subscribe_queue(aws, tool.outputs["AlertTopicArn"])
@@ -94,10 +107,7 @@ def test_alarm_reaches_slack_and_email_once_then_resolves(
 def test_slack_outage_fails_the_invocation_and_the_retry_delivers(
     launch_tool: Callable[..., LaunchedTool], aws: Callable[[str], Any], slack: HttpReceiver
 ) -> None:
-    secret_arn = aws("secretsmanager").create_secret(
-        Name="oncall/slack", SecretString=json.dumps({"webhook_url": f"{slack.url}/hooks/T1"})
-    )["ARN"]
-    tool = launch_tool("alert-handler", SlackSecretArn=secret_arn)
+    tool, _ = _alert_handler_with_slack(launch_tool, aws, slack)
     inbox = _subscribe_queue(aws, tool.outputs["AlertTopicArn"])
     alarm_arn = _create_alarm(aws, "orders-queue-depth")
     event = _alarm_event(alarm_arn, "ALARM", "OK", "2026-11-28T10:00:00.000+0000")
@@ -126,8 +136,11 @@ def _logs_event(log_group: str, messages: list[str]) -> dict[str, Any]:
         "logStream": "2026/11/28/[$LATEST]0f1e2d3c",
         "subscriptionFilters": ["oncall-log-processor"],
         "logEvents": [
-            {"id": str(36000000000000000000000000 + index), "timestamp": 1764320000000 + index,
-             "message": message}
+            {
+                "id": str(36000000000000000000000000 + index),
+                "timestamp": 1764320000000 + index,
+                "message": message,
+            }
             for index, message in enumerate(messages)
         ],
     }
@@ -168,7 +181,9 @@ def test_health_checker_alerts_when_a_target_goes_down_and_when_it_recovers(
     target = slack  # any real HTTP server on 127.0.0.1 will do as the checked endpoint
     targets = [{"name": "checkout", "type": "http", "url": f"{target.url}/health"}]
     tool = launch_tool(
-        "health-checker", TargetsJson=json.dumps(targets), AllowPrivateNetworks="true",
+        "health-checker",
+        TargetsJson=json.dumps(targets),
+        AllowPrivateNetworks="true",
         FailureThreshold="2",
     )
     inbox = _subscribe_queue(aws, tool.outputs["AlertTopicArn"])
@@ -201,7 +216,10 @@ def _run_instance(aws: Callable[[str], Any], opted_in: bool) -> str:
     tags = [{"Key": "oncall:auto-heal", "Value": "true"}] if opted_in else []
     tags.append({"Key": "Name", "Value": "web-1"})
     reservation = aws("ec2").run_instances(
-        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        ImageId="ami-12c6146b",
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="t3.micro",
         TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
     )
     return str(reservation["Instances"][0]["InstanceId"])
