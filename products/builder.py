@@ -90,6 +90,8 @@ class ProductBuilder:
         self.template = Template()
         self.environment_variables: dict[str, Any] = {}
         self.extra_alarms: list[AlarmSpec] = []
+        # A tool that runs in private subnets replaces this with its VpcConfig.
+        self.vpc_config: Any = Ref(AWS_NO_VALUE)
         self._interface = _Interface()
 
     # -- the pieces tools use -------------------------------------------------------------------
@@ -472,8 +474,6 @@ class ProductBuilder:
                 VpcConfig=self.vpc_config,
             )
         )
-
-    vpc_config: Any = Ref(AWS_NO_VALUE)
 
     def _add_invoke_config(self) -> None:
         self.add(
