@@ -1,8 +1,9 @@
 """Build every product: package its handler, generate its template, check its version.
 
-Pure: reads the config and the source tree, writes only under the output folder, and the same
-inputs give the same bytes. The manifest is written last, so a failed build never leaves a
-manifest that points at missing or stale files.
+Pure: reads the config and the source tree, makes no AWS call, and the same inputs give the
+same bytes. It writes under the output folder, plus the cache of Lambda dependencies in .cache/
+(keyed by the pinned requirements, platform and pip version). Nothing in the output folder
+changes until every product has been built and checked.
 """
 
 from __future__ import annotations
