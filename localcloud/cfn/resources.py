@@ -98,6 +98,29 @@ class LocalResource:
     def remove(self, account_id: str, region_name: str) -> None:
         """Delete the real resource from its service backend."""
 
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        """No name property: CloudFormation makes up the physical id (named types override)."""
+        return ""
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> "LocalResource":
+        return cls.create(resource_name, _properties(cloudformation_json), account_id, region_name)
+
+    @classmethod
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
+    ) -> "LocalResource":
+        """Create the real resource in its service backend; each model defines it."""
+        raise NotImplementedError
+
     @classmethod
     def update_from_cloudformation_json(
         cls,
@@ -108,8 +131,9 @@ class LocalResource:
         region_name: str,
     ) -> "LocalResource":
         original_resource.delete(account_id, region_name)
-        create: Any = getattr(cls, "create_from_cloudformation_json")  # noqa: B009 - on subclasses
-        return create(new_resource_name, cloudformation_json, account_id, region_name)  # type: ignore[no-any-return]
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -205,17 +229,11 @@ class CloudWatchAlarm(LocalResource, CloudFormationModel):
         return "AWS::CloudWatch::Alarm"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "CloudWatchAlarm":
         from moto.cloudwatch.models import cloudwatch_backends
 
-        props = _properties(cloudformation_json)
         arguments = _alarm_arguments(resource_name, props, cls.cloudformation_type())
         alarm = _backend(cloudwatch_backends, account_id, region_name).put_metric_alarm(**arguments)
         # AWS starts every new alarm in INSUFFICIENT_DATA (moto says OK) until it has data.
@@ -250,17 +268,11 @@ class LogsSubscriptionFilter(LocalResource, CloudFormationModel):
         return "AWS::Logs::SubscriptionFilter"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "LogsSubscriptionFilter":
         from moto.logs.models import logs_backends
 
-        props = _properties(cloudformation_json)
         kind = cls.cloudformation_type()
         _backend(logs_backends, account_id, region_name).put_subscription_filter(
             log_group_name=_required(props, "LogGroupName", kind),
@@ -282,25 +294,15 @@ class LogsSubscriptionFilter(LocalResource, CloudFormationModel):
 # ---- Lambda -------------------------------------------------------------------------------
 class LambdaEventInvokeConfig(LocalResource, CloudFormationModel):
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::Lambda::EventInvokeConfig"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "LambdaEventInvokeConfig":
         from moto.awslambda.models import lambda_backends
 
-        props = _properties(cloudformation_json)
         kind = cls.cloudformation_type()
         function_name = _required(props, "FunctionName", kind)
         _required(props, "Qualifier", kind)
@@ -330,25 +332,15 @@ def _queue_name(queue_url: str) -> str:
 
 class SqsQueuePolicy(LocalResource, CloudFormationModel):
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SQS::QueuePolicy"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "SqsQueuePolicy":
         from moto.sqs.models import sqs_backends
 
-        props = _properties(cloudformation_json)
         kind = cls.cloudformation_type()
         policy = _policy_text(_required(props, "PolicyDocument", kind))
         backend = _backend(sqs_backends, account_id, region_name)
@@ -367,25 +359,15 @@ class SqsQueuePolicy(LocalResource, CloudFormationModel):
 
 class SnsTopicPolicy(LocalResource, CloudFormationModel):
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SNS::TopicPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "SnsTopicPolicy":
         from moto.sns.models import sns_backends
 
-        props = _properties(cloudformation_json)
         kind = cls.cloudformation_type()
         policy = _policy_text(_required(props, "PolicyDocument", kind))
         backend = _backend(sns_backends, account_id, region_name)
@@ -407,25 +389,15 @@ class SnsTopicPolicy(LocalResource, CloudFormationModel):
 
 class SnsSubscription(LocalResource, CloudFormationModel):
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SNS::Subscription"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "SnsSubscription":
         from moto.sns.models import sns_backends
 
-        props = _properties(cloudformation_json)
         kind = cls.cloudformation_type()
         backend = _backend(sns_backends, account_id, region_name)
         subscription = backend.subscribe(
@@ -449,25 +421,15 @@ class SnsSubscription(LocalResource, CloudFormationModel):
 
 class S3BucketPolicy(LocalResource, CloudFormationModel):
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::S3::BucketPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "S3BucketPolicy":
         from moto.s3.models import s3_backends
 
-        props = _properties(cloudformation_json)
         kind = cls.cloudformation_type()
         bucket = _required(props, "Bucket", kind)
         policy = _policy_text(_required(props, "PolicyDocument", kind))
@@ -495,17 +457,11 @@ class SchedulerSchedule(LocalResource, CloudFormationModel):
         return "AWS::Scheduler::Schedule"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
     ) -> "SchedulerSchedule":
         from moto.scheduler.models import scheduler_backends
 
-        props = _properties(cloudformation_json)
         kind = cls.cloudformation_type()
         schedule = _backend(scheduler_backends, account_id, region_name).create_schedule(
             description=props.get("Description"),
