@@ -24,6 +24,7 @@ import pytest
 from portfolio.aws import AwsClients, Target
 from portfolio.workflow import Prepared, prepare, run_bootstrap, run_launch, run_publish
 from products.cli_context import DEFAULT_CONFIG
+from tests.support.aws import endpoint_env
 
 REGION = "us-east-1"
 RUNNER = """
@@ -55,11 +56,7 @@ class LaunchedTool:
         env = {
             "PATH": os.environ.get("PATH", ""),
             **self.environment,
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
+            **endpoint_env(self.endpoint, REGION),
             "PYTHONPATH": str(self.code_dir),
         }
         return subprocess.run(

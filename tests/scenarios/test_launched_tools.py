@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.aws import subscribe_inbox
 from tests.support.http_receiver import HttpReceiver
 
 from .conftest import LaunchedTool
@@ -38,13 +39,7 @@ def _alarm_event(alarm_arn: str, state: str, previous: str, timestamp: str) -> d
 
 
 def _subscribe_queue(aws: Callable[[str], Any], topic_arn: str) -> str:
-    sqs = aws("sqs")
-    queue_url = sqs.create_queue(QueueName="oncall-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    aws("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    return queue_url
+    return subscribe_inbox(aws("sns"), aws("sqs"), topic_arn, "oncall-inbox")
 
 
 def _drain(aws: Callable[[str], Any], queue_url: str) -> list[dict[str, Any]]:

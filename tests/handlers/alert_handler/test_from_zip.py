@@ -6,22 +6,19 @@ import json
 
 import boto3
 
+from tests.support.aws import create_state_table, endpoint_env, topic_with_inbox
+
 REGION = "eu-west-1"
 
 
 def _aws_for_alerts(webhook_url: str) -> dict[str, str]:
-    sns = boto3.client("sns", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    topic = sns.create_topic(Name="oncall-alerts")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="copies")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName="dedupe",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    topic, queue_url = topic_with_inbox(
+        boto3.client("sns", region_name=REGION),
+        boto3.client("sqs", region_name=REGION),
+        "oncall-alerts",
+        "copies",
     )
+    create_state_table(boto3.client("dynamodb", region_name=REGION), "dedupe")
     secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name="slack", SecretString=json.dumps({"webhook_url": webhook_url})
     )["ARN"]
@@ -30,11 +27,7 @@ def _aws_for_alerts(webhook_url: str) -> dict[str, str]:
 
 def _env(moto_server: str, aws: dict[str, str]) -> dict[str, str]:
     return {
-        "AWS_ENDPOINT_URL": moto_server,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        **endpoint_env(moto_server, REGION),
         "ALERT_TOPIC_ARN": aws["topic"],
         "DEDUPE_TABLE": "dedupe",
         "SLACK_SECRET_ARN": aws["secret"],

@@ -12,6 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.aws import create_state_table, endpoint_env, topic_with_inbox
+
 REGION = "us-east-1"
 FIXTURE_IID = "i-0123456789abcdef0"
 
@@ -19,28 +21,19 @@ FIXTURE_IID = "i-0123456789abcdef0"
 @pytest.fixture
 def healer_server_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # ~8 s saved per fresh backend
-    sns = boto3.client("sns", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    topic = sns.create_topic(Name="oncall-alerts")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="healer-copies")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName="healer-state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    topic, queue_url = topic_with_inbox(
+        boto3.client("sns", region_name=REGION),
+        boto3.client("sqs", region_name=REGION),
+        "oncall-alerts",
+        "healer-copies",
     )
+    create_state_table(boto3.client("dynamodb", region_name=REGION), "healer-state")
     return {"topic": topic, "queue_url": queue_url, "endpoint": moto_server}
 
 
 def _env(aws: dict[str, str]) -> dict[str, str]:
     return {
-        "AWS_ENDPOINT_URL": aws["endpoint"],
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        **endpoint_env(aws["endpoint"], REGION),
         "ALERT_TOPIC_ARN": aws["topic"],
         "STATE_TABLE": "healer-state",
         "DRY_RUN": "false",

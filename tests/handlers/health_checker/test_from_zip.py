@@ -11,32 +11,25 @@ from typing import Any
 
 import boto3
 
+from tests.support.aws import create_state_table, endpoint_env, topic_with_inbox
+
 REGION = "us-east-1"
 
 
 def _aws() -> dict[str, str]:
-    sns = boto3.client("sns", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    topic = sns.create_topic(Name="oncall-alerts")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="health-copies")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName="health-state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    topic, queue_url = topic_with_inbox(
+        boto3.client("sns", region_name=REGION),
+        boto3.client("sqs", region_name=REGION),
+        "oncall-alerts",
+        "health-copies",
     )
+    create_state_table(boto3.client("dynamodb", region_name=REGION), "health-state")
     return {"topic": topic, "queue_url": queue_url}
 
 
 def _env(moto_server: str, topic: str, target_url: str) -> dict[str, str]:
     return {
-        "AWS_ENDPOINT_URL": moto_server,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        **endpoint_env(moto_server, REGION),
         "ALERT_TOPIC_ARN": topic,
         "STATE_TABLE": "health-state",
         "TARGETS": json.dumps([{"name": "api", "type": "http", "url": target_url}]),

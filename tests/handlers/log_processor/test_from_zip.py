@@ -6,24 +6,21 @@ import json
 
 import boto3
 
+from tests.support.aws import endpoint_env, topic_with_inbox
+
 
 def _topic_with_queue() -> tuple[str, str]:
-    sns = boto3.client("sns", region_name="us-east-1")
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    topic = sns.create_topic(Name="oncall-alerts")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="copies")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-    return topic, queue_url
+    return topic_with_inbox(
+        boto3.client("sns", region_name="us-east-1"),
+        boto3.client("sqs", region_name="us-east-1"),
+        "oncall-alerts",
+        "copies",
+    )
 
 
 def _env(moto_server: str, topic: str) -> dict[str, str]:
     return {
-        "AWS_ENDPOINT_URL": moto_server,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
+        **endpoint_env(moto_server, "us-east-1"),
         "ALERT_TOPIC_ARN": topic,
         "OWN_LOG_GROUP": "/aws/lambda/oncall-log-processor-prod",
         "ENVIRONMENT": "prod",
