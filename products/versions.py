@@ -58,17 +58,12 @@ def write_versions(records: dict[str, VersionRecord], path: Path = VERSIONS_FILE
     partial.replace(path)
 
 
-def check_version(
-    product: str,
-    content_hash: str,
-    records: dict[str, VersionRecord],
-    versions_file: str = VERSIONS_FILE.name,
-) -> str:
+def check_version(product: str, content_hash: str, records: dict[str, VersionRecord]) -> str:
     """The version for PRODUCT's content; refuses changed content under a recorded version."""
     record = records.get(product)
     if record is None:
         raise VersionError(
-            f"{product}: no version recorded in {versions_file}; run "
+            f"{product}: no version recorded in {VERSIONS_FILE.name}; run "
             f"`python build.py bump {product}` to record {INITIAL_VERSION}"
         )
     if record.content_hash != content_hash:
