@@ -252,10 +252,13 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _stop_on_sigterm() -> None:
-    # `kill`, docker stop and CI runners send SIGTERM: stop as cleanly as on Ctrl-C.
+def _stop_on_signals() -> None:
+    # `kill`, docker stop and CI runners send SIGTERM: stop as cleanly as on Ctrl-C. SIGINT is
+    # set explicitly too: a process started in the background by a non-interactive shell
+    # inherits SIGINT as ignored, and Ctrl-C (or `kill -INT`) would then never stop the server.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
 
 
 def serve(host: str, port: int, announce: Callable[[str], None] | None = None) -> None:
@@ -265,7 +268,7 @@ def serve(host: str, port: int, announce: Callable[[str], None] | None = None) -
     """
     reset_state()
     server = build_server(host, port, verbose=True)
-    _stop_on_sigterm()
+    _stop_on_signals()
     if announce is not None:
         announce(f"http://{host}:{server.server_port}")
     try:

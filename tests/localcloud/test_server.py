@@ -211,8 +211,13 @@ def test_local_command_serves_until_interrupted(stop_signal: signal.Signals) -> 
         ]
     finally:
         process.send_signal(stop_signal)
-        out = process.stdout.read() if process.stdout else ""
-        process.wait(timeout=15)
+        try:
+            # communicate() bounds the wait: a server that ignored the signal fails the test
+            # instead of hanging the suite.
+            out, _ = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     assert process.returncode == 0
     assert "AWS_ENDPOINT_URL" in out and "localcloud stopped" in out
 
