@@ -195,8 +195,11 @@ def test_local_command_serves_until_interrupted(stop_signal: signal.Signals) -> 
         cwd=ROOT,
     )
     try:
-        first_line = process.stdout.readline() if process.stdout else ""
-        assert first_line.startswith("localcloud listening on http://127.0.0.1:"), first_line
+        # The whole banner is read line by line here: readline() buffers ahead, and
+        # communicate() below reads the pipe itself, so lines left in that buffer would be lost.
+        banner = _read_banner(process)
+        first_line = banner[0]
+        assert first_line.startswith("localcloud listening on http://127.0.0.1:"), banner
         endpoint = first_line.rsplit(" ", 1)[1].strip()
         client = boto3.client(
             "servicecatalog",
@@ -219,7 +222,19 @@ def test_local_command_serves_until_interrupted(stop_signal: signal.Signals) -> 
             process.kill()
             raise
     assert process.returncode == 0
-    assert "AWS_ENDPOINT_URL" in out and "localcloud stopped" in out
+    assert f"export AWS_ENDPOINT_URL={endpoint}\n" in "".join(banner)
+    assert "localcloud stopped" in out
+
+
+def _read_banner(process: subprocess.Popen[str]) -> list[str]:
+    """The lines the server prints before serving, up to its Ctrl-C hint."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1] != "Press Ctrl-C to stop.\n":
+        line = process.stdout.readline()
+        assert line, f"server ended before its banner was complete: {lines}"
+        lines.append(line)
+    return lines
 
 
 def test_rest_json_service_errors_are_json(client_factory: Any) -> None:
