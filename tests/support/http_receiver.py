@@ -10,6 +10,7 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +33,31 @@ class ScriptedResponse:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | str = b"ok"
     delay: float = 0.0
+    # Called before answering; if it raises, the answer is a 503 instead. Tests use it to hold
+    # answers until a condition holds (all requests in flight, or the test says so), so that
+    # concurrency and timeouts are proven by what the client saw, not by reading a clock.
+    hold: Callable[[], object] | None = None
+
+
+def barrier_hold(parties: int, timeout: float = 10.0) -> Callable[[], object]:
+    """A hold that answers only once ``parties`` requests are waiting at the same time."""
+    barrier = threading.Barrier(parties, timeout=timeout)
+    return barrier.wait
+
+
+class Gate:
+    """A hold that answers only after ``open()``; it gives up (503) after ``timeout`` seconds."""
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        self._opened = threading.Event()
+        self._timeout = timeout
+
+    def __call__(self) -> None:
+        if not self._opened.wait(self._timeout):
+            raise TimeoutError(f"gate not opened within {self._timeout:g}s")
+
+    def open(self) -> None:
+        self._opened.set()
 
 
 class HttpReceiver:
@@ -67,8 +93,9 @@ class HttpReceiver:
         headers: dict[str, str] | None = None,
         body: bytes | str = b"ok",
         delay: float = 0.0,
+        hold: Callable[[], object] | None = None,
     ) -> HttpReceiver:
-        self._script.put(ScriptedResponse(status, dict(headers or {}), body, delay))
+        self._script.put(ScriptedResponse(status, dict(headers or {}), body, delay, hold))
         return self
 
     def next_response(self) -> ScriptedResponse:
@@ -98,6 +125,8 @@ class HttpReceiver:
                 answer = receiver.next_response()
                 if answer.delay:
                     time.sleep(answer.delay)
+                if answer.hold is not None:
+                    answer = _held(answer)
                 payload = (
                     answer.body.encode("utf-8") if isinstance(answer.body, str) else answer.body
                 )
@@ -118,3 +147,12 @@ class HttpReceiver:
                 return  # keep pytest output clean; requests are in receiver.requests
 
         return Handler
+
+
+def _held(answer: ScriptedResponse) -> ScriptedResponse:
+    assert answer.hold is not None
+    try:
+        answer.hold()
+    except (threading.BrokenBarrierError, TimeoutError) as error:
+        return ScriptedResponse(503, body=f"hold broken: {error!r}")
+    return answer

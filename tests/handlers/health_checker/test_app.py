@@ -11,6 +11,8 @@ import boto3
 import pytest
 from oncall_shared.errors import BadEventError, SettingsError
 
+from tests.support.http_receiver import Gate, barrier_hold
+
 Targets = Callable[[list[dict[str, Any]]], None]
 
 
@@ -84,17 +86,17 @@ def test_checks_run_concurrently(
     event: Any,
     lambda_context: Any,
 ) -> None:
+    # Each server answers only once all four requests are in flight at the same time (4 s at
+    # most, under the 5 s check timeout): checks run one after another would all get a 503.
+    all_in_flight = barrier_hold(4, timeout=4.0)
     receivers = [make_http_receiver() for _ in range(4)]
     for receiver in receivers:
-        receiver.script(200, delay=1.0)
+        receiver.script(200, hold=all_in_flight)
     set_targets(
         [{"name": f"slow{i}", "type": "http", "url": r.url} for i, r in enumerate(receivers)]
     )
-    started = time.monotonic()
     summary = run(app, event, lambda_context)
-    elapsed = time.monotonic() - started
     assert summary["healthy"] == 4
-    assert elapsed < 2.5, f"4 x 1.0 s checks took {elapsed:.2f}s: they did not run concurrently"
 
 
 def test_mixed_http_and_tcp_with_one_alert_listing_every_transition(
@@ -291,13 +293,13 @@ def test_target_timeout_overrides_the_default(
     event: Any,
     lambda_context: Any,
 ) -> None:
-    http_receiver.script(200, delay=1.5)
+    # The server gives up holding its answer after 2 s and sends a 503: under the default 5 s
+    # timeout the check would report that 503; only the target's 0.3 s makes it time out first.
+    http_receiver.script(200, hold=Gate(timeout=2.0))
     set_targets(
         [{"name": "slow", "type": "http", "url": http_receiver.url, "timeout_seconds": 0.3}]
     )
-    started = time.monotonic()
     summary = run(app, event, lambda_context)  # CHECK_TIMEOUT_SECONDS stays at its default 5
-    assert time.monotonic() - started < 2.5
     assert summary["healthy"] == 0
     assert "timed out" in health_aws.item("slow")["last_detail"]["S"]
 
@@ -310,15 +312,16 @@ def test_a_full_target_list_is_probed_in_one_wave(
     event: Any,
     lambda_context: Any,
 ) -> None:
-    # 100 targets answering after 0.8 s with a 1.6 s timeout: one wave fits with 0.8 s to spare
-    # on a loaded machine, while a 32-thread pool would need 4 waves (3.2 s), past the run's
-    # deadline (timeout + 1 s grace), and report the queued probes as failed.
+    # Every server answers only once all 100 requests are in flight at the same time: a pool
+    # smaller than the target list would leave probes queued, the barrier would give up after
+    # 10 s (under the 15 s check timeout) and every waiting probe would get a 503.
+    all_in_flight = barrier_hold(100, timeout=10.0)
     receivers = [make_http_receiver() for _ in range(20)]  # 5 each: within the listen backlog
     for receiver in receivers:
-        receiver.default.delay = 0.8
+        receiver.default.hold = all_in_flight
     set_targets(
         [
-            {"name": f"t{i}", "type": "http", "url": receivers[i % 20].url, "timeout_seconds": 1.6}
+            {"name": f"t{i}", "type": "http", "url": receivers[i % 20].url, "timeout_seconds": 15}
             for i in range(100)
         ]
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from health_probes import check_http, check_tcp
 from health_targets import HttpTarget, TcpTarget
+
+from tests.support.http_receiver import Gate
 
 
 def http_target(url: str, **options: Any) -> HttpTarget:
@@ -45,10 +46,14 @@ def test_latency_threshold_fails_a_slow_but_correct_answer(http_receiver: Any) -
 
 
 def test_a_server_slower_than_the_timeout_fails_within_the_timeout(http_receiver: Any) -> None:
-    http_receiver.script(200, delay=2.0)
-    started = time.monotonic()
-    result = check_http(http_target(http_receiver.url), 0.3, True, {})
-    assert time.monotonic() - started < 1.5
+    # The server holds its answer until the check has returned: only the check's own timeout can
+    # end it. A check that waited would get the gate's 503 after 30 s instead of "timed out".
+    gate = Gate()
+    http_receiver.script(200, hold=gate)
+    try:
+        result = check_http(http_target(http_receiver.url), 0.3, True, {})
+    finally:
+        gate.open()
     assert not result.healthy and "timed out" in result.detail
 
 
