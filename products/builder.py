@@ -50,6 +50,8 @@ from products.spec import Product
 
 POLICY_VERSION = "2012-10-17"
 SETTINGS_MAP = "EnvironmentSettings"
+# Where the handlers publish their own (EMF) metrics; alarms on those metrics read it too.
+METRICS_NAMESPACE = "OncallTools"
 # Lambda retries a failed asynchronous invocation twice before the on-failure destination.
 ASYNC_RETRY_ATTEMPTS = 2
 # Six hours: long enough to ride out a downstream outage, short enough not to page on stale news.
@@ -434,7 +436,7 @@ class ProductBuilder:
             "ENVIRONMENT": Ref("Environment"),
             "ALERT_TOPIC_ARN": self.alert_topic,
             "POWERTOOLS_SERVICE_NAME": self.product.handler,
-            "POWERTOOLS_METRICS_NAMESPACE": "OncallTools",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             **self.environment_variables,
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -96,7 +96,7 @@ def iter_blocks(stream: Any, block_bytes: int = BLOCK_BYTES) -> Iterator[str]:
         yield rest
 
 
-def object_blocks(obj: S3Object) -> Iterator[str]:
+def object_blocks(obj: S3Object) -> Generator[str, None, None]:
     body = open_object(obj)
     try:
         yield from iter_blocks(text_stream(body))

@@ -72,6 +72,11 @@ def _source_section(source: SourceTally, rules: list[Rule]) -> list[str]:
         f"  Lines scanned: {source.lines}",
         f"  Console: {source.console_url}",
     ]
+    if source.cut_short:
+        lines.append(
+            "  Scan cut short: the function's time ran out before the end of this object;"
+            " raise the function's timeout or write smaller objects."
+        )
     for rule in rules:
         tally = source.rules.get(rule.name)
         if tally is None:

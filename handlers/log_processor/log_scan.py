@@ -32,6 +32,8 @@ class SourceTally:
     console_url: str
     lines: int = 0
     rules: dict[str, RuleTally] = field(default_factory=dict)
+    # The scan stopped before the end of the source because the function's time ran out.
+    cut_short: bool = False
 
     def count(self, rule_name: str) -> int:
         tally = self.rules.get(rule_name)

@@ -6,7 +6,8 @@ from awacs import s3 as s3_actions
 from awacs import ssm as ssm_actions
 from troposphere import Equals, Not, Ref, Sub, logs
 
-from products.builder import ProductBuilder
+from products.alarms import AlarmSpec
+from products.builder import METRICS_NAMESPACE, ProductBuilder
 from products.iam import Grant, allow
 from products.spec import Product
 
@@ -37,6 +38,7 @@ class LogProcessor(Product):
             }
         )
         self._refuse_own_log_group(builder)
+        builder.extra_alarms.append(scans_cut_short_alarm(builder))
 
     def permissions(self, builder: ProductBuilder) -> list[Grant]:
         return [
@@ -148,3 +150,23 @@ class LogProcessor(Product):
                 ]
             },
         )
+
+
+def scans_cut_short_alarm(builder: ProductBuilder) -> AlarmSpec:
+    """The handler stops reading an S3 object when its time runs out, and counts that here."""
+    return AlarmSpec(
+        "ScansCutShortAlarm",
+        "-scans-cut-short",
+        "The log processor ran out of time before the end of an S3 log object, so lines after "
+        "that point were not checked. Its log has a 'scan cut short' warning naming the object; "
+        "raise the function's timeout for this environment or have the source write smaller "
+        "objects.",
+        METRICS_NAMESPACE,
+        "ScansCutShort",
+        {"FunctionName": Ref("Function"), "service": LogProcessor.handler},
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+        builder.setting("AlarmPeriod"),
+        1,
+    )

@@ -9,6 +9,8 @@ import boto3
 import pytest
 from oncall_shared.errors import BadEventError
 
+from tests.handlers.conftest import FakeLambdaContext
+
 ORDERS_LINK_PART = (
     "log-group/$252Faws$252Flambda$252Forders/log-events/"
     "2026$252F11$252F28$252F$255B$2524LATEST$255D"
@@ -297,3 +299,69 @@ def test_huge_batch_alert_still_fits_sns(processor, log_stack, lambda_context, e
     [alert] = log_stack.alerts()
     assert len(alert["Message"].encode()) < 256 * 1024
     assert max(len(row) for row in alert["Message"].splitlines()) <= 510  # samples clipped to 500
+
+
+class RunningOutContext(FakeLambdaContext):
+    """Lambda's context, answering 60 s left for its first ``calls_with_time`` calls, then 1 s.
+
+    The Lambda runtime has no local counterpart; this stands in for a function whose time runs
+    out part-way through a scan, without a test that waits for a clock.
+    """
+
+    def __init__(self, calls_with_time: int) -> None:
+        super().__init__()
+        self.calls = 0
+        self.calls_with_time = calls_with_time
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.calls += 1
+        return 60_000 if self.calls <= self.calls_with_time else 1_000
+
+
+def test_a_large_object_is_cut_short_when_time_runs_out_and_what_was_read_is_reported(
+    processor, log_stack, event
+):
+    # About 3 MB: three 1 MB blocks. Time runs out after the second block (calls: the guard's
+    # start, before opening, after block 1; the call after block 2 answers 1 s).
+    errors = "ERROR payment declined\n" * 10
+    filler = "INFO request served in 12 ms\n" * 110_000
+    log_stack.put_object("batch/2026-11-28/worker 7.log", errors + filler)
+    total_lines = 10 + 110_000
+
+    result = processor.lambda_handler(
+        event("s3_eventbridge_object_created"), RunningOutContext(calls_with_time=3)
+    )
+
+    assert result["cut_short"] == 1
+    assert 0 < result["lines"] < total_lines
+    assert result["counts"]["errors"] == 10 and result["alerted"]
+    [alert] = log_stack.alerts()
+    assert "Scan cut short: the function's time ran out" in alert["Message"]
+    assert f"Lines scanned: {result['lines']}" in alert["Message"]
+
+
+def test_an_object_left_when_time_is_up_is_reported_without_being_opened(
+    processor, log_stack, event
+):
+    payload = event("s3_notification_object_created")
+    second = json.loads(json.dumps(payload["Records"][0]))
+    second["s3"]["object"]["key"] = "web+tier/never-opened.log"  # not in S3: opening would fail
+    payload["Records"].append(second)
+    log_stack.put_object("web tier/2026/11/28/app server+1.log.gz", "ERROR x\n" * 6, gzipped=True)
+
+    # Calls: the guard's start, before opening the first object, after its only block; the
+    # call before opening the second answers 1 s.
+    result = processor.lambda_handler(payload, RunningOutContext(calls_with_time=3))
+
+    assert result["cut_short"] == 1 and result["lines"] == 6
+    [alert] = log_stack.alerts()
+    assert "Stream/object: web tier/never-opened.log" in alert["Message"]
+    assert alert["Message"].count("Scan cut short") == 1
+
+
+def test_with_time_to_spare_nothing_is_cut_short(processor, log_stack, lambda_context, event):
+    log_stack.put_object("batch/2026-11-28/worker 7.log", "INFO ok\n" * 300_000)  # 2.4 MB
+
+    result = processor.lambda_handler(event("s3_eventbridge_object_created"), lambda_context)
+
+    assert result["cut_short"] == 0 and result["lines"] == 300_000
