@@ -60,8 +60,7 @@ class AlarmOutcome:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     notes = decode(event)
     metrics.add_metric(name="AlarmChangesReceived", unit=MetricUnit.Count, value=len(notes))
-    lease = context.get_remaining_time_in_millis() / 1000 + LEASE_MARGIN_SECONDS
-    outcomes = [deliver(note, lease, context.get_remaining_time_in_millis) for note in notes]
+    outcomes = [deliver(note, context.get_remaining_time_in_millis) for note in notes]
     failed = [f"{o.alarm} {o.state} {ch}: {err}" for o in outcomes for ch, err in o.failed.items()]
     if failed:
         raise DeliveryError(f"{len(failed)} channel delivery(ies) failed: " + "; ".join(failed))
@@ -99,15 +98,17 @@ def target_channels(severity: str, state: str) -> list[str]:
     return [ch for ch in channels if ch != "pagerduty" or pagerduty_applies(state)]
 
 
-def deliver(
-    decoded: tuple[Notification, str], lease_seconds: float, remaining_ms: Callable[[], int]
-) -> AlarmOutcome:
+def deliver(decoded: tuple[Notification, str], remaining_ms: Callable[[], int]) -> AlarmOutcome:
     note, severity_source = decoded
     outcome = AlarmOutcome(note.alarm.name, note.alarm.new_state, note.severity, severity_source)
     for channel in target_channels(note.severity, note.alarm.new_state):
         try:
-            _require_time(remaining_ms())
-            delivered = deliver_once(channel, note, lease_seconds)
+            left_ms = remaining_ms()
+            _require_time(left_ms)
+            # The lease counts from the claim, so it is what is left *now*: it must end soon
+            # after this invocation can, or Lambda's retry would find a live claim of a dead
+            # invocation, count the channel as delivered and never send it.
+            delivered = deliver_once(channel, note, left_ms / 1000 + LEASE_MARGIN_SECONDS)
         except _EXPECTED_FAILURES as error:
             logger.error(
                 "channel delivery failed",

@@ -97,6 +97,23 @@ class FakeLambdaContext:
         return max(self.timeout_millis - elapsed, 0)
 
 
+class CountdownContext(FakeLambdaContext):
+    """Lambda's context answering the given remaining times in turn, then the last one.
+
+    The Lambda runtime has no local counterpart; this stands in for a function whose time runs
+    low part-way through an invocation, without a test that waits for a clock.
+    """
+
+    def __init__(self, *remaining_ms: int) -> None:
+        super().__init__()
+        self.answers = list(remaining_ms)
+        self.calls = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.calls += 1
+        return self.answers[min(self.calls, len(self.answers)) - 1]
+
+
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()

@@ -9,6 +9,8 @@ import boto3
 import pytest
 from oncall_shared.errors import BadEventError, DeliveryError
 
+from tests.handlers.conftest import CountdownContext
+
 CHECKOUT_ARN = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:critical-checkout-api-5xx"
 
 
@@ -288,6 +290,19 @@ def test_claim_of_a_crashed_invocation_is_taken_over_after_its_lease(
         "slack"
     ]  # still leased: another invocation holds it
     assert receivers(alert_stack) == {"slack": 0, "teams": 1, "pagerduty": 1}
+
+
+def test_a_claim_is_leased_from_the_time_left_when_it_is_made(alert_stack, load_handler, event):
+    # 300 s are left for the first channel, 20 s for the later ones. A lease counted from the
+    # start would keep their claims 305 s: Lambda's retry (1 min after a timeout) would find them
+    # still "in flight" and skip the channels for good although their sender had died.
+    app = alert_stack.load(load_handler)
+
+    app.lambda_handler(event("alarm_sns_metric"), CountdownContext(300_000, 20_000))
+
+    claims = alert_stack.dedupe_items()
+    leases = sorted(int(c["lease_until"]["N"]) - int(c["claimed_at"]["N"]) for c in claims)
+    assert leases == [25] * (len(claims) - 1) + [305]
 
 
 def test_broken_secret_fails_only_its_channel(alert_stack, load_handler, lambda_context, event):

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from oncall_shared.errors import BadEventError
 
-from tests.handlers.conftest import FakeLambdaContext
+from tests.handlers.conftest import CountdownContext
 
 ORDERS_LINK_PART = (
     "log-group/$252Faws$252Flambda$252Forders/log-events/"
@@ -301,23 +301,6 @@ def test_huge_batch_alert_still_fits_sns(processor, log_stack, lambda_context, e
     assert max(len(row) for row in alert["Message"].splitlines()) <= 510  # samples clipped to 500
 
 
-class RunningOutContext(FakeLambdaContext):
-    """Lambda's context, answering 60 s left for its first ``calls_with_time`` calls, then 1 s.
-
-    The Lambda runtime has no local counterpart; this stands in for a function whose time runs
-    out part-way through a scan, without a test that waits for a clock.
-    """
-
-    def __init__(self, calls_with_time: int) -> None:
-        super().__init__()
-        self.calls = 0
-        self.calls_with_time = calls_with_time
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.calls += 1
-        return 60_000 if self.calls <= self.calls_with_time else 1_000
-
-
 def test_a_large_object_is_cut_short_when_time_runs_out_and_what_was_read_is_reported(
     processor, log_stack, event
 ):
@@ -329,7 +312,7 @@ def test_a_large_object_is_cut_short_when_time_runs_out_and_what_was_read_is_rep
     total_lines = 10 + 110_000
 
     result = processor.lambda_handler(
-        event("s3_eventbridge_object_created"), RunningOutContext(calls_with_time=3)
+        event("s3_eventbridge_object_created"), CountdownContext(60_000, 60_000, 60_000, 1_000)
     )
 
     assert result["cut_short"] == 1
@@ -351,7 +334,7 @@ def test_an_object_left_when_time_is_up_is_reported_without_being_opened(
 
     # Calls: the guard's start, before opening the first object, after its only block; the
     # call before opening the second answers 1 s.
-    result = processor.lambda_handler(payload, RunningOutContext(calls_with_time=3))
+    result = processor.lambda_handler(payload, CountdownContext(60_000, 60_000, 60_000, 1_000))
 
     assert result["cut_short"] == 1 and result["lines"] == 6
     [alert] = log_stack.alerts()
