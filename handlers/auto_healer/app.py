@@ -14,9 +14,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from healer_decisions import FAILED, IGNORED, Decision, HealerPolicy, decide
 from healer_guard import GuardLimits
-from healer_triggers import parse_triggers
+from healer_triggers import Home, parse_triggers
 from oncall_shared.alerts import publish_alert
 from oncall_shared.errors import OncallError, SettingsError
+from oncall_shared.events import parse_arn
 from oncall_shared.settings import env_bool, env_int, env_str, require_str
 
 logger = Logger()
@@ -89,7 +90,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
     # Parse everything first: a malformed event must fail before any action is taken.
-    triggers = parse_triggers(event, settings.region)
+    home = Home(parse_arn(context.invoked_function_arn).account, settings.region)
+    triggers = parse_triggers(event, home)
 
     def seconds_left() -> float:
         return context.get_remaining_time_in_millis() / 1000.0 - LAMBDA_RESERVE_SECONDS

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
-from healer_resources import EcsFacts, describe_service, instance_state
+from healer_resources import EcsFacts, instance_state, primary_deployment
 from oncall_shared.aws import client
 from oncall_shared.errors import OncallError
 
@@ -88,9 +88,13 @@ def _force_deployment(action: PlannedAction, seconds_left: Callable[[], float]) 
     ecs = action.ecs
     if ecs is None:
         raise ActionFailedError(f"{action.describe()}: no ECS service facts")
-    client("ecs").update_service(cluster=ecs.cluster, service=ecs.service, forceNewDeployment=True)
-    after = describe_service(ecs.cluster, ecs.service)
-    new_primary = after.primary_deployment if after is not None else None
+    answer = client("ecs").update_service(
+        cluster=ecs.cluster, service=ecs.service, forceNewDeployment=True
+    )
+    # The answer describes the service after the update. A DescribeServices call right after
+    # could still show the old deployment (ECS reads are eventually consistent), fail the action
+    # and have Lambda's retry force another deployment.
+    new_primary = primary_deployment(answer.get("service", {}).get("deployments", []))
     if new_primary is None or new_primary == ecs.primary_deployment:
         raise ActionFailedError(
             f"{action.describe()}: primary deployment is still {ecs.primary_deployment!r}"

@@ -79,11 +79,11 @@ def describe_service(cluster: str, service: str) -> EcsFacts | None:
         arn=str(found["serviceArn"]),
         status=str(found.get("status", "UNKNOWN")),
         tags={str(t["key"]): str(t.get("value", "")) for t in found.get("tags", [])},
-        primary_deployment=_primary_deployment(found.get("deployments", [])),
+        primary_deployment=primary_deployment(found.get("deployments", [])),
     )
 
 
-def _primary_deployment(deployments: list[dict[str, Any]]) -> str | None:
+def primary_deployment(deployments: list[dict[str, Any]]) -> str | None:
     for deployment in deployments:
         if deployment.get("status") == "PRIMARY":
             return str(deployment["id"])

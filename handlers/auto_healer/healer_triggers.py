@@ -46,6 +46,27 @@ Issue = Ec2Issue | EcsIssue
 
 
 @dataclass(frozen=True)
+class Home:
+    """The account and region the healer runs in: the only place its clients act on.
+
+    A resource named elsewhere (an alarm action from another account, an event forwarded from
+    another region) must be ignored: a same-named instance or service here is not the one that
+    is failing.
+    """
+
+    account: str
+    region: str
+
+    def out_of_reach(self, what: str, account: str, region: str) -> str | None:
+        """Why ``what`` (in account/region) is not ours to heal, or None when it is."""
+        if account != self.account:
+            return f"{what} is in account {account}, healer runs in {self.account}"
+        if region != self.region:
+            return f"{what} is in {region}, healer runs in {self.region}"
+        return None
+
+
+@dataclass(frozen=True)
 class Trigger:
     """What happened, and either the issue to heal or why the event calls for nothing."""
 
@@ -54,23 +75,22 @@ class Trigger:
     ignore_reason: str | None = None
 
 
-def parse_triggers(event: Any, region: str) -> list[Trigger]:
+def parse_triggers(event: Any, home: Home) -> list[Trigger]:
     if isinstance(event, Mapping) and event.get("source") == "aws.ecs":
-        return [_ecs_trigger(event)]
-    return [_alarm_trigger(alarm, region) for alarm in parse_alarm_event(event)]
+        return [_ecs_trigger(event, home)]
+    return [_alarm_trigger(alarm, home) for alarm in parse_alarm_event(event)]
 
 
-def _alarm_trigger(alarm: AlarmChange, region: str) -> Trigger:
+def _alarm_trigger(alarm: AlarmChange, home: Home) -> Trigger:
     description = f"alarm {alarm.name!r} {alarm.old_state or '?'} -> {alarm.new_state}"
     if alarm.new_state != "ALARM":
         return Trigger(
             description, ignore_reason=f"alarm state is {alarm.new_state}, nothing to heal"
         )
-    if alarm.region != region:
-        # Clients act in the function's own region; acting elsewhere needs another deployment.
-        return Trigger(
-            description, ignore_reason=f"alarm is in {alarm.region}, healer runs in {region}"
-        )
+    # Account and region come from the alarm's ARN; its dimensions name resources there.
+    elsewhere = home.out_of_reach("alarm", alarm.account, alarm.region)
+    if elsewhere:
+        return Trigger(description, ignore_reason=elsewhere)
     if alarm.metric_name is None or alarm.dimensions is None:
         return Trigger(
             description, ignore_reason="alarm has no single metric (metric math or composite)"
@@ -94,7 +114,7 @@ def _issue_from_metric(
     return None
 
 
-def _ecs_trigger(raw: Mapping[str, Any]) -> Trigger:
+def _ecs_trigger(raw: Mapping[str, Any], home: Home) -> Trigger:
     event = EventBridgeEvent(dict(raw))
     # The data class raises KeyError on absent fields: check presence first, for a clear error.
     detail_type = event.get("detail-type")
@@ -113,6 +133,10 @@ def _ecs_trigger(raw: Mapping[str, Any]) -> Trigger:
         return Trigger(
             description, ignore_reason=f"ECS event {name} is not healed by a new deployment"
         )
+    service_arn = parse_arn(event["resources"][0])  # checked by _ecs_service_from_event
+    elsewhere = home.out_of_reach("service", service_arn.account, service_arn.region)
+    if elsewhere:
+        return Trigger(description, ignore_reason=elsewhere)
     return Trigger(description, issue=EcsIssue(cluster, service))
 
 

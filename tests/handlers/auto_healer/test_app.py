@@ -207,6 +207,38 @@ def test_ecs_service_gets_a_forced_new_deployment(
     assert healer_aws.item("resource#ecs:prod-cluster/orders") is not None
 
 
+def test_a_stale_read_after_the_update_does_not_fail_a_forced_deployment(
+    app: Any, healer_aws: Any, event: Any, lambda_context: Any
+) -> None:
+    # ECS reads are eventually consistent: DescribeServices right after UpdateService may still
+    # show the old deployment. Such a read is injected into moto's real answers here; judged by
+    # it, the action would fail and Lambda's retry would force yet another deployment.
+    from oncall_shared.aws import client
+
+    healer_aws.create_service(
+        "prod-cluster", "orders", [{"key": "oncall:auto-heal", "value": "true"}]
+    )
+    before_update: list[Any] = []
+    updated: list[bool] = []
+
+    def stale_after_update(parsed: dict[str, Any], **_: Any) -> None:
+        if not updated:
+            before_update[:] = json.loads(json.dumps(parsed["services"], default=str))
+        else:
+            parsed["services"] = before_update
+
+    ecs = client("ecs")
+    ecs.meta.events.register("after-call.ecs.UpdateService", lambda **_: updated.append(True))
+    ecs.meta.events.register("after-call.ecs.DescribeServices", stale_after_update)
+
+    (decision,) = app.lambda_handler(
+        event("ecs_service_action_task_start_impaired"), lambda_context
+    )["decisions"]
+
+    assert updated and decision["outcome"] == "acted"
+    assert healer_aws.primary_deployment("prod-cluster", "orders") in decision["detail"]
+
+
 def test_ecs_service_without_opt_in_is_skipped(
     app: Any, healer_aws: Any, event: Any, lambda_context: Any
 ) -> None:
@@ -216,6 +248,22 @@ def test_ecs_service_without_opt_in_is_skipped(
         event("ecs_service_action_task_start_impaired"), lambda_context
     )["decisions"]
     assert decision["outcome"] == "skipped" and "not opted in" in decision["detail"]
+    assert healer_aws.primary_deployment("prod-cluster", "orders") == before
+
+
+def test_an_opted_in_service_is_left_alone_when_the_event_is_from_another_account(
+    app: Any, healer_aws: Any, event: Any, lambda_context: Any
+) -> None:
+    # A same-named, opted-in service here is not the one the other account's event is about.
+    healer_aws.create_service(
+        "prod-cluster", "orders", [{"key": "oncall:auto-heal", "value": "true"}]
+    )
+    before = healer_aws.primary_deployment("prod-cluster", "orders")
+    foreign = event("ecs_service_action_task_start_impaired")
+    foreign["account"] = "999999999999"
+    foreign["resources"] = ["arn:aws:ecs:us-east-1:999999999999:service/prod-cluster/orders"]
+    (decision,) = app.lambda_handler(foreign, lambda_context)["decisions"]
+    assert decision["outcome"] == "ignored" and "account 999999999999" in decision["detail"]
     assert healer_aws.primary_deployment("prod-cluster", "orders") == before
 
 
