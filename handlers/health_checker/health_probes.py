@@ -59,6 +59,9 @@ class _PinnedConnection(http.client.HTTPConnection):
         super().__init__(host, port, timeout=timeout)
         self._address = address
         self._tls = tls
+        # The Host header leaves out the scheme's own port; inheriting HTTP's 80 would send
+        # "Host: name:443" to https targets, which hosts matched by exact name answer with 404.
+        self.default_port = http.client.HTTPS_PORT if tls is not None else http.client.HTTP_PORT
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
