@@ -151,13 +151,38 @@ def _sns_alarm_arn(message: Mapping[str, Any], name: str, topic_arn: str) -> str
 def _sns_metric(trigger: Mapping[str, Any]) -> tuple[str | None, str | None, dict[str, str] | None]:
     # Metric-math alarms carry Trigger.Metrics and no MetricName; composite alarms have no Trigger.
     if not trigger.get("MetricName"):
+        return _sns_single_query_metric(trigger.get("Metrics"))
+    return (
+        _optional_str(trigger.get("Namespace")),
+        str(trigger["MetricName"]),
+        _sns_dimensions(trigger.get("Dimensions")),
+    )
+
+
+def _sns_single_query_metric(
+    queries: Any,
+) -> tuple[str | None, str | None, dict[str, str] | None]:
+    """An alarm defined by a Metrics list of one plain MetricStat still watches one metric (the
+    EventBridge and alarm-action shapes are read the same way); anything else is math."""
+    if not isinstance(queries, list) or len(queries) != 1 or not isinstance(queries[0], Mapping):
         return None, None, None
-    dimensions = {
-        str(item.get("name")): str(item.get("value"))
-        for item in trigger.get("Dimensions") or []
+    metric = (queries[0].get("MetricStat") or {}).get("Metric")
+    if not isinstance(metric, Mapping) or not metric.get("MetricName"):
+        return None, None, None
+    return (
+        _optional_str(metric.get("Namespace")),
+        str(metric["MetricName"]),
+        _sns_dimensions(metric.get("Dimensions")),
+    )
+
+
+def _sns_dimensions(items: Any) -> dict[str, str]:
+    # SNS alarm messages write dimension keys in lower case ("name", "value"); accept either.
+    return {
+        str(item.get("name", item.get("Name"))): str(item.get("value", item.get("Value")))
+        for item in items or []
         if isinstance(item, Mapping)
     }
-    return _optional_str(trigger.get("Namespace")), str(trigger["MetricName"]), dimensions
 
 
 def alarm_from_eventbridge(event: Mapping[str, Any]) -> AlarmChange:

@@ -33,6 +33,49 @@ def test_sns_metric_math_alarm_has_no_single_metric(event):
     assert alarm.description is None  # AlarmDescription is null in the message
 
 
+def _sns_with_trigger(event, change):
+    """The metric-math SNS fixture with its Trigger changed by ``change``."""
+    payload = event("alarm_sns_metric_math")
+    sns = payload["Records"][0]["Sns"]
+    message = json.loads(sns["Message"])
+    change(message["Trigger"])
+    sns["Message"] = json.dumps(message)
+    return payload
+
+
+def test_sns_alarm_defined_by_one_metric_query_names_that_metric(event):
+    # An alarm created with a Metrics list of one MetricStat (as some tools do) still watches
+    # one metric; the EventBridge and alarm-action forms of it are read the same way.
+    def single_query(trigger):
+        trigger["Metrics"] = [
+            {
+                "Id": "m1",
+                "MetricStat": {
+                    "Metric": {
+                        "Dimensions": [{"value": "i-0123456789abcdef0", "name": "InstanceId"}],
+                        "MetricName": "StatusCheckFailed_System",
+                        "Namespace": "AWS/EC2",
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+                "ReturnData": True,
+            }
+        ]
+
+    [alarm] = parse_alarm_event(_sns_with_trigger(event, single_query))
+    assert (alarm.namespace, alarm.metric_name) == ("AWS/EC2", "StatusCheckFailed_System")
+    assert alarm.dimensions == {"InstanceId": "i-0123456789abcdef0"}
+
+
+def test_sns_alarm_on_one_expression_is_still_math(event):
+    def single_expression(trigger):
+        trigger["Metrics"] = [{"Id": "e1", "Expression": "ANOMALY_DETECTION_BAND(m1)"}]
+
+    [alarm] = parse_alarm_event(_sns_with_trigger(event, single_expression))
+    assert (alarm.namespace, alarm.metric_name, alarm.dimensions) == (None, None, None)
+
+
 @pytest.mark.parametrize(
     "name", ["alarm_sns_composite", "alarm_eventbridge_composite", "alarm_action_composite"]
 )
