@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import random
 import time
@@ -112,6 +113,10 @@ def _attempt(
             return response.status, _read_text(response), None, ""
     except urllib.error.HTTPError as error:
         return _classify_http_error(url, error)
+    except http.client.HTTPException as error:
+        # A garbled or cut-off answer (BadStatusLine, IncompleteRead): retried like a dropped
+        # connection, and a DeliveryError in the end, so the other channels still go out.
+        return None, "", None, f"bad HTTP answer ({error!r})"
     except TimeoutError as error:
         return None, "", None, f"timed out after {timeout}s ({error})"
     except urllib.error.URLError as error:

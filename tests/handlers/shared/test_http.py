@@ -81,6 +81,30 @@ def test_connection_refused_is_a_delivery_error(no_sleep):
         http.send_json(f"http://127.0.0.1:{port}/", {}, timeout=1, max_attempts=2)
 
 
+def test_a_garbled_answer_is_retried_then_a_delivery_error(no_sleep):
+    import socket
+    import threading
+
+    connections = []
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def answer_garbage() -> None:
+            for _ in range(2):
+                conn, _ = server.accept()
+                with conn:
+                    connections.append(conn.recv(65536))
+                    conn.sendall(b"NOT-HTTP garbage\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+        with pytest.raises(DeliveryError, match=r"failed after 2 attempts: bad HTTP answer"):
+            http.send_json(url, {"text": "x"}, timeout=2, max_attempts=2)
+        thread.join(timeout=5)
+    assert len(connections) == 2
+
+
 def test_redirects_are_not_followed(http_receiver, no_sleep):
     http_receiver.script(302, {"Location": "/elsewhere"})
 
