@@ -109,8 +109,22 @@ _PRODUCT_SCHEMA: dict[str, Any] = {
         "support_url": {"type": "string", "maxLength": 2083, "pattern": r"^https?://"},
         "overrides": {"type": "object", "additionalProperties": _OVERRIDE_SCHEMA},
         "launch": {"type": "object", "additionalProperties": _PARAMETER_VALUES},
-        # Build-time settings a template cannot take as a parameter (e.g. IAM condition keys).
-        "build": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
+        # Build-time settings: what the template must be built for, because IAM condition keys
+        # cannot come from parameters (the auto-healer's opt-in tag keys).
+        "build": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "opt_in_tag_keys": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "uniqueItems": True,
+                    # AWS tag keys: 1-128 characters of this set, not starting with "aws:".
+                    "items": {"type": "string", "pattern": r"^(?!aws:)[\w .:/=+\-@]{1,128}$"},
+                },
+            },
+        },
     },
 }
 

@@ -16,9 +16,11 @@ from products.spec import Product
 
 SAFETY = "Safety"
 SOURCES = "Triggers"
-# IAM condition keys cannot come from template parameters, so the opt-in tag key is fixed when
-# the product is built (catalog.yaml products.auto-healer.build.opt_in_tag_key).
-DEFAULT_OPT_IN_TAG_KEY = "oncall:auto-heal"
+# The opt-in tag key is a launch parameter, but IAM condition keys (aws:ResourceTag/<key>) cannot
+# come from parameters: the choices are fixed when the product is built (catalog.yaml
+# products.auto-healer.build.opt_in_tag_keys, the first is the default), and the role gets one
+# statement per choice, present only when that choice is launched.
+DEFAULT_OPT_IN_TAG_KEYS = ["oncall:auto-heal"]
 HEALABLE_NAMESPACES = ["AWS/EC2", "AWS/ECS", "ECS/ContainerInsights"]
 
 
@@ -31,19 +33,20 @@ class AutoHealer(Product):
         "deployment) on alarms and service events, with dry-run, cooldowns and an hourly cap."
     )
 
-    def opt_in_tag_key(self, builder: ProductBuilder) -> str:
+    def opt_in_tag_keys(self, builder: ProductBuilder) -> list[str]:
         build_settings = builder.config.products[self.name].get("build", {})
-        return str(build_settings.get("opt_in_tag_key", DEFAULT_OPT_IN_TAG_KEY))
+        return list(build_settings.get("opt_in_tag_keys", DEFAULT_OPT_IN_TAG_KEYS))
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)
+        self._add_opt_in_tag_key(builder)
         builder.condition("UsesAutomation", Not(Equals(Ref("AutomationDocumentName"), "")))
         builder.state_table("StateTable", "-state")
         self._add_rules(builder)
         builder.subscribe_to_alarm_topic()
         builder.environment_variables.update(
             {
-                "OPT_IN_TAG_KEY": self.opt_in_tag_key(builder),
+                "OPT_IN_TAG_KEY": Ref("OptInTagKey"),
                 "DRY_RUN": Ref("DryRun"),
                 "COOLDOWN_MINUTES": Ref("CooldownMinutes"),
                 "MAX_ACTIONS_PER_HOUR": Ref("MaxActionsPerHour"),
@@ -53,23 +56,9 @@ class AutoHealer(Product):
         )
 
     def permissions(self, builder: ProductBuilder) -> list[Grant]:
-        opted_in = Condition(
-            StringEquals(f"aws:ResourceTag/{self.opt_in_tag_key(builder)}", "true")
-        )
-        instances = Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*")
         services = Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/*/*")
         return [
-            allow(
-                [
-                    ec2_actions.RebootInstances,
-                    ec2_actions.StopInstances,
-                    ec2_actions.StartInstances,
-                ],
-                [instances],
-                opted_in,
-                sid="HealOptedInInstances",
-            ),
-            allow([ecs_actions.UpdateService], [services], opted_in, sid="RedeployOptedInServices"),
+            *self._opted_in_grants(builder, services),
             allow(
                 # The opt-in tag is read with the service (DescribeServices include=TAGS).
                 [ecs_actions.DescribeServices],
@@ -124,6 +113,54 @@ class AutoHealer(Product):
                 when="UsesAutomation",
             ),
         ]
+
+    def _opted_in_grants(self, builder: ProductBuilder, services: Sub) -> list[Grant]:
+        """Acting rights on resources tagged <key>=true, for the key chosen at launch only."""
+        instances = Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*")
+        keys = self.opt_in_tag_keys(builder)
+        grants = []
+        for number, key in enumerate(keys, start=1):
+            opted_in = Condition(StringEquals(f"aws:ResourceTag/{key}", "true"))
+            # With one choice there is nothing to choose: the statements are unconditional.
+            chosen = _opt_in_condition(number) if len(keys) > 1 else None
+            grants += [
+                allow(
+                    [
+                        ec2_actions.RebootInstances,
+                        ec2_actions.StopInstances,
+                        ec2_actions.StartInstances,
+                    ],
+                    [instances],
+                    opted_in,
+                    sid=f"HealOptedInInstances{number}",
+                    when=chosen,
+                ),
+                allow(
+                    [ecs_actions.UpdateService],
+                    [services],
+                    opted_in,
+                    sid=f"RedeployOptedInServices{number}",
+                    when=chosen,
+                ),
+            ]
+        return grants
+
+    def _add_opt_in_tag_key(self, builder: ProductBuilder) -> None:
+        keys = self.opt_in_tag_keys(builder)
+        builder.parameter(
+            "OptInTagKey",
+            SAFETY,
+            "Opt-in tag key",
+            Type="String",
+            Default=keys[0],
+            AllowedValues=keys,
+            Description="Only EC2 instances and ECS services tagged with this key and the value "
+            "true are healed. The choices are set by the platform team, because the role's "
+            "permissions are built for each.",
+        )
+        if len(keys) > 1:
+            for number, key in enumerate(keys, start=1):
+                builder.condition(_opt_in_condition(number), Equals(Ref("OptInTagKey"), key))
 
     def _add_parameters(self, builder: ProductBuilder) -> None:
         builder.parameter(
@@ -200,3 +237,7 @@ class AutoHealer(Product):
             ("ServiceEventRule", "ECS service events for the auto-healer", service_pattern),
         ):
             builder.event_rule(logical_id, description, EventPattern=pattern)
+
+
+def _opt_in_condition(number: int) -> str:
+    return f"OptInTagKey{number}Chosen"
