@@ -302,7 +302,7 @@ def test_huge_batch_alert_still_fits_sns(processor, log_stack, lambda_context, e
 
 
 def test_a_large_object_is_cut_short_when_time_runs_out_and_what_was_read_is_reported(
-    processor, log_stack, event
+    processor, log_stack, event, capsys
 ):
     # About 3 MB: three 1 MB blocks. Time runs out after the second block (calls: the guard's
     # start, before opening, after block 1; the call after block 2 answers 1 s).
@@ -321,6 +321,14 @@ def test_a_large_object_is_cut_short_when_time_runs_out_and_what_was_read_is_rep
     [alert] = log_stack.alerts()
     assert "Scan cut short: the function's time ran out" in alert["Message"]
     assert f"Lines scanned: {result['lines']}" in alert["Message"]
+    # The stack's ScansCutShort alarm watches exactly these dimensions (tests/products).
+    [emf] = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if "ScansCutShort" in line and line.startswith('{"_aws"')
+    ]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["FunctionName", "service"]]
+    assert (emf["FunctionName"], emf["ScansCutShort"]) == ("oncall-test-function", [1.0])
 
 
 def test_an_object_left_when_time_is_up_is_reported_without_being_opened(
