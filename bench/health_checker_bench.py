@@ -26,6 +26,13 @@ from health_runner import HealthSettings, run_checks  # noqa: E402
 from health_targets import HttpTarget, Target, parse_targets  # noqa: E402
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: with every target connecting at once, the rest
+    # of the SYNs are dropped and retried a second later, and the bench would time the kernel.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def slow_server(delay: float) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -38,8 +45,7 @@ def slow_server(delay: float) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -60,6 +60,13 @@ class Gate:
         self._opened.set()
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog of 5 would drop the SYNs of a burst of concurrent checks,
+    # which the client then retries a second later.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class HttpReceiver:
     """A real ThreadingHTTPServer on 127.0.0.1:<free port> that records requests.
 
@@ -71,7 +78,7 @@ class HttpReceiver:
         self.default = ScriptedResponse()
         self._script: queue.Queue[ScriptedResponse] = queue.Queue()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         # A short poll interval keeps shutdown() (it waits one poll) from slowing every test.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

@@ -316,7 +316,7 @@ def test_a_full_target_list_is_probed_in_one_wave(
     # smaller than the target list would leave probes queued, the barrier would give up after
     # 10 s (under the 15 s check timeout) and every waiting probe would get a 503.
     all_in_flight = barrier_hold(100, timeout=10.0)
-    receivers = [make_http_receiver() for _ in range(20)]  # 5 each: within the listen backlog
+    receivers = [make_http_receiver() for _ in range(20)]  # 5 concurrent requests each
     for receiver in receivers:
         receiver.default.hold = all_in_flight
     set_targets(
