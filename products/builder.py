@@ -50,6 +50,8 @@ from products.spec import Product
 
 POLICY_VERSION = "2012-10-17"
 SETTINGS_MAP = "EnvironmentSettings"
+# Launch-form group of the parameters most teams leave alone (runtime, boundary).
+ADVANCED_GROUP = "Advanced"
 # Where the handlers publish their own (EMF) metrics; alarms on those metrics read it too.
 METRICS_NAMESPACE = "OncallTools"
 # Lambda retries a failed asynchronous invocation twice before the on-failure destination.
@@ -64,6 +66,11 @@ class _Interface:
     groups: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
 
+    def _in_form_order(self) -> list[tuple[str, list[str]]]:
+        # In order of declaration, but the rarely touched Advanced group at the end of the form,
+        # after the tool's own settings.
+        return sorted(self.groups.items(), key=lambda item: item[0] == ADVANCED_GROUP)
+
     def add(self, group: str, name: str, label: str) -> None:
         self.groups.setdefault(group, []).append(name)
         self.labels[name] = label
@@ -73,7 +80,7 @@ class _Interface:
             "AWS::CloudFormation::Interface": {
                 "ParameterGroups": [
                     {"Label": {"default": group}, "Parameters": names}
-                    for group, names in self.groups.items()
+                    for group, names in self._in_form_order()
                 ],
                 "ParameterLabels": {
                     name: {"default": label} for name, label in self.labels.items()
@@ -298,7 +305,7 @@ class ProductBuilder:
         )
         self.parameter(
             "PermissionsBoundaryArn",
-            "Advanced",
+            ADVANCED_GROUP,
             "Permissions boundary policy ARN (optional)",
             Type="String",
             Default="",
@@ -307,7 +314,7 @@ class ProductBuilder:
         )
         self.parameter(
             "LambdaRuntime",
-            "Advanced",
+            ADVANCED_GROUP,
             "Lambda runtime",
             Type="String",
             Default="python3.13",
@@ -316,7 +323,7 @@ class ProductBuilder:
         )
         self.parameter(
             "LambdaArchitecture",
-            "Advanced",
+            ADVANCED_GROUP,
             "Lambda architecture",
             Type="String",
             Default="arm64",

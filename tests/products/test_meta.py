@@ -158,6 +158,9 @@ def test_launch_form_explains_every_parameter(
         assert spec.get("Description"), f"{name}.{parameter} has no Description"
         assert parameter in grouped, f"{name}.{parameter} is in no ParameterGroup"
         assert parameter in interface["ParameterLabels"], f"{name}.{parameter} has no label"
+    # The form opens with the environment and ends with what most teams leave alone.
+    groups = [group["Label"]["default"] for group in interface["ParameterGroups"]]
+    assert groups[0] == "Environment" and groups[-1] == "Advanced", groups
 
 
 @pytest.mark.parametrize("name", PRODUCTS)
