@@ -17,11 +17,17 @@ import botocore.exceptions
 from portfolio import current as cur
 from portfolio.aws import error_code
 from portfolio.desired import DesiredCatalog, DesiredProduct
-from portfolio.errors import AwsCallError, PublishError
+from portfolio.errors import AwsCallError, PollTimeoutError, PublishError
 from portfolio.plan import Action, Change, reused_name_error
 from portfolio.polling import wait_for
 
 Progress = Callable[[Change], None]
+
+# How long a resource created a moment ago may stay invisible to reads (Service Catalog is
+# eventually consistent) before the answer is taken for the replay of a deleted resource.
+CREATED_VISIBLE_WITHIN_SECONDS = 30.0
+# Each replayed answer costs one more create with a new token; more than this is not a replay.
+_MAX_REPLAYS = 3
 
 
 def idempotency_token(*parts: str) -> str:
@@ -109,6 +115,37 @@ class RegionApplier:
                 ) from error
             progress(change)
 
+    # --- creating under a token -----------------------------------------------------------------
+
+    def _create_live(self, what: str, token: str, create: Callable[[str], str],
+                     describe: Callable[[str], Any]) -> str:
+        """Create with a token derived from what is created, and return the created id.
+
+        AWS answers a repeated token with its first response, even when that resource has been
+        deleted since (an operator removed a FAILED version or a constraint): such a dead answer
+        is retried with the token salted by the dead id, which stays deterministic, so runs
+        racing each other still get one resource.
+        """
+        for _ in range(_MAX_REPLAYS):
+            created = create(token)
+            if self._visible(created, describe):
+                return created
+            token = idempotency_token(token, created)
+        raise PublishError(f"{self.region}: {what}: every create answered with a resource that "
+                           "does not exist; rerun publish")
+
+    def _visible(self, resource_id: str, describe: Callable[[str], Any]) -> bool:
+        found = self._eventually(lambda: _unless_not_found(lambda: describe(resource_id)))
+        return found is not None
+
+    def _eventually(self, read: Callable[[], Any]) -> Any:
+        """READ's first answer other than None within the read-after-create lag, else None."""
+        try:
+            return wait_for(read, f"{self.region}: read after create",
+                            timeout=CREATED_VISIBLE_WITHIN_SECONDS)
+        except PollTimeoutError:
+            return None
+
     # --- uploads, portfolio, products ---------------------------------------------------------
 
     def _upload(self, change: Change) -> None:
@@ -117,16 +154,24 @@ class RegionApplier:
         self.s3.put_object(Bucket=change.payload["bucket"], Key=change.payload["key"], Body=body)
 
     def _create_portfolio(self, change: Change) -> None:
-        self.sc.create_portfolio(
-            DisplayName=self.desired.display_name,
-            Description=self.desired.description,
-            ProviderName=self.desired.provider_name,
-            Tags=[{"Key": k, "Value": v} for k, v in sorted(self.desired.tags.items())],
-            IdempotencyToken=idempotency_token("portfolio", self.desired.display_name),
-        )
+        def create(token: str) -> str:
+            return str(self.sc.create_portfolio(
+                DisplayName=self.desired.display_name,
+                Description=self.desired.description,
+                ProviderName=self.desired.provider_name,
+                Tags=[{"Key": k, "Value": v} for k, v in sorted(self.desired.tags.items())],
+                IdempotencyToken=token,
+            )["PortfolioDetail"]["Id"])
+
+        created = self._create_live(
+            f"portfolio {self.desired.display_name!r}",
+            idempotency_token("portfolio", self.desired.display_name), create,
+            lambda portfolio_id: self.sc.describe_portfolio(Id=portfolio_id))
         # Look it up rather than trusting our response: a concurrent run may have created one
-        # first, and the oldest portfolio with the name is the one everybody uses.
-        self.ids.portfolio_id = cur.find_portfolio_id(self.sc, self.desired.display_name)
+        # first, and the oldest portfolio with the name is the one everybody uses. Until the
+        # listing shows ours (it may lag), ours is the one.
+        self.ids.portfolio_id = self._eventually(
+            lambda: cur.find_portfolio_id(self.sc, self.desired.display_name)) or created
 
     def _update_portfolio(self, change: Change) -> None:
         if change.payload["replace_tag_keys"]:
@@ -146,18 +191,25 @@ class RegionApplier:
 
     def _create_product(self, change: Change) -> None:
         product = self._product(change.name)
-        response = self.sc.create_product(
-            Name=product.name,
-            ProductType="CLOUD_FORMATION_TEMPLATE",
-            ProvisioningArtifactParameters=self._artifact_parameters(product),
-            # By name only: two runs racing to create the product get the same one back, and
-            # the version check below sorts out whose content it holds.
-            IdempotencyToken=idempotency_token("product", product.name),
-            **_non_empty(_metadata(product)),
-        )
-        self.ids.product_ids[product.name] = cur.find_product_ids(self.sc, {product.name}).get(
-            product.name, response["ProductViewDetail"]["ProductViewSummary"]["ProductId"])
-        if not self._adopt_version(product):
+
+        def create(token: str) -> str:
+            response = self.sc.create_product(
+                Name=product.name,
+                ProductType="CLOUD_FORMATION_TEMPLATE",
+                ProvisioningArtifactParameters=self._artifact_parameters(product),
+                IdempotencyToken=token,
+                **_non_empty(_metadata(product)),
+            )
+            return str(response["ProductViewDetail"]["ProductViewSummary"]["ProductId"])
+
+        # By name only: two runs racing to create the product get the same one back, and the
+        # version check below sorts out whose content it holds.
+        created = self._create_live(
+            f"product {product.name}", idempotency_token("product", product.name), create,
+            lambda product_id: self.sc.describe_product_as_admin(Id=product_id))
+        self.ids.product_ids[product.name] = self._eventually(
+            lambda: cur.find_product_ids(self.sc, {product.name}).get(product.name)) or created
+        if not self._eventually(lambda: self._adopt_version(product) or None):
             self._create_artifact(product)  # created concurrently with another run's content
 
     def _update_product(self, change: Change) -> None:
@@ -191,14 +243,22 @@ class RegionApplier:
         # The plan's refusal of a reused name is checked again right before writing: a
         # concurrent run may have published this name with other content since.
         self._refuse_taken_name(product)
-        self.sc.create_provisioning_artifact(
-            ProductId=product_id,
-            Parameters=self._artifact_parameters(product),
-            IdempotencyToken=idempotency_token("version", product.name, product.content_hash),
-        )
-        if not self._adopt_version(product):
-            raise PublishError(f"{self.region}: {product.name} {product.version} was created "
-                               "but is not listed by ListProvisioningArtifacts")
+
+        def create(token: str) -> str:
+            return str(self.sc.create_provisioning_artifact(
+                ProductId=product_id,
+                Parameters=self._artifact_parameters(product),
+                IdempotencyToken=token,
+            )["ProvisioningArtifactDetail"]["Id"])
+
+        created = self._create_live(
+            f"{product.name} {product.version}",
+            idempotency_token("version", product.name, product.content_hash), create,
+            lambda version_id: self.sc.describe_provisioning_artifact(
+                ProductId=product_id, ProvisioningArtifactId=version_id))
+        if not self._eventually(lambda: self._adopt_version(product) or None):
+            # Listed later than described: the one we created holds our content.
+            self.ids.version_ids[(product.name, f"hash:{product.content_hash}")] = created
         self._withdraw_if_beaten(product)
 
     def _same_name(self, product: DesiredProduct) -> list[cur.VersionState]:
@@ -238,8 +298,10 @@ class RegionApplier:
         product_id = self.ids.product(product)
 
         def status() -> str | None:
-            described = self.sc.describe_provisioning_artifact(
-                ProductId=product_id, ProvisioningArtifactId=version_id)
+            described = _unless_not_found(lambda: self.sc.describe_provisioning_artifact(
+                ProductId=product_id, ProvisioningArtifactId=version_id))
+            if described is None:
+                return None  # created a moment ago: not readable everywhere yet
             value = str(described.get("Status", "AVAILABLE"))
             return None if value == "CREATING" else value
 
@@ -274,13 +336,29 @@ class RegionApplier:
 
     def _create_constraint(self, change: Change, kind: str, description: str) -> None:
         product_id = self.ids.product(change.payload["product"])
+
+        def create(token: str) -> str:
+            def attempt() -> Any:
+                return self.sc.create_constraint(
+                    PortfolioId=self.ids.portfolio(), ProductId=product_id, Type=kind,
+                    Parameters=change.payload["parameters"], Description=description,
+                    IdempotencyToken=token,
+                )
+
+            # Right after the association, Service Catalog may not see it yet and answers
+            # ResourceNotFoundException: that is waited out, like a read after a create.
+            response = self._eventually(lambda: _unless_not_found(attempt))
+            if response is None:
+                raise PublishError(f"{self.region}: {change.payload['product']} is still not "
+                                   "associated with the portfolio; rerun publish")
+            return str(response["ConstraintDetail"]["ConstraintId"])
+
         try:
-            self.sc.create_constraint(
-                PortfolioId=self.ids.portfolio(), ProductId=product_id, Type=kind,
-                Parameters=change.payload["parameters"], Description=description,
-                IdempotencyToken=idempotency_token(kind, self.ids.portfolio(), product_id,
-                                                   description, change.payload["parameters"]),
-            )
+            self._create_live(
+                f"{kind} constraint of {change.payload['product']}",
+                idempotency_token(kind, self.ids.portfolio(), product_id, description,
+                                  change.payload["parameters"]),
+                create, lambda constraint_id: self.sc.describe_constraint(Id=constraint_id))
         except botocore.exceptions.ClientError as error:
             # One LAUNCH constraint per product and portfolio: a concurrent run made it.
             if error_code(error) != "DuplicateResourceException":
@@ -389,3 +467,13 @@ def _metadata(product: DesiredProduct) -> dict[str, str]:
 
 def _non_empty(values: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
+
+
+def _unless_not_found(call: Callable[[], Any]) -> Any:
+    """CALL's answer, or None when AWS says the resource does not exist (yet, or any more)."""
+    try:
+        return call()
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise

@@ -5,7 +5,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .entities import (
     Constraint,
@@ -87,6 +87,10 @@ class AdminBackend:
         self.shares: dict[tuple[str, str, str], PortfolioShare] = {}
         self.share_operations: dict[str, ShareOperation] = {}
         self.idempotency: dict[tuple[str, str], str] = {}
+        # Deleted resources by id: a Create* call that repeats the token of a deleted resource
+        # gets that resource's answer again, as AWS documents ("the same response is returned
+        # for each repeated request"), not a new resource.
+        self.deleted: dict[str, Any] = {}
         # Portfolios other accounts shared with this one and it accepted: id -> (portfolio, type).
         self.accepted: dict[str, tuple[Portfolio, str]] = {}
         self.organizations_access = "DISABLED"
@@ -146,6 +150,13 @@ class AdminBackend:
     def _remembered(self, operation: str, token: str | None) -> str | None:
         return self.idempotency.get((operation, token)) if token else None
 
+    def _replayed(self, operation: str, token: str | None, live: dict[str, Any]) -> Any | None:
+        """The resource a repeated token answers with: live, or deleted since (replayed)."""
+        known = self._remembered(operation, token)
+        if known is None:
+            return None
+        return live.get(known) or self.deleted.get(known)
+
     def _remember(self, operation: str, token: str | None, resource_id: str) -> None:
         if token:
             self.idempotency[(operation, token)] = resource_id
@@ -159,9 +170,9 @@ class AdminBackend:
         tags: dict[str, str],
         token: str,
     ) -> Portfolio:
-        known = self._remembered("CreatePortfolio", token)
-        if known and known in self.portfolios:
-            return self.portfolios[known]
+        replayed = self._replayed("CreatePortfolio", token, self.portfolios)
+        if replayed is not None:
+            return cast(Portfolio, replayed)
         portfolio_id = new_id("port")
         portfolio = Portfolio(
             id=portfolio_id,
@@ -199,15 +210,15 @@ class AdminBackend:
             raise ResourceInUseException(
                 f"Portfolio {portfolio_id} cannot be deleted while it has {', '.join(blockers)}."
             )
-        del self.portfolios[portfolio_id]
+        self.deleted[portfolio_id] = self.portfolios.pop(portfolio_id)
 
     # ---- products and versions -----------------------------------------------------------
     def create_product(
         self, fields: dict[str, Any], artifact_fields: dict[str, Any], token: str
     ) -> Product:
-        known = self._remembered("CreateProduct", token)
-        if known and known in self.products:
-            return self.products[known]
+        replayed = self._replayed("CreateProduct", token, self.products)
+        if replayed is not None:
+            return cast(Product, replayed)
         _check_artifact_type(fields["ProductType"], artifact_fields)
         product_id = new_id("prod")
         product = Product(
@@ -253,15 +264,15 @@ class AdminBackend:
             raise ResourceInUseException(
                 f"Product {product.id} is associated with portfolio(s) {', '.join(portfolios)}."
             )
-        del self.products[product.id]
+        self.deleted[product.id] = self.products.pop(product.id)
 
     def create_provisioning_artifact(
         self, product_id: str, artifact_fields: dict[str, Any], token: str
     ) -> ProvisioningArtifact:
         product = self.product(product_id)
-        known = self._remembered("CreateProvisioningArtifact", token)
-        if known and known in product.artifacts:
-            return product.artifacts[known]
+        replayed = self._replayed("CreateProvisioningArtifact", token, product.artifacts)
+        if replayed is not None:
+            return cast(ProvisioningArtifact, replayed)
         _check_artifact_type(product.type, artifact_fields)
         artifact = self._add_artifact(product, artifact_fields)
         self._remember("CreateProvisioningArtifact", token, artifact.id)
@@ -319,7 +330,7 @@ class AdminBackend:
             raise ResourceInUseException(
                 f"Provisioning artifact {artifact_id} is used by a provisioned product."
             )
-        del product.artifacts[artifact_id]
+        self.deleted[artifact_id] = product.artifacts.pop(artifact_id)
 
     # ---- associations --------------------------------------------------------------------
     def associate_product(self, product_id: str, portfolio_id: str) -> None:
@@ -350,9 +361,9 @@ class AdminBackend:
 
     # ---- constraints ---------------------------------------------------------------------
     def create_constraint(self, fields: dict[str, Any], token: str) -> Constraint:
-        known = self._remembered("CreateConstraint", token)
-        if known and known in self.constraints:
-            return self.constraints[known]
+        replayed = self._replayed("CreateConstraint", token, self.constraints)
+        if replayed is not None:
+            return cast(Constraint, replayed)
         portfolio = self.portfolio(fields["PortfolioId"])
         product = self.product(fields["ProductId"])
         if product.id not in portfolio.product_ids:
@@ -410,7 +421,7 @@ class AdminBackend:
 
     def delete_constraint(self, constraint_id: str) -> None:
         self.constraint(constraint_id)
-        del self.constraints[constraint_id]
+        self.deleted[constraint_id] = self.constraints.pop(constraint_id)
 
     def constraints_for(self, portfolio_id: str, product_id: str | None = None) -> list[Constraint]:
         self.portfolio(portfolio_id)

@@ -222,7 +222,7 @@ class Provisioner:
         given = {p["Key"]: p.get("Value", "") for p in params.get("ProvisioningParameters") or []}
         self._check_parameters(product, artifact, path, given)
         pp = self._new_provisioned_product(name, product, artifact, path, params)
-        pp.parameters = given
+        pp.parameters = _resolved_parameters(self._template(artifact), given)
         self.provisioned[pp.id] = pp
         record = self._new_record("PROVISION_PRODUCT", pp, artifact.id, path.id)
         pp.last_provisioning_record_id = record.id
@@ -480,7 +480,8 @@ class Provisioner:
             self._fail(record, "TAINTED", failure.reason)
             return
         with self.admin.lock:
-            pp.artifact_id, pp.parameters = artifact.id, given
+            pp.artifact_id = artifact.id
+            pp.parameters = _resolved_parameters(self._template(artifact), given)
         self._succeed(record, self.stacks.outputs(pp.stack_id or ""))
 
     # ---- terminate ----------------------------------------------------------------------------
@@ -570,6 +571,17 @@ def _check_launchable(artifact: ProvisioningArtifact, new_launch: bool) -> None:
         raise InvalidParametersException(
             f"Provisioning artifact {artifact.id} is DEPRECATED: no new launches."
         )
+
+
+def _resolved_parameters(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """What the stack holds: the given values, and the template's defaults for the others (so a
+    later update may keep a defaulted value with UsePreviousValue, as CloudFormation allows)."""
+    defaults = {
+        key: str(spec["Default"])
+        for key, spec in (template.get("Parameters") or {}).items()
+        if isinstance(spec, dict) and "Default" in spec
+    }
+    return {**defaults, **given}
 
 
 def _merge_update_parameters(

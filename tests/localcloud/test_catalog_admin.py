@@ -63,6 +63,22 @@ def test_create_portfolio_is_idempotent_per_token(sc: Any) -> None:
     assert len(sc.list_portfolios()["PortfolioDetails"]) == 1
 
 
+def test_a_token_repeated_after_deletion_answers_the_deleted_portfolio(sc: Any) -> None:
+    # AWS: "the same response is returned for each repeated request", with no promise that a
+    # deleted resource's token starts a new one; clients must cope, so localcloud replays.
+    first = sc.create_portfolio(DisplayName="A", ProviderName="P", IdempotencyToken="same")
+    portfolio_id = first["PortfolioDetail"]["Id"]
+    sc.delete_portfolio(Id=portfolio_id)
+    again = sc.create_portfolio(DisplayName="A", ProviderName="P", IdempotencyToken="same")
+    assert again["PortfolioDetail"]["Id"] == portfolio_id
+    assert sc.list_portfolios()["PortfolioDetails"] == []
+    with pytest.raises(ClientError) as info:
+        sc.describe_portfolio(Id=portfolio_id)
+    assert error_code(info) == "ResourceNotFoundException"
+    fresh = sc.create_portfolio(DisplayName="A", ProviderName="P", IdempotencyToken="other")
+    assert fresh["PortfolioDetail"]["Id"] != portfolio_id
+
+
 def test_list_portfolios_pages(sc: Any) -> None:
     for index in range(5):
         sc.create_portfolio(DisplayName=f"P{index}", ProviderName="P", IdempotencyToken=f"t{index}")

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from localcloud import LocalCloud
+from portfolio import apply
 from portfolio.aws import AwsClients, CallRecorder, Target
 from portfolio.desired import DesiredCatalog, desired_catalog
 from portfolio.publish import publish
@@ -43,6 +44,13 @@ PORTFOLIO: dict[str, Any] = {
         }],
     },
 }
+
+
+@pytest.fixture(autouse=True)
+def short_read_after_create_lag(monkeypatch: pytest.MonkeyPatch) -> None:
+    # localcloud reads are consistent at once: only a create answered with a deleted resource
+    # (a replayed token) waits this long before it is retried, and the tests need not wait 30 s.
+    monkeypatch.setattr(apply, "CREATED_VISIBLE_WITHIN_SECONDS", 1.0)
 
 
 # The catalog infrastructure in miniature: the regional artifact bucket and the launch role.

@@ -13,6 +13,7 @@ from portfolio.bootstrap import deploy
 from portfolio.current import read_region
 from portfolio.errors import PublishError, TargetError
 from portfolio.launch import launch
+from portfolio.polling import wait_for
 from portfolio.rollback import rollback_region
 from portfolio.status import catalog_status
 
@@ -83,8 +84,10 @@ def test_status_reports_drift_and_publish_repairs_it(harness: Any) -> None:
     assert drift == [f"{REGION}: alpha: LAUNCH constraint gone",
                      f"{REGION}: beta: missing from the portfolio"]
     recorder = harness.publish(desired)
-    assert sorted(recorder.writes) == ["AssociateProductWithPortfolio", "CreateConstraint",
-                                       "CreateConstraint"]
+    # Each deleted constraint is asked for again with its first token, which AWS answers with
+    # the deleted constraint (localcloud replays tokens like AWS); one more create with a new
+    # token makes it.
+    assert sorted(recorder.writes) == ["AssociateProductWithPortfolio", *["CreateConstraint"] * 4]
     assert _status(harness, desired).drift == []
 
 
@@ -147,6 +150,45 @@ def test_launch_after_rollback_and_roll_forward_really_moves_the_product(harness
     forward = launch(harness.sc, REGION, "alpha", "dev", parameters=env, progress=quiet)
     assert forward.record_id != first.record_id
     assert (forward.version, _launched_version(harness, "alpha-dev")) == ("1.1.0", "1.1.0")
+
+
+def test_a_product_terminated_and_launched_again_is_provisioned_anew(harness: Any) -> None:
+    # Same name, version and parameters as the first launch: a token derived from them would
+    # make AWS answer with the first record (localcloud replays tokens like AWS).
+    env = {"Environment": "dev"}
+    quiet = lambda line: None  # noqa: E731
+    harness.publish(harness.desired(V1))
+    first = launch(harness.sc, REGION, "alpha", "dev", parameters=env, progress=quiet)
+    record = harness.sc.terminate_provisioned_product(
+        ProvisionedProductName="alpha-dev", TerminateToken="end-1")["RecordDetail"]["RecordId"]
+    wait_for(lambda: harness.sc.describe_record(Id=record)["RecordDetail"]["Status"]
+             in ("SUCCEEDED", "FAILED") or None, "terminate")
+
+    again = launch(harness.sc, REGION, "alpha", "dev", parameters=env, progress=quiet)
+
+    assert again.record_id != first.record_id
+    assert again.provisioned_product_id != first.provisioned_product_id
+    assert again.outputs["QueueUrl"].endswith("/alpha-dev")
+
+
+def test_a_parameter_passed_once_is_kept_by_later_launches(harness: Any) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:team-oncall"
+    quiet = lambda line: None  # noqa: E731
+    harness.publish(harness.desired(V1))
+    launch(harness.sc, REGION, "alpha", "dev",
+           parameters={"Environment": "dev", "AlertTopicArn": topic}, progress=quiet)
+    harness.publish(harness.desired(V2))
+
+    later = launch(harness.sc, REGION, "alpha", "dev", parameters={"Environment": "dev"},
+                   progress=quiet)
+
+    assert later.version == "1.1.0"
+    request = harness.sc.describe_record(Id=later.record_id)["RecordDetail"]
+    assert request["RecordType"] == "UPDATE_PROVISIONED_PRODUCT"
+    cfn = harness.clients().client("cloudformation", REGION)
+    stack = cfn.describe_stacks(StackName=later.stack_arn)["Stacks"][0]
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert values["AlertTopicArn"] == topic
 
 
 def test_launch_refuses_unknown_and_missing_parameters(harness: Any) -> None:

@@ -39,6 +39,31 @@ def test_second_publish_makes_no_write_call_and_plan_is_empty(harness: Any) -> N
     assert not plan.has_changes
 
 
+def test_a_deleted_version_is_published_again(harness: Any) -> None:
+    # The operator's fix for a FAILED version: delete it and publish again. AWS answers the
+    # version's first token with the deleted version (localcloud replays tokens like AWS), so
+    # publish must notice the answer is dead and create it under a new token.
+    harness.publish(harness.desired(V1))
+    bumped = harness.desired({**V1, "alpha": ("1.1.0", "a2")})
+    harness.publish(bumped)
+    alpha = harness.product_id("alpha")
+    [deleted] = [
+        v["Id"]
+        for v in harness.sc.list_provisioning_artifacts(ProductId=alpha)[
+            "ProvisioningArtifactDetails"
+        ]
+        if v["Name"] == "1.1.0"
+    ]
+    harness.sc.delete_provisioning_artifact(ProductId=alpha, ProvisioningArtifactId=deleted)
+
+    recorder = harness.publish(bumped)
+
+    assert recorder.writes.count("CreateProvisioningArtifact") == 2  # the replay, then the new
+    assert harness.versions("alpha") == {"1.0.0": ("DEFAULT", True), "1.1.0": ("DEFAULT", True)}
+    plan, _ = make_plan(harness.clients(), bumped)
+    assert not plan.has_changes
+
+
 def test_bump_publishes_exactly_one_new_version(harness: Any) -> None:
     harness.publish(harness.desired(V1))
     recorder = harness.publish(harness.desired({**V1, "alpha": ("1.1.0", "a2")}))
