@@ -8,6 +8,7 @@ retry or a concurrent run gets the same resource back instead of a duplicate.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,6 +193,8 @@ class RegionApplier:
     def _create_product(self, change: Change) -> None:
         product = self._product(change.name)
 
+        first_version: dict[str, str] = {}
+
         def create(token: str) -> str:
             response = self.sc.create_product(
                 Name=product.name,
@@ -200,6 +203,7 @@ class RegionApplier:
                 IdempotencyToken=token,
                 **_non_empty(_metadata(product)),
             )
+            first_version["id"] = response["ProvisioningArtifactDetail"]["Id"]
             return str(response["ProductViewDetail"]["ProductViewSummary"]["ProductId"])
 
         # By name only: two runs racing to create the product get the same one back, and the
@@ -209,8 +213,24 @@ class RegionApplier:
             lambda product_id: self.sc.describe_product_as_admin(Id=product_id))
         self.ids.product_ids[product.name] = self._eventually(
             lambda: cur.find_product_ids(self.sc, {product.name}).get(product.name)) or created
-        if not self._eventually(lambda: self._adopt_version(product) or None):
-            self._create_artifact(product)  # created concurrently with another run's content
+        if self._eventually(lambda: self._adopt_version(product) or None):
+            return
+        if self.ids.product(product.name) == created and self._holds_our_content(
+                product, created, first_version["id"]):
+            # Listed later than created: the product's first version is ours.
+            self.ids.version_ids[(product.name, f"hash:{product.content_hash}")] = (
+                first_version["id"])
+            return
+        self._create_artifact(product)  # created concurrently with another run's content
+
+    def _holds_our_content(self, product: DesiredProduct, product_id: str,
+                           version_id: str) -> bool:
+        described = _unless_not_found(lambda: self.sc.describe_provisioning_artifact(
+            ProductId=product_id, ProvisioningArtifactId=version_id))
+        if described is None:
+            return False
+        description = described["ProvisioningArtifactDetail"].get("Description", "")
+        return cur.recorded_hash(description) == product.content_hash
 
     def _update_product(self, change: Change) -> None:
         product = self._product(change.name)
@@ -274,9 +294,10 @@ class RegionApplier:
     def _withdraw_if_beaten(self, product: DesiredProduct) -> None:
         """Two runs created this version name with different content at once: the older
         version wins, the newer one (ours, if so) is deleted before anyone can launch it."""
-        first = self._same_name(product)[0]
-        if first.content_hash == product.content_hash:
-            return
+        named = self._same_name(product)
+        if not named or named[0].content_hash == product.content_hash:
+            return  # nothing listed with the name yet (listing lag): nothing beat us
+        first = named[0]
         ours = self.ids.version_ids[(product.name, f"hash:{product.content_hash}")]
         self._wait_available(product.name, ours)
         self.sc.delete_provisioning_artifact(
@@ -297,11 +318,19 @@ class RegionApplier:
     def _wait_available(self, product: str, version_id: str) -> None:
         product_id = self.ids.product(product)
 
+        missing_since: list[float] = []
+
         def status() -> str | None:
             described = _unless_not_found(lambda: self.sc.describe_provisioning_artifact(
                 ProductId=product_id, ProvisioningArtifactId=version_id))
             if described is None:
-                return None  # created a moment ago: not readable everywhere yet
+                # Created a moment ago and not readable everywhere yet, or deleted meanwhile
+                # (a concurrent run withdrew it): only the first is worth waiting for.
+                missing_since[:] = missing_since or [time.monotonic()]
+                if time.monotonic() - missing_since[0] > CREATED_VISIBLE_WITHIN_SECONDS:
+                    raise PublishError(f"{self.region}: version {version_id} of {product} "
+                                       "does not exist (deleted meanwhile?); rerun publish")
+                return None
             value = str(described.get("Status", "AVAILABLE"))
             return None if value == "CREATING" else value
 

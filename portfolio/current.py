@@ -17,6 +17,12 @@ _HASH = re.compile(r"content-hash=([0-9a-f]{64})")
 ROLLED_BACK_MARK = "rolled-back"
 
 
+def recorded_hash(version_description: str) -> str | None:
+    """The content hash publish recorded in a version's description, if any."""
+    match = _HASH.search(version_description)
+    return match.group(1) if match else None
+
+
 @dataclass(frozen=True)
 class VersionState:
     id: str
@@ -28,8 +34,7 @@ class VersionState:
 
     @property
     def content_hash(self) -> str | None:
-        match = _HASH.search(self.description)
-        return match.group(1) if match else None
+        return recorded_hash(self.description)
 
     @property
     def rolled_back(self) -> bool:

@@ -121,9 +121,15 @@ def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) 
         # A fresh token: AWS would answer a repeated one with its first record, and a product
         # launched again after it was terminated would get that old record back. (botocore's
         # own retries of this call resend the same token; a rerun finds the product and updates.)
-        response = sc.provision_product(
-            ProvisionedProductName=name, ProvisioningParameters=listed,
-            ProvisionToken=uuid.uuid4().hex, **common)
+        try:
+            response = sc.provision_product(
+                ProvisionedProductName=name, ProvisioningParameters=listed,
+                ProvisionToken=uuid.uuid4().hex, **common)
+        except botocore.exceptions.ClientError as error:
+            if error_code(error) != "DuplicateResourceException":
+                raise
+            raise PublishError(f"provisioned product {name!r} was just created by another "
+                               "launch; wait for it to finish and launch again") from None
         return str(response["RecordDetail"]["RecordId"])
     # A retry of this very update repeats the token and gets the same record back; the next
     # launch starts after a newer record, so it gets a new token and really runs (the same
@@ -132,31 +138,11 @@ def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) 
         "launch", name, target.version.id, existing.get("LastRecordId", ""),
         *(f"{k}={v}" for k, v in sorted(parameters.items())),
     )
-    kept = [{"Key": key, "UsePreviousValue": True}
-            for key in _previous_parameters(sc, existing, target) - set(parameters)]
+    # Exactly the config's values and --param: a parameter neither sets goes back to the
+    # template's default, so a launch is reproducible from catalog.yaml alone.
     response = sc.update_provisioned_product(
-        ProvisionedProductName=name, ProvisioningParameters=listed + sorted(
-            kept, key=lambda entry: str(entry["Key"])),
-        UpdateToken=token, **common)
+        ProvisionedProductName=name, ProvisioningParameters=listed, UpdateToken=token, **common)
     return str(response["RecordDetail"]["RecordId"])
-
-
-def _previous_parameters(sc: Any, existing: dict[str, Any], target: _Launchable) -> set[str]:
-    """Parameters both the running version and the target declare: the ones not given now keep
-    their value (a --param passed once stays), instead of falling back to the default."""
-    def keys(product_id: str, version_id: str) -> set[str]:
-        declared = sc.describe_provisioning_parameters(
-            ProductId=product_id, ProvisioningArtifactId=version_id, PathId=target.path_id,
-        ).get("ProvisioningArtifactParameters", [])
-        return {p["ParameterKey"] for p in declared}
-
-    try:
-        running = keys(existing["ProductId"], existing["ProvisioningArtifactId"])
-    except botocore.exceptions.ClientError as error:
-        if error_code(error) not in ("ResourceNotFoundException", "InvalidParametersException"):
-            raise
-        return set()  # the running version is gone or inactive: nothing to carry over
-    return running & keys(target.product_id, target.version.id)
 
 
 def _existing(sc: Any, name: str) -> dict[str, Any] | None:

@@ -171,24 +171,47 @@ def test_a_product_terminated_and_launched_again_is_provisioned_anew(harness: An
     assert again.outputs["QueueUrl"].endswith("/alpha-dev")
 
 
-def test_a_parameter_passed_once_is_kept_by_later_launches(harness: Any) -> None:
+def test_a_launch_applies_exactly_the_config_and_the_params_given(harness: Any) -> None:
+    # Declarative: a --param is for this launch; what should last belongs in catalog.yaml.
     topic = "arn:aws:sns:us-east-1:123456789012:team-oncall"
     quiet = lambda line: None  # noqa: E731
     harness.publish(harness.desired(V1))
-    launch(harness.sc, REGION, "alpha", "dev",
-           parameters={"Environment": "dev", "AlertTopicArn": topic}, progress=quiet)
-    harness.publish(harness.desired(V2))
+    first = launch(harness.sc, REGION, "alpha", "dev",
+                   parameters={"Environment": "dev", "AlertTopicArn": topic}, progress=quiet)
+    assert _stack_parameters(harness, first.stack_arn)["AlertTopicArn"] == topic
 
     later = launch(harness.sc, REGION, "alpha", "dev", parameters={"Environment": "dev"},
                    progress=quiet)
 
-    assert later.version == "1.1.0"
-    request = harness.sc.describe_record(Id=later.record_id)["RecordDetail"]
-    assert request["RecordType"] == "UPDATE_PROVISIONED_PRODUCT"
+    assert _stack_parameters(harness, later.stack_arn)["AlertTopicArn"] == ""
+
+
+def test_a_second_first_launch_of_the_same_name_is_one_clear_error(harness: Any) -> None:
+    harness.publish(harness.desired(V1))
+    alpha = harness.product_id("alpha")
+    version = harness.sc.list_provisioning_artifacts(ProductId=alpha)[
+        "ProvisioningArtifactDetails"][0]["Id"]
+    path = harness.sc.list_launch_paths(ProductId=alpha)["LaunchPathSummaries"][0]["Id"]
+
+    def another_launch_gets_there_first(**_: Any) -> None:
+        # Between our check that the name is free and our ProvisionProduct call.
+        harness.sc.provision_product(
+            ProductId=alpha, ProvisioningArtifactId=version, PathId=path,
+            ProvisionedProductName="alpha-dev", ProvisionToken="someone-else",
+            ProvisioningParameters=[{"Key": "Environment", "Value": "dev"}])
+
+    ours = harness.clients().client("servicecatalog", REGION)
+    ours.meta.events.register_first(
+        "before-call.servicecatalog.ProvisionProduct", another_launch_gets_there_first)
+    with pytest.raises(PublishError, match=r"'alpha-dev' was just created by another launch"):
+        launch(ours, REGION, "alpha", "dev", parameters={"Environment": "dev"},
+               progress=lambda line: None)
+
+
+def _stack_parameters(harness: Any, stack_arn: str | None) -> dict[str, str]:
     cfn = harness.clients().client("cloudformation", REGION)
-    stack = cfn.describe_stacks(StackName=later.stack_arn)["Stacks"][0]
-    values = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
-    assert values["AlertTopicArn"] == topic
+    stack = cfn.describe_stacks(StackName=stack_arn)["Stacks"][0]
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack["Parameters"]}
 
 
 def test_launch_refuses_unknown_and_missing_parameters(harness: Any) -> None:

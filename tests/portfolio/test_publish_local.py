@@ -6,10 +6,14 @@ from typing import Any
 
 import pytest
 
-from portfolio.errors import VersionConflictError
-from portfolio.publish import make_plan
+from portfolio.apply import RegionApplier
+from portfolio.aws import CallRecorder
+from portfolio.current import read_region
+from portfolio.errors import PublishError, VersionConflictError
+from portfolio.publish import make_plan, publish
 
 V1 = {"alpha": ("1.0.0", "a1"), "beta": ("1.0.0", "b1")}
+REGION = "us-east-1"
 
 
 def test_first_publish_creates_the_catalog(harness: Any) -> None:
@@ -62,6 +66,39 @@ def test_a_deleted_version_is_published_again(harness: Any) -> None:
     assert harness.versions("alpha") == {"1.0.0": ("DEFAULT", True), "1.1.0": ("DEFAULT", True)}
     plan, _ = make_plan(harness.clients(), bumped)
     assert not plan.has_changes
+
+
+def test_waiting_for_a_version_that_no_longer_exists_gives_up_with_a_clear_error(
+    harness: Any,
+) -> None:
+    # "Not found" is waited out only as long as a fresh version may take to become readable
+    # (1 s in these tests): a version deleted meanwhile must not hold publish for 10 minutes.
+    desired = harness.desired(V1)
+    harness.publish(desired)
+    clients = harness.clients()
+    sc, s3 = clients.client("servicecatalog", REGION), clients.client("s3", REGION)
+    applier = RegionApplier(sc, s3, desired, read_region(sc, s3, desired, REGION))
+    with pytest.raises(PublishError, match=r"version pa-gone of alpha does not exist"):
+        applier._wait_available("alpha", "pa-gone")
+
+
+def test_a_version_listing_that_lags_behind_creation_makes_no_duplicate(harness: Any) -> None:
+    # Service Catalog reads are eventually consistent. Here ListProvisioningArtifacts answers
+    # empty for the whole first publish (moto's real answer, emptied): longer than publish waits
+    # (1 s in these tests), so it must trust what CreateProduct answered instead of creating
+    # the same version a second time.
+    def lagging(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["ProvisioningArtifactDetails"] = []
+
+    recorder = CallRecorder()
+    clients = harness.clients(recorder)  # publish reuses this cached client, lag and all
+    clients.client("servicecatalog", REGION).meta.events.register(
+        "after-call.servicecatalog.ListProvisioningArtifacts", lagging)
+    publish(clients, harness.desired(V1), lambda change: None)
+
+    assert recorder.writes.count("CreateProduct") == 2
+    assert "CreateProvisioningArtifact" not in recorder.writes
+    assert harness.versions("alpha") == {"1.0.0": ("DEFAULT", True)}
 
 
 def test_bump_publishes_exactly_one_new_version(harness: Any) -> None:
