@@ -87,8 +87,11 @@ def _alarm_trigger(alarm: AlarmChange, home: Home) -> Trigger:
         return Trigger(
             description, ignore_reason=f"alarm state is {alarm.new_state}, nothing to heal"
         )
-    # Account and region come from the alarm's ARN; its dimensions name resources there.
-    elsewhere = home.out_of_reach("alarm", alarm.account, alarm.region)
+    # Account and region come from the alarm's ARN; its dimensions name resources there, or in
+    # the account its metric names (an alarm in a monitoring account on another's metric).
+    elsewhere = home.out_of_reach("alarm", alarm.account, alarm.region) or home.out_of_reach(
+        "alarm's metric", alarm.metric_account or alarm.account, alarm.region
+    )
     if elsewhere:
         return Trigger(description, ignore_reason=elsewhere)
     if alarm.metric_name is None or alarm.dimensions is None:

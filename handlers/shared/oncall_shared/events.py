@@ -38,6 +38,9 @@ class AlarmChange:
     source: str  # "sns" | "eventbridge" | "alarm_action"
     is_composite: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The account of the watched metric when the alarm names one (cross-account observability:
+    # an alarm in a monitoring account on another account's metric); None means the alarm's own.
+    metric_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ def alarm_from_sns_message(message: Any, topic_arn: str = "") -> AlarmChange:
         source="sns",
         is_composite="AlarmRule" in message,
         raw=message,
+        metric_account=_single_query_account(trigger.get("Metrics")),
     )
 
 
@@ -232,7 +236,16 @@ def _from_alarm_detail(
         source=source,
         is_composite="alarmRule" in configuration,
         raw=raw,
+        metric_account=_single_query_account(configuration.get("metrics")),
     )
+
+
+def _single_query_account(queries: Any) -> str | None:
+    """AccountId of a one-query alarm's metric (SNS writes AccountId, the camelCase shapes
+    accountId), or None when the query names no account."""
+    if not isinstance(queries, list) or len(queries) != 1 or not isinstance(queries[0], Mapping):
+        return None
+    return _optional_str(queries[0].get("AccountId") or queries[0].get("accountId"))
 
 
 def _camel_metric(

@@ -66,6 +66,24 @@ def test_an_alarm_from_another_account_is_not_healed_here(event: Any) -> None:
     assert trigger.ignore_reason == "alarm is in account 123456789012, healer runs in 999999999999"
 
 
+def test_an_alarm_on_another_accounts_metric_is_not_healed_here(event: Any) -> None:
+    # Cross-account observability: the alarm lives here, the service it watches does not.
+    raw = event("healer_eventbridge_ecs_cpu_alarm")
+    raw["detail"]["configuration"]["metrics"][0]["accountId"] = "999999999999"
+    (trigger,) = parse_triggers(raw, US_EAST_1)
+    assert trigger.issue is None
+    assert trigger.ignore_reason == (
+        "alarm's metric is in account 999999999999, healer runs in 123456789012"
+    )
+
+
+def test_an_alarm_naming_its_own_account_for_the_metric_is_healed(event: Any) -> None:
+    raw = event("healer_eventbridge_ecs_cpu_alarm")
+    raw["detail"]["configuration"]["metrics"][0]["accountId"] = ACCOUNT
+    (trigger,) = parse_triggers(raw, US_EAST_1)
+    assert trigger.issue == EcsIssue("prod-cluster", "orders")
+
+
 @pytest.mark.parametrize(
     ("home", "reason"),
     [

@@ -66,6 +66,28 @@ def test_sns_alarm_defined_by_one_metric_query_names_that_metric(event):
     [alarm] = parse_alarm_event(_sns_with_trigger(event, single_query))
     assert (alarm.namespace, alarm.metric_name) == ("AWS/EC2", "StatusCheckFailed_System")
     assert alarm.dimensions == {"InstanceId": "i-0123456789abcdef0"}
+    assert alarm.metric_account is None  # the query names no account: the alarm's own
+
+
+def test_the_account_of_a_one_query_alarms_metric_is_read_in_every_shape(event):
+    def other_account(trigger):
+        trigger["Metrics"] = [
+            {
+                "Id": "m1",
+                "AccountId": "999999999999",
+                "MetricStat": {
+                    "Metric": {"MetricName": "CPUUtilization", "Namespace": "AWS/ECS"},
+                    "Period": 60,
+                    "Stat": "Average",
+                },
+            }
+        ]
+
+    [via_sns] = parse_alarm_event(_sns_with_trigger(event, other_account))
+    bus = event("alarm_eventbridge_state_change")
+    bus["detail"]["configuration"]["metrics"][0]["accountId"] = "999999999999"
+    [via_bus] = parse_alarm_event(bus)
+    assert via_sns.metric_account == via_bus.metric_account == "999999999999"
 
 
 def test_sns_alarm_on_one_expression_is_still_math(event):
