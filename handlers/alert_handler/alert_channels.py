@@ -149,13 +149,7 @@ def _slack_actions(url: str) -> dict[str, Any]:
 
 
 def send_slack(note: Notification, secret_arn: str) -> None:
-    secret = webhook_secret(secret_arn)
-    send_json(
-        secret.webhook_url,
-        slack_payload(note),
-        timeout=HTTP_TIMEOUT_SECONDS,
-        max_attempts=HTTP_MAX_ATTEMPTS,
-    )
+    _post(webhook_secret(secret_arn).webhook_url, slack_payload(note))
 
 
 # ---------------------------------------------------------------- Microsoft Teams (Workflows)
@@ -209,13 +203,7 @@ def _teams_facts(note: Notification) -> list[dict[str, str]]:
 
 
 def send_teams(note: Notification, secret_arn: str) -> None:
-    secret = webhook_secret(secret_arn)
-    send_json(
-        secret.webhook_url,
-        teams_payload(note),
-        timeout=HTTP_TIMEOUT_SECONDS,
-        max_attempts=HTTP_MAX_ATTEMPTS,
-    )
+    _post(webhook_secret(secret_arn).webhook_url, teams_payload(note))
 
 
 # ---------------------------------------------------------------- PagerDuty Events v2
@@ -264,7 +252,9 @@ def _pagerduty_details(note: Notification) -> dict[str, Any]:
 
 def send_pagerduty(note: Notification, secret_arn: str) -> None:
     secret = pagerduty_secret(secret_arn)
-    payload = pagerduty_payload(note, secret.routing_key)
-    send_json(
-        secret.events_url, payload, timeout=HTTP_TIMEOUT_SECONDS, max_attempts=HTTP_MAX_ATTEMPTS
-    )
+    _post(secret.events_url, pagerduty_payload(note, secret.routing_key))
+
+
+def _post(url: str, payload: dict[str, Any]) -> None:
+    """Every HTTP channel sends with the same per-try timeout and number of tries."""
+    send_json(url, payload, timeout=HTTP_TIMEOUT_SECONDS, max_attempts=HTTP_MAX_ATTEMPTS)

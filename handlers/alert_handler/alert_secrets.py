@@ -6,14 +6,13 @@ webhook URL take effect without a redeploy. Secret values never appear in logs o
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from oncall_shared.aws import client
 from oncall_shared.errors import SettingsError
+from oncall_shared.settings import secret_json_object
 
 SECRET_CACHE_SECONDS = 300.0
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -37,25 +36,11 @@ def secret_json(secret_arn: str) -> dict[str, Any]:
     cached = _cache.get(secret_arn)
     if cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
         return cached[1]
-    value = _fetch(secret_arn)
+    value = secret_json_object(secret_arn, f"secret {secret_arn!r}")
     _cache[secret_arn] = (time.monotonic(), value)
     return value
 
 
-def _fetch(secret_arn: str) -> dict[str, Any]:
-    response = client("secretsmanager").get_secret_value(SecretId=secret_arn)
-    raw = response.get("SecretString")
-    if not isinstance(raw, str):
-        raise SettingsError(
-            f"secret {secret_arn!r}: has no SecretString (binary secrets unsupported)"
-        )
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        raise SettingsError(f"secret {secret_arn!r}: SecretString is not JSON") from None
-    if not isinstance(value, dict):
-        raise SettingsError(f"secret {secret_arn!r}: SecretString must be a JSON object")
-    return value
 
 
 def webhook_secret(secret_arn: str) -> WebhookSecret:

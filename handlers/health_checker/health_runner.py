@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -14,7 +13,6 @@ from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
 from health_probes import CheckResult, check_http, check_tcp
 from health_targets import MAX_TARGETS, HttpTarget, Target, TcpTarget, parse_targets
-from oncall_shared.aws import client
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
     env_bool,
@@ -23,6 +21,7 @@ from oncall_shared.settings import (
     env_str,
     load_json_setting,
     require_str,
+    secret_json_object,
 )
 
 # One thread per target (TARGETS holds at most 100): a smaller pool would queue probes behind
@@ -106,33 +105,15 @@ def load_secret_headers(targets: list[Target]) -> dict[str, dict[str, str]]:
 
 
 def _read_header_secret(arn: str, target_name: str) -> dict[str, str]:
+    problem = f"target {target_name!r} headers_secret_arn={arn!r}"
+    expected = "a JSON object of header: value strings"
     try:
-        secret = client("secretsmanager").get_secret_value(SecretId=arn)
+        headers = secret_json_object(arn, problem, expected)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "Unknown")
-        raise SettingsError(
-            f"target {target_name!r} headers_secret_arn={arn!r}: cannot be read ({code})"
-        ) from error
-    return _parse_header_secret(secret.get("SecretString"), arn, target_name)
-
-
-def _parse_header_secret(raw: Any, arn: str, target_name: str) -> dict[str, str]:
-    # The secret's content is never echoed in errors: it holds credentials.
-    problem = f"target {target_name!r} headers_secret_arn={arn!r}"
-    if not isinstance(raw, str):
-        raise SettingsError(
-            f"{problem}: SecretString is missing (binary secrets are not supported)"
-        )
-    try:
-        headers = json.loads(raw)
-    except json.JSONDecodeError:
-        raise SettingsError(f"{problem}: SecretString is not JSON") from None
-    if not isinstance(headers, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
-    ):
-        raise SettingsError(
-            f"{problem}: SecretString must be a JSON object of header: value strings"
-        )
+        raise SettingsError(f"{problem}: cannot be read ({code})") from error
+    if not all(isinstance(value, str) for value in headers.values()):
+        raise SettingsError(f"{problem}: SecretString must be {expected}")
     for name, value in headers.items():
         # http.client would raise a bare ValueError mid-run on these; header injection too.
         if not _HEADER_NAME.match(name) or _FORBIDDEN_IN_VALUE.search(value):

@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 from oncall_shared.errors import BadEventError
+from oncall_shared.events import optional_str, required_str
 
 CONTROL_MESSAGE = "CONTROL_MESSAGE"
 DATA_MESSAGE = "DATA_MESSAGE"
@@ -106,8 +107,8 @@ def _log_batch(data: Mapping[str, Any]) -> LogBatch:
         messages.append(message)
     return LogBatch(
         owner=str(data.get("owner") or ""),
-        log_group=_text(data, "logGroup", "awslogs data"),
-        log_stream=_text(data, "logStream", "awslogs data"),
+        log_group=required_str(data, "logGroup", "awslogs data"),
+        log_stream=required_str(data, "logStream", "awslogs data"),
         messages=messages,
     )
 
@@ -128,18 +129,18 @@ def _s3_record(record: Any, index: int) -> S3Object:
     s3 = record.get("s3")
     if not isinstance(s3, Mapping):
         raise BadEventError(f"{label} has no 's3' object")
-    bucket = _text(_sub(s3, "bucket", label), "name", f"{label}.s3.bucket")
-    raw_key = _text(_sub(s3, "object", label), "key", f"{label}.s3.object")
-    return S3Object(bucket, unquote_plus(raw_key), raw_key, _optional(record.get("awsRegion")))
+    bucket = required_str(_sub(s3, "bucket", label), "name", f"{label}.s3.bucket")
+    raw_key = required_str(_sub(s3, "object", label), "key", f"{label}.s3.object")
+    return S3Object(bucket, unquote_plus(raw_key), raw_key, optional_str(record.get("awsRegion")))
 
 
 def _eventbridge_object(event: Mapping[str, Any]) -> S3Object:
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise BadEventError("EventBridge 'Object Created' event has no detail object")
-    bucket = _text(_sub(detail, "bucket", "detail"), "name", "detail.bucket")
-    raw_key = _text(_sub(detail, "object", "detail"), "key", "detail.object")
-    return S3Object(bucket, unquote_plus(raw_key), raw_key, _optional(event.get("region")))
+    bucket = required_str(_sub(detail, "bucket", "detail"), "name", "detail.bucket")
+    raw_key = required_str(_sub(detail, "object", "detail"), "key", "detail.object")
+    return S3Object(bucket, unquote_plus(raw_key), raw_key, optional_str(event.get("region")))
 
 
 def _sub(container: Mapping[str, Any], key: str, label: str) -> Mapping[str, Any]:
@@ -147,14 +148,3 @@ def _sub(container: Mapping[str, Any], key: str, label: str) -> Mapping[str, Any
     if not isinstance(value, Mapping):
         raise BadEventError(f"{label} has no {key!r} object")
     return value
-
-
-def _text(container: Mapping[str, Any], key: str, label: str) -> str:
-    value = container.get(key)
-    if not isinstance(value, str) or not value:
-        raise BadEventError(f"{label} field {key!r} is missing or empty (got {value!r})")
-    return value
-
-
-def _optional(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -111,7 +111,7 @@ def _from_sns_record(record: Any, index: int) -> AlarmChange:
 def alarm_from_sns_message(message: Any, topic_arn: str = "") -> AlarmChange:
     if not isinstance(message, Mapping):
         raise BadEventError("SNS alarm message is not a JSON object")
-    name = _required_str(message, "AlarmName", "SNS alarm message")
+    name = required_str(message, "AlarmName", "SNS alarm message")
     arn = _sns_alarm_arn(message, name, topic_arn)
     trigger = _sub_mapping(message, "Trigger")
     namespace, metric, dimensions = _sns_metric(trigger)
@@ -124,9 +124,9 @@ def alarm_from_sns_message(message: Any, topic_arn: str = "") -> AlarmChange:
         old_state=_optional_state(message.get("OldStateValue")),
         reason=str(message.get("NewStateReason") or ""),
         timestamp=normalise_timestamp(
-            _required_str(message, "StateChangeTime", "SNS alarm message")
+            required_str(message, "StateChangeTime", "SNS alarm message")
         ),
-        description=_optional_str(message.get("AlarmDescription")),
+        description=optional_str(message.get("AlarmDescription")),
         namespace=namespace,
         metric_name=metric,
         dimensions=dimensions,
@@ -157,7 +157,7 @@ def _sns_metric(trigger: Mapping[str, Any]) -> tuple[str | None, str | None, dic
     if not trigger.get("MetricName"):
         return _sns_single_query_metric(trigger.get("Metrics"))
     return (
-        _optional_str(trigger.get("Namespace")),
+        optional_str(trigger.get("Namespace")),
         str(trigger["MetricName"]),
         _sns_dimensions(trigger.get("Dimensions")),
     )
@@ -174,7 +174,7 @@ def _sns_single_query_metric(
     if not isinstance(metric, Mapping) or not metric.get("MetricName"):
         return None, None, None
     return (
-        _optional_str(metric.get("Namespace")),
+        optional_str(metric.get("Namespace")),
         str(metric["MetricName"]),
         _sns_dimensions(metric.get("Dimensions")),
     )
@@ -221,15 +221,15 @@ def _from_alarm_detail(
     configuration = _sub_mapping(detail, "configuration")
     namespace, metric, dimensions = _camel_metric(configuration)
     return AlarmChange(
-        name=_required_str(detail, "alarmName", f"{source} alarm data"),
+        name=required_str(detail, "alarmName", f"{source} alarm data"),
         arn=arn,
         account=account or arn_parts.account,
         region=arn_parts.region,
         new_state=_state(state.get("value"), "state.value"),
         old_state=_optional_state(previous.get("value")),
         reason=str(state.get("reason") or ""),
-        timestamp=normalise_timestamp(_required_str(state, "timestamp", f"{source} alarm state")),
-        description=_optional_str(configuration.get("description")),
+        timestamp=normalise_timestamp(required_str(state, "timestamp", f"{source} alarm state")),
+        description=optional_str(configuration.get("description")),
         namespace=namespace,
         metric_name=metric,
         dimensions=dimensions,
@@ -245,7 +245,7 @@ def _single_query_account(queries: Any) -> str | None:
     accountId), or None when the query names no account."""
     if not isinstance(queries, list) or len(queries) != 1 or not isinstance(queries[0], Mapping):
         return None
-    return _optional_str(queries[0].get("AccountId") or queries[0].get("accountId"))
+    return optional_str(queries[0].get("AccountId") or queries[0].get("accountId"))
 
 
 def _camel_metric(
@@ -259,7 +259,7 @@ def _camel_metric(
     if not isinstance(metric, Mapping) or not metric.get("name"):
         return None, None, None
     dimensions = {str(k): str(v) for k, v in (metric.get("dimensions") or {}).items()}
-    return _optional_str(metric.get("namespace")), str(metric["name"]), dimensions
+    return optional_str(metric.get("namespace")), str(metric["name"]), dimensions
 
 
 def _sub_mapping(container: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -273,7 +273,7 @@ def _mapping(value: Any, label: str) -> Mapping[str, Any]:
     return value
 
 
-def _required_str(container: Mapping[str, Any], key: str, label: str) -> str:
+def required_str(container: Mapping[str, Any], key: str, label: str) -> str:
     value = container.get(key)
     if not isinstance(value, str) or not value:
         raise BadEventError(
@@ -282,7 +282,7 @@ def _required_str(container: Mapping[str, Any], key: str, label: str) -> str:
     return value
 
 
-def _optional_str(value: Any) -> str | None:
+def optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 

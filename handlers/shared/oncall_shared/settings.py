@@ -99,6 +99,24 @@ def _parse_json(label: str, raw: str) -> Any:
         ) from None
 
 
+def secret_json_object(
+    secret_arn: str, label: str, expected: str = "a JSON object"
+) -> dict[str, Any]:
+    """The JSON object a Secrets Manager secret holds. Errors start with LABEL, say what was
+    EXPECTED and never show the secret's content: it holds credentials. AWS errors of the read
+    itself are raised as they are."""
+    raw = client("secretsmanager").get_secret_value(SecretId=secret_arn).get("SecretString")
+    if not isinstance(raw, str):
+        raise SettingsError(f"{label}: SecretString is missing (binary secrets are not supported)")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise SettingsError(f"{label}: SecretString is not JSON") from None
+    if not isinstance(value, dict):
+        raise SettingsError(f"{label}: SecretString must be {expected}")
+    return value
+
+
 def require_metrics_namespace() -> str:
     """Powertools raises at the end of the invocation, after the work is done, when no metrics
     namespace is set; checking at cold start turns that into a clear settings error."""
