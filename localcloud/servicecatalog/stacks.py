@@ -99,9 +99,7 @@ class StackRunner:
         role_arn: str | None,
         notification_arns: list[str],
     ) -> Any:
-        errors = preflight_errors(template, parameters)
-        if errors:
-            raise StackFailure("; ".join(errors))
+        _preflight(template, parameters)
         try:
             stack = self._backend().create_stack(
                 name=name,
@@ -113,10 +111,7 @@ class StackRunner:
             )
         except Exception as error:  # moto refused the template itself (e.g. a bad GetAtt)
             raise StackFailure(_reason(error)) from error
-        if stack.status != "CREATE_COMPLETE":
-            # localcloud.cfn turns a failing resource into ROLLBACK_COMPLETE with a reason.
-            reason = getattr(stack, "stack_status_reason", None) or stack.status
-            raise StackFailure(str(reason), stack.stack_id)
+        _require_status(stack, "CREATE_COMPLETE", stack.stack_id)
         return stack
 
     def update(
@@ -127,9 +122,7 @@ class StackRunner:
         tags: dict[str, str],
         role_arn: str | None,
     ) -> None:
-        errors = preflight_errors(template, parameters)
-        if errors:
-            raise StackFailure("; ".join(errors), stack_id)
+        _preflight(template, parameters, stack_id)
         listed = [
             {"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()
         ]
@@ -143,9 +136,7 @@ class StackRunner:
             )
         except Exception as error:  # moto refused the template itself
             raise StackFailure(_reason(error), stack_id) from error
-        if stack.status != "UPDATE_COMPLETE":
-            reason = getattr(stack, "stack_status_reason", None) or stack.status
-            raise StackFailure(str(reason), stack_id)
+        _require_status(stack, "UPDATE_COMPLETE", stack_id)
 
     def delete(self, stack_id: str) -> None:
         try:
@@ -168,3 +159,19 @@ class StackRunner:
 def _reason(error: Exception) -> str:
     message = getattr(error, "message", None) or str(error) or type(error).__name__
     return f"{type(error).__name__}: {message}"
+
+
+def _preflight(
+    template: dict[str, Any], parameters: dict[str, str], stack_id: str | None = None
+) -> None:
+    """What CloudFormation refuses before it touches a resource (missing or bad parameters)."""
+    errors = preflight_errors(template, parameters)
+    if errors:
+        raise StackFailure("; ".join(errors), stack_id)
+
+
+def _require_status(stack: Any, wanted: str, stack_id: str | None) -> None:
+    # localcloud.cfn turns a failing resource into a rollback status with a reason.
+    if stack.status != wanted:
+        reason = getattr(stack, "stack_status_reason", None) or stack.status
+        raise StackFailure(str(reason), stack_id)
