@@ -52,6 +52,10 @@ POLICY_VERSION = "2012-10-17"
 SETTINGS_MAP = "EnvironmentSettings"
 # Launch-form group of the parameters most teams leave alone (runtime, boundary).
 ADVANCED_GROUP = "Advanced"
+# AllowedPattern of optional parameters that name an AWS resource (empty: not used).
+OPTIONAL_TOPIC_ARN = r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"
+OPTIONAL_SECRET_ARN = r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$"  # noqa: S105 (a pattern for ARNs, not a secret)
+OPTIONAL_SSM_PARAMETER_NAME = r"^$|^/[\w./-]{1,1010}$"
 # Where the handlers publish their own (EMF) metrics; alarms on those metrics read it too.
 METRICS_NAMESPACE = "OncallTools"
 # Lambda retries a failed asynchronous invocation twice before the on-failure destination.
@@ -289,7 +293,7 @@ class ProductBuilder:
             "Existing on-call SNS topic ARN",
             Type="String",
             Default="",
-            AllowedPattern=r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+            AllowedPattern=OPTIONAL_TOPIC_ARN,
             Description="Alarms and alerts go to this topic (ALARM and OK). Leave empty to "
             "create a new KMS-encrypted topic for this tool.",
         )
@@ -669,3 +673,11 @@ _KEY_ADMIN_ACTIONS = [
     "UpdateAlias",
     "UpdateKeyDescription",
 ]
+
+
+def ssm_parameter_arn(name_parameter: str) -> Sub:
+    """The ARN of the SSM parameter whose name (starting with /) the launch parameter holds."""
+    return Sub(
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+        f"${{{name_parameter}}}"
+    )

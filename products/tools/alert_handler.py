@@ -9,7 +9,7 @@ from awacs import dynamodb as dynamodb_actions
 from awacs import secretsmanager as secrets_actions
 from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Not, Or, Ref, Sub
 
-from products.builder import ProductBuilder
+from products.builder import OPTIONAL_SECRET_ARN, OPTIONAL_TOPIC_ARN, ProductBuilder
 from products.iam import Grant, allow
 from products.spec import Product
 
@@ -20,7 +20,6 @@ DEFAULT_ROUTES = {
     "warning": ["slack", "teams", "sns"],
     "info": ["sns"],
 }
-SECRET_PATTERN = r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$"  # noqa: S105 (a pattern for ARNs, not a secret)
 _SECRETS = {
     "SlackSecretArn": ("SLACK_SECRET_ARN", "Slack webhook secret ARN", '{"webhook_url": ...}'),
     "TeamsSecretArn": (
@@ -101,7 +100,7 @@ class AlertHandler(Product):
             "SNS topic your alarms notify (optional)",
             Type="String",
             Default="",
-            AllowedPattern=r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+            AllowedPattern=OPTIONAL_TOPIC_ARN,
             Description="The handler subscribes to this topic. It must not be the on-call topic "
             "the handler's own alarms use.",
         )
@@ -123,7 +122,7 @@ class AlertHandler(Product):
                 Type="String",
                 Default="",
                 NoEcho=False,
-                AllowedPattern=SECRET_PATTERN,
+                AllowedPattern=OPTIONAL_SECRET_ARN,
                 Description=f"Secrets Manager secret holding {shape}; empty turns the channel off.",
             )
         builder.parameter(

@@ -10,7 +10,7 @@ from awacs import ssm as ssm_actions
 from awacs.aws import Condition, StringEquals
 from troposphere import Equals, GetAtt, Not, Ref, Sub
 
-from products.builder import ProductBuilder
+from products.builder import OPTIONAL_TOPIC_ARN, ProductBuilder
 from products.iam import Grant, allow
 from products.spec import Product
 
@@ -199,7 +199,7 @@ class AutoHealer(Product):
             "SNS topic of EC2/ECS alarms (optional)",
             Type="String",
             Default="",
-            AllowedPattern=r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+            AllowedPattern=OPTIONAL_TOPIC_ARN,
             Description="Also react to alarms delivered through this topic (EventBridge alarm "
             "state changes are always handled).",
         )

@@ -6,9 +6,14 @@ from awacs import dynamodb as dynamodb_actions
 from awacs import ec2 as ec2_actions
 from awacs import secretsmanager as secrets_actions
 from awacs import ssm as ssm_actions
-from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Join, Not, Ref, Sub, awslambda
+from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Join, Not, Ref, awslambda
 
-from products.builder import ProductBuilder
+from products.builder import (
+    OPTIONAL_SECRET_ARN,
+    OPTIONAL_SSM_PARAMETER_NAME,
+    ProductBuilder,
+    ssm_parameter_arn,
+)
 from products.iam import Grant, allow
 from products.spec import Product
 
@@ -69,12 +74,7 @@ class HealthChecker(Product):
             ),
             allow(
                 [ssm_actions.GetParameter],
-                [
-                    Sub(
-                        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-                        "${TargetsParameterName}"
-                    )
-                ],
+                [ssm_parameter_arn("TargetsParameterName")],
                 sid="ReadTargets",
                 when="TargetsFromParameter",
             ),
@@ -128,7 +128,7 @@ class HealthChecker(Product):
             "SSM parameter with targets (optional)",
             Type="String",
             Default="",
-            AllowedPattern=r"^$|^/[\w./-]{1,1010}$",
+            AllowedPattern=OPTIONAL_SSM_PARAMETER_NAME,
             Description="Name (starting with /) of an SSM parameter holding the targets JSON; "
             "read when TargetsJson is empty.",
         )
@@ -138,7 +138,7 @@ class HealthChecker(Product):
             "Secret with request headers (optional)",
             Type="String",
             Default="",
-            AllowedPattern=r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$",
+            AllowedPattern=OPTIONAL_SECRET_ARN,
             Description="Secrets Manager secret holding headers (such as Authorization) that "
             "targets reference; headers never appear in the template or environment.",
         )

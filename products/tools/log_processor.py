@@ -7,7 +7,12 @@ from awacs import ssm as ssm_actions
 from troposphere import Equals, Not, Ref, Sub, logs
 
 from products.alarms import AlarmSpec
-from products.builder import METRICS_NAMESPACE, ProductBuilder
+from products.builder import (
+    METRICS_NAMESPACE,
+    OPTIONAL_SSM_PARAMETER_NAME,
+    ProductBuilder,
+    ssm_parameter_arn,
+)
 from products.iam import Grant, allow
 from products.spec import Product
 
@@ -50,12 +55,7 @@ class LogProcessor(Product):
             ),
             allow(
                 [ssm_actions.GetParameter],
-                [
-                    Sub(
-                        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-                        "${RulesParameterName}"
-                    )
-                ],
+                [ssm_parameter_arn("RulesParameterName")],
                 sid="ReadRules",
                 when="RulesFromParameter",
             ),
@@ -96,7 +96,7 @@ class LogProcessor(Product):
             "SSM parameter with rules (optional)",
             Type="String",
             Default="",
-            AllowedPattern=r"^$|^/[\w./-]{1,1010}$",
+            AllowedPattern=OPTIONAL_SSM_PARAMETER_NAME,
             Description="Name (starting with /) of an SSM parameter holding a JSON list of rules "
             "{name, pattern, severity, threshold}; empty uses the built-in rules.",
         )
