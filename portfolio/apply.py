@@ -16,7 +16,7 @@ from typing import Any
 import botocore.exceptions
 
 from portfolio import current as cur
-from portfolio.aws import error_code
+from portfolio.aws import error_code, unless_not_found
 from portfolio.desired import DesiredCatalog, DesiredProduct
 from portfolio.errors import AwsCallError, PollTimeoutError, PublishError
 from portfolio.plan import Action, Change, reused_name_error
@@ -136,7 +136,7 @@ class RegionApplier:
                            "does not exist; rerun publish")
 
     def _visible(self, resource_id: str, describe: Callable[[str], Any]) -> bool:
-        found = self._eventually(lambda: _unless_not_found(lambda: describe(resource_id)))
+        found = self._eventually(lambda: unless_not_found(lambda: describe(resource_id)))
         return found is not None
 
     def _eventually(self, read: Callable[[], Any]) -> Any:
@@ -225,7 +225,7 @@ class RegionApplier:
 
     def _holds_our_content(self, product: DesiredProduct, product_id: str,
                            version_id: str) -> bool:
-        described = _unless_not_found(lambda: self.sc.describe_provisioning_artifact(
+        described = unless_not_found(lambda: self.sc.describe_provisioning_artifact(
             ProductId=product_id, ProvisioningArtifactId=version_id))
         if described is None:
             return False
@@ -321,7 +321,7 @@ class RegionApplier:
         missing_since: list[float] = []
 
         def status() -> str | None:
-            described = _unless_not_found(lambda: self.sc.describe_provisioning_artifact(
+            described = unless_not_found(lambda: self.sc.describe_provisioning_artifact(
                 ProductId=product_id, ProvisioningArtifactId=version_id))
             if described is None:
                 # Created a moment ago and not readable everywhere yet, or deleted meanwhile
@@ -376,7 +376,7 @@ class RegionApplier:
 
             # Right after the association, Service Catalog may not see it yet and answers
             # ResourceNotFoundException: that is waited out, like a read after a create.
-            response = self._eventually(lambda: _unless_not_found(attempt))
+            response = self._eventually(lambda: unless_not_found(attempt))
             if response is None:
                 raise PublishError(f"{self.region}: {change.payload['product']} is still not "
                                    "associated with the portfolio; rerun publish")
@@ -496,13 +496,3 @@ def _metadata(product: DesiredProduct) -> dict[str, str]:
 
 def _non_empty(values: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
-
-
-def _unless_not_found(call: Callable[[], Any]) -> Any:
-    """CALL's answer, or None when AWS says the resource does not exist (yet, or any more)."""
-    try:
-        return call()
-    except botocore.exceptions.ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        raise

@@ -10,7 +10,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import botocore.config
@@ -118,6 +118,19 @@ def aws_errors(target: Target) -> Iterator[None]:
 
 def error_code(error: botocore.exceptions.ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+T = TypeVar("T")
+
+
+def unless_not_found(call: Callable[[], T]) -> T | None:
+    """CALL's answer, or None when AWS says the resource does not exist (yet, or any more)."""
+    try:
+        return call()
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
 
 
 READ_PREFIXES = ("Describe", "List", "Search", "Get", "Head", "Scan")

@@ -10,7 +10,7 @@ from typing import Any
 import botocore.exceptions
 
 from portfolio.apply import idempotency_token
-from portfolio.aws import error_code
+from portfolio.aws import error_code, unless_not_found
 from portfolio.current import VersionState, find_product_ids, read_versions
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
@@ -147,13 +147,10 @@ def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) 
 
 def _existing(sc: Any, name: str) -> dict[str, Any] | None:
     """The provisioned product NAME, or None when there is none yet."""
-    try:
-        detail: dict[str, Any] = sc.describe_provisioned_product(Name=name)[
-            "ProvisionedProductDetail"]
-    except botocore.exceptions.ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        raise
+    described = unless_not_found(lambda: sc.describe_provisioned_product(Name=name))
+    if described is None:
+        return None
+    detail: dict[str, Any] = described["ProvisionedProductDetail"]
     if detail.get("Status") in ("UNDER_CHANGE", "PLAN_IN_PROGRESS"):
         raise PublishError(f"provisioned product {name!r} is {detail['Status']}; "
                            "wait for it to finish and launch again")
