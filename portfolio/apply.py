@@ -73,9 +73,7 @@ class IdBook:
 class RegionApplier:
     """Runs one region's changes in plan order against that region's clients."""
 
-    def __init__(
-        self, sc: Any, s3: Any, desired: DesiredCatalog, state: cur.RegionState
-    ) -> None:
+    def __init__(self, sc: Any, s3: Any, desired: DesiredCatalog, state: cur.RegionState) -> None:
         self.sc, self.s3, self.desired, self.region = sc, s3, desired, state.region
         self.ids = IdBook.from_state(state)
         self.tag_options = dict(state.tag_options)
@@ -118,8 +116,9 @@ class RegionApplier:
 
     # --- creating under a token -----------------------------------------------------------------
 
-    def _create_live(self, what: str, token: str, create: Callable[[str], str],
-                     describe: Callable[[str], Any]) -> str:
+    def _create_live(
+        self, what: str, token: str, create: Callable[[str], str], describe: Callable[[str], Any]
+    ) -> str:
         """Create with a token derived from what is created, and return the created id.
 
         AWS answers a repeated token with its first response, even when that resource has been
@@ -132,8 +131,10 @@ class RegionApplier:
             if self._visible(created, describe):
                 return created
             token = idempotency_token(token, created)
-        raise PublishError(f"{self.region}: {what}: every create answered with a resource that "
-                           "does not exist; rerun publish")
+        raise PublishError(
+            f"{self.region}: {what}: every create answered with a resource that "
+            "does not exist; rerun publish"
+        )
 
     def _visible(self, resource_id: str, describe: Callable[[str], Any]) -> bool:
         found = self._eventually(lambda: unless_not_found(lambda: describe(resource_id)))
@@ -142,8 +143,9 @@ class RegionApplier:
     def _eventually(self, read: Callable[[], Any]) -> Any:
         """READ's first answer other than None within the read-after-create lag, else None."""
         try:
-            return wait_for(read, f"{self.region}: read after create",
-                            timeout=CREATED_VISIBLE_WITHIN_SECONDS)
+            return wait_for(
+                read, f"{self.region}: read after create", timeout=CREATED_VISIBLE_WITHIN_SECONDS
+            )
         except PollTimeoutError:
             return None
 
@@ -156,30 +158,37 @@ class RegionApplier:
 
     def _create_portfolio(self, change: Change) -> None:
         def create(token: str) -> str:
-            return str(self.sc.create_portfolio(
-                DisplayName=self.desired.display_name,
-                Description=self.desired.description,
-                ProviderName=self.desired.provider_name,
-                Tags=[{"Key": k, "Value": v} for k, v in sorted(self.desired.tags.items())],
-                IdempotencyToken=token,
-            )["PortfolioDetail"]["Id"])
+            return str(
+                self.sc.create_portfolio(
+                    DisplayName=self.desired.display_name,
+                    Description=self.desired.description,
+                    ProviderName=self.desired.provider_name,
+                    Tags=[{"Key": k, "Value": v} for k, v in sorted(self.desired.tags.items())],
+                    IdempotencyToken=token,
+                )["PortfolioDetail"]["Id"]
+            )
 
         created = self._create_live(
             f"portfolio {self.desired.display_name!r}",
-            idempotency_token("portfolio", self.desired.display_name), create,
-            lambda portfolio_id: self.sc.describe_portfolio(Id=portfolio_id))
+            idempotency_token("portfolio", self.desired.display_name),
+            create,
+            lambda portfolio_id: self.sc.describe_portfolio(Id=portfolio_id),
+        )
         # Look it up rather than trusting our response: a concurrent run may have created one
         # first, and the oldest portfolio with the name is the one everybody uses. Until the
         # listing shows ours (it may lag), ours is the one.
-        self.ids.portfolio_id = self._eventually(
-            lambda: cur.find_portfolio_id(self.sc, self.desired.display_name)) or created
+        self.ids.portfolio_id = (
+            self._eventually(lambda: cur.find_portfolio_id(self.sc, self.desired.display_name))
+            or created
+        )
 
     def _update_portfolio(self, change: Change) -> None:
         if change.payload["replace_tag_keys"]:
             # Remove, then add: the order of AddTags and RemoveTags on one key within a single
             # UpdatePortfolio call is not documented, so a changed value takes two calls.
-            self.sc.update_portfolio(Id=self.ids.portfolio(),
-                                     RemoveTags=change.payload["replace_tag_keys"])
+            self.sc.update_portfolio(
+                Id=self.ids.portfolio(), RemoveTags=change.payload["replace_tag_keys"]
+            )
         self.sc.update_portfolio(
             Id=self.ids.portfolio(),
             Description=self.desired.description,
@@ -209,24 +218,35 @@ class RegionApplier:
         # By name only: two runs racing to create the product get the same one back, and the
         # version check below sorts out whose content it holds.
         created = self._create_live(
-            f"product {product.name}", idempotency_token("product", product.name), create,
-            lambda product_id: self.sc.describe_product_as_admin(Id=product_id))
-        self.ids.product_ids[product.name] = self._eventually(
-            lambda: cur.find_product_ids(self.sc, {product.name}).get(product.name)) or created
+            f"product {product.name}",
+            idempotency_token("product", product.name),
+            create,
+            lambda product_id: self.sc.describe_product_as_admin(Id=product_id),
+        )
+        self.ids.product_ids[product.name] = (
+            self._eventually(
+                lambda: cur.find_product_ids(self.sc, {product.name}).get(product.name)
+            )
+            or created
+        )
         if self._eventually(lambda: self._adopt_version(product) or None):
             return
         if self.ids.product(product.name) == created and self._holds_our_content(
-                product, created, first_version["id"]):
+            product, created, first_version["id"]
+        ):
             # Listed later than created: the product's first version is ours.
-            self.ids.version_ids[(product.name, f"hash:{product.content_hash}")] = (
-                first_version["id"])
+            self.ids.version_ids[(product.name, f"hash:{product.content_hash}")] = first_version[
+                "id"
+            ]
             return
         self._create_artifact(product)  # created concurrently with another run's content
 
-    def _holds_our_content(self, product: DesiredProduct, product_id: str,
-                           version_id: str) -> bool:
-        described = unless_not_found(lambda: self.sc.describe_provisioning_artifact(
-            ProductId=product_id, ProvisioningArtifactId=version_id))
+    def _holds_our_content(self, product: DesiredProduct, product_id: str, version_id: str) -> bool:
+        described = unless_not_found(
+            lambda: self.sc.describe_provisioning_artifact(
+                ProductId=product_id, ProvisioningArtifactId=version_id
+            )
+        )
         if described is None:
             return False
         description = described["ProvisioningArtifactDetail"].get("Description", "")
@@ -234,8 +254,9 @@ class RegionApplier:
 
     def _update_product(self, change: Change) -> None:
         product = self._product(change.name)
-        self.sc.update_product(Id=self.ids.product(product.name), Name=product.name,
-                               **_metadata(product))
+        self.sc.update_product(
+            Id=self.ids.product(product.name), Name=product.name, **_metadata(product)
+        )
 
     # --- versions -------------------------------------------------------------------------
 
@@ -244,8 +265,9 @@ class RegionApplier:
         return {
             "Name": product.version,
             "Description": self.desired.version_description(product),
-            "Info": {"LoadTemplateFromURL": template_url(bucket, self.region,
-                                                         product.template.key)},
+            "Info": {
+                "LoadTemplateFromURL": template_url(bucket, self.region, product.template.key)
+            },
             "Type": "CLOUD_FORMATION_TEMPLATE",
         }
 
@@ -265,17 +287,22 @@ class RegionApplier:
         self._refuse_taken_name(product)
 
         def create(token: str) -> str:
-            return str(self.sc.create_provisioning_artifact(
-                ProductId=product_id,
-                Parameters=self._artifact_parameters(product),
-                IdempotencyToken=token,
-            )["ProvisioningArtifactDetail"]["Id"])
+            return str(
+                self.sc.create_provisioning_artifact(
+                    ProductId=product_id,
+                    Parameters=self._artifact_parameters(product),
+                    IdempotencyToken=token,
+                )["ProvisioningArtifactDetail"]["Id"]
+            )
 
         created = self._create_live(
             f"{product.name} {product.version}",
-            idempotency_token("version", product.name, product.content_hash), create,
+            idempotency_token("version", product.name, product.content_hash),
+            create,
             lambda version_id: self.sc.describe_provisioning_artifact(
-                ProductId=product_id, ProvisioningArtifactId=version_id))
+                ProductId=product_id, ProvisioningArtifactId=version_id
+            ),
+        )
         if not self._eventually(lambda: self._adopt_version(product) or None):
             # Listed later than described: the one we created holds our content.
             self.ids.version_ids[(product.name, f"hash:{product.content_hash}")] = created
@@ -321,15 +348,20 @@ class RegionApplier:
         missing_since: list[float] = []
 
         def status() -> str | None:
-            described = unless_not_found(lambda: self.sc.describe_provisioning_artifact(
-                ProductId=product_id, ProvisioningArtifactId=version_id))
+            described = unless_not_found(
+                lambda: self.sc.describe_provisioning_artifact(
+                    ProductId=product_id, ProvisioningArtifactId=version_id
+                )
+            )
             if described is None:
                 # Created a moment ago and not readable everywhere yet, or deleted meanwhile
                 # (a concurrent run withdrew it): only the first is worth waiting for.
                 missing_since[:] = missing_since or [time.monotonic()]
                 if time.monotonic() - missing_since[0] > CREATED_VISIBLE_WITHIN_SECONDS:
-                    raise PublishError(f"{self.region}: version {version_id} of {product} "
-                                       "does not exist (deleted meanwhile?); rerun publish")
+                    raise PublishError(
+                        f"{self.region}: version {version_id} of {product} "
+                        "does not exist (deleted meanwhile?); rerun publish"
+                    )
                 return None
             value = str(described.get("Status", "AVAILABLE"))
             return None if value == "CREATING" else value
@@ -355,7 +387,8 @@ class RegionApplier:
 
     def _associate(self, change: Change) -> None:
         self.sc.associate_product_with_portfolio(
-            ProductId=self.ids.product(change.name), PortfolioId=self.ids.portfolio())
+            ProductId=self.ids.product(change.name), PortfolioId=self.ids.portfolio()
+        )
 
     def _create_launch_constraint(self, change: Change) -> None:
         self._create_constraint(change, "LAUNCH", "Launch role of the on-call tools catalog")
@@ -369,8 +402,11 @@ class RegionApplier:
         def create(token: str) -> str:
             def attempt() -> Any:
                 return self.sc.create_constraint(
-                    PortfolioId=self.ids.portfolio(), ProductId=product_id, Type=kind,
-                    Parameters=change.payload["parameters"], Description=description,
+                    PortfolioId=self.ids.portfolio(),
+                    ProductId=product_id,
+                    Type=kind,
+                    Parameters=change.payload["parameters"],
+                    Description=description,
                     IdempotencyToken=token,
                 )
 
@@ -378,16 +414,25 @@ class RegionApplier:
             # ResourceNotFoundException: that is waited out, like a read after a create.
             response = self._eventually(lambda: unless_not_found(attempt))
             if response is None:
-                raise PublishError(f"{self.region}: {change.payload['product']} is still not "
-                                   "associated with the portfolio; rerun publish")
+                raise PublishError(
+                    f"{self.region}: {change.payload['product']} is still not "
+                    "associated with the portfolio; rerun publish"
+                )
             return str(response["ConstraintDetail"]["ConstraintId"])
 
         try:
             self._create_live(
                 f"{kind} constraint of {change.payload['product']}",
-                idempotency_token(kind, self.ids.portfolio(), product_id, description,
-                                  change.payload["parameters"]),
-                create, lambda constraint_id: self.sc.describe_constraint(Id=constraint_id))
+                idempotency_token(
+                    kind,
+                    self.ids.portfolio(),
+                    product_id,
+                    description,
+                    change.payload["parameters"],
+                ),
+                create,
+                lambda constraint_id: self.sc.describe_constraint(Id=constraint_id),
+            )
         except botocore.exceptions.ClientError as error:
             # One LAUNCH constraint per product and portfolio: a concurrent run made it.
             if error_code(error) != "DuplicateResourceException":
@@ -396,14 +441,16 @@ class RegionApplier:
 
     def _check_duplicate_matches(self, change: Change, kind: str, product_id: str) -> None:
         existing = cur.read_constraints(self.sc, self.ids.portfolio(), product_id)
-        if not any(c.type == kind and c.parameters_json == change.payload["parameters"]
-                   for c in existing):
-            raise PublishError(f"{self.region}: a different {kind} constraint already exists "
-                               f"on {change.payload['product']}; rerun publish to update it")
+        if not any(
+            c.type == kind and c.parameters_json == change.payload["parameters"] for c in existing
+        ):
+            raise PublishError(
+                f"{self.region}: a different {kind} constraint already exists "
+                f"on {change.payload['product']}; rerun publish to update it"
+            )
 
     def _update_constraint(self, change: Change) -> None:
-        self.sc.update_constraint(Id=change.payload["id"],
-                                  Parameters=change.payload["parameters"])
+        self.sc.update_constraint(Id=change.payload["id"], Parameters=change.payload["parameters"])
 
     def _delete_constraint(self, change: Change) -> None:
         self.sc.delete_constraint(Id=change.payload["id"])
@@ -412,29 +459,38 @@ class RegionApplier:
 
     def _associate_principal(self, change: Change) -> None:
         self.sc.associate_principal_with_portfolio(
-            PortfolioId=self.ids.portfolio(), PrincipalARN=change.payload["arn"],
-            PrincipalType=change.payload["type"])
+            PortfolioId=self.ids.portfolio(),
+            PrincipalARN=change.payload["arn"],
+            PrincipalType=change.payload["type"],
+        )
 
     def _disassociate_principal(self, change: Change) -> None:
         self.sc.disassociate_principal_from_portfolio(
-            PortfolioId=self.ids.portfolio(), PrincipalARN=change.payload["arn"],
-            PrincipalType=change.payload["type"])
+            PortfolioId=self.ids.portfolio(),
+            PrincipalARN=change.payload["arn"],
+            PrincipalType=change.payload["type"],
+        )
 
     def _attach_tag_option(self, change: Change) -> None:
         tag_option_id = self._tag_option_id(change.payload["key"], change.payload["value"])
         try:
             self.sc.associate_tag_option_with_resource(
-                ResourceId=self.ids.portfolio(), TagOptionId=tag_option_id)
+                ResourceId=self.ids.portfolio(), TagOptionId=tag_option_id
+            )
         except botocore.exceptions.ClientError as error:
-            if error_code(error) not in ("DuplicateResourceException",
-                                         "InvalidParametersException"):
+            if error_code(error) not in (
+                "DuplicateResourceException",
+                "InvalidParametersException",
+            ):
                 raise
             if tag_option_id not in self._attached_tag_options():
                 raise
 
     def _attached_tag_options(self) -> set[str]:
-        return {t["Id"] for t in
-                self.sc.describe_portfolio(Id=self.ids.portfolio()).get("TagOptions", [])}
+        return {
+            t["Id"]
+            for t in self.sc.describe_portfolio(Id=self.ids.portfolio()).get("TagOptions", [])
+        }
 
     def _tag_option_id(self, key: str, value: str) -> str:
         if (key, value) in self.tag_options:
@@ -462,14 +518,18 @@ class RegionApplier:
 
     def _create_share(self, change: Change) -> None:
         response = self.sc.create_portfolio_share(
-            PortfolioId=self.ids.portfolio(), **self._share_target(change.payload),
-            **self._share_flags(change.payload))
+            PortfolioId=self.ids.portfolio(),
+            **self._share_target(change.payload),
+            **self._share_flags(change.payload),
+        )
         self._wait_share(change, response.get("PortfolioShareToken"))
 
     def _update_share(self, change: Change) -> None:
         response = self.sc.update_portfolio_share(
-            PortfolioId=self.ids.portfolio(), **self._share_target(change.payload),
-            **self._share_flags(change.payload))
+            PortfolioId=self.ids.portfolio(),
+            **self._share_target(change.payload),
+            **self._share_flags(change.payload),
+        )
         self._wait_share(change, response.get("PortfolioShareToken"))
 
     def _wait_share(self, change: Change, token: str | None) -> None:
@@ -477,8 +537,9 @@ class RegionApplier:
             return  # account shares complete synchronously and return no token
 
         def status() -> str | None:
-            value = str(self.sc.describe_portfolio_share_status(
-                PortfolioShareToken=token)["Status"])
+            value = str(
+                self.sc.describe_portfolio_share_status(PortfolioShareToken=token)["Status"]
+            )
             return None if value in ("NOT_STARTED", "IN_PROGRESS") else value
 
         final = wait_for(status, f"{self.region}: share {change.name}")
@@ -488,8 +549,10 @@ class RegionApplier:
 
 def _metadata(product: DesiredProduct) -> dict[str, str]:
     return {
-        "Owner": product.owner, "Description": product.description,
-        "Distributor": product.distributor, "SupportEmail": product.support_email,
+        "Owner": product.owner,
+        "Description": product.description,
+        "Distributor": product.distributor,
+        "SupportEmail": product.support_email,
         "SupportUrl": product.support_url,
     }
 

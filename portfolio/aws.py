@@ -94,8 +94,10 @@ def _session(target: Target) -> boto3.session.Session:
     core = botocore.session.Session()
     core.register_component("data_loader", _SHARED_LOADER)
     if target.profile and target.profile not in core.available_profiles:
-        raise TargetError(f"AWS profile {target.profile!r} not found in the AWS config "
-                          f"(known: {', '.join(core.available_profiles) or 'none'})")
+        raise TargetError(
+            f"AWS profile {target.profile!r} not found in the AWS config "
+            f"(known: {', '.join(core.available_profiles) or 'none'})"
+        )
     return boto3.session.Session(botocore_session=core, profile_name=target.profile)
 
 
@@ -106,12 +108,16 @@ def aws_errors(target: Target) -> Iterator[None]:
         yield
     except botocore.exceptions.ClientError as error:
         raise AwsCallError(f"{error} (target: {target.describe()})") from error
-    except (botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectTimeoutError) as error:
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+    ) as error:
         raise TargetError(f"cannot reach {target.describe()}: {error}") from error
     except botocore.exceptions.NoCredentialsError as error:
-        raise TargetError(f"no AWS credentials for {target.describe()}; use --local or "
-                          "--endpoint-url URL, or configure a profile") from error
+        raise TargetError(
+            f"no AWS credentials for {target.describe()}; use --local or "
+            "--endpoint-url URL, or configure a profile"
+        ) from error
     except botocore.exceptions.BotoCoreError as error:  # read timeouts, dropped connections...
         raise AwsCallError(f"{error} (target: {target.describe()})") from error
 

@@ -46,13 +46,22 @@ def bootstrap_parameters(
     return {key: value for key, value in values.items() if key in declared}
 
 
-def deploy(cfn: Any, region: str, template_body: str, parameters: dict[str, str],
-           progress: Callable[[str], None]) -> str:
+def deploy(
+    cfn: Any,
+    region: str,
+    template_body: str,
+    parameters: dict[str, str],
+    progress: Callable[[str], None],
+) -> str:
     """'created', 'updated' or 'unchanged'."""
     stack = _describe(cfn)
     listed = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())]
-    common = {"StackName": STACK_NAME, "TemplateBody": template_body, "Parameters": listed,
-              "Capabilities": ["CAPABILITY_NAMED_IAM"]}
+    common = {
+        "StackName": STACK_NAME,
+        "TemplateBody": template_body,
+        "Parameters": listed,
+        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+    }
     if stack is None:
         cfn.create_stack(**common)
         _wait(cfn, region, progress)
@@ -61,8 +70,10 @@ def deploy(cfn: Any, region: str, template_body: str, parameters: dict[str, str]
         _wait(cfn, region, progress)
         stack = _describe(cfn) or stack
     if stack["StackStatus"] not in _UPDATABLE:
-        raise PublishError(f"{region}: stack {STACK_NAME} is {stack['StackStatus']}; fix or "
-                           "delete it, then run bootstrap again")
+        raise PublishError(
+            f"{region}: stack {STACK_NAME} is {stack['StackStatus']}; fix or "
+            "delete it, then run bootstrap again"
+        )
     if _same(cfn, stack, template_body, parameters):
         return "unchanged"
     cfn.update_stack(**common)
@@ -95,12 +106,14 @@ def _wait(cfn: Any, region: str, progress: Callable[[str], None]) -> None:
     final = wait_for(check, f"{region}: stack {STACK_NAME}")
     progress(f"{region}: stack {STACK_NAME} {final}")
     if final not in _UPDATABLE:
-        raise PublishError(f"{region}: stack {STACK_NAME} ended {final}: "
-                           f"{_failure_reason(cfn)}")
+        raise PublishError(f"{region}: stack {STACK_NAME} ended {final}: {_failure_reason(cfn)}")
 
 
 def _failure_reason(cfn: Any) -> str:
     events = cfn.describe_stack_events(StackName=STACK_NAME)["StackEvents"]
-    reasons = [e.get("ResourceStatusReason", "") for e in events
-               if str(e.get("ResourceStatus", "")).endswith("FAILED")]
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in events
+        if str(e.get("ResourceStatus", "")).endswith("FAILED")
+    ]
     return reasons[-1] if reasons else "no failure reason recorded"

@@ -31,18 +31,37 @@ EXIT_CHANGES_PENDING = 2
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--endpoint-url / --profile / --region / --local, collected into target= and local=."""
 
-    @click.option("--endpoint-url", metavar="URL",
-                  help="Any AWS-compatible endpoint, e.g. a running `build.py local`.")
+    @click.option(
+        "--endpoint-url",
+        metavar="URL",
+        help="Any AWS-compatible endpoint, e.g. a running `build.py local`.",
+    )
     @click.option("--profile", metavar="NAME", help="AWS profile of the credential chain.")
-    @click.option("--region", metavar="REGION",
-                  help="Only this region of portfolio.regions (default: all of them).")
-    @click.option("--local", is_flag=True,
-                  help="Run against a fresh in-process localcloud (starts empty; bootstraps).")
-    @click.option("--no-build", is_flag=True,
-                  help="Use the build already in --dist instead of building first.")
+    @click.option(
+        "--region",
+        metavar="REGION",
+        help="Only this region of portfolio.regions (default: all of them).",
+    )
+    @click.option(
+        "--local",
+        is_flag=True,
+        help="Run against a fresh in-process localcloud (starts empty; bootstraps).",
+    )
+    @click.option(
+        "--no-build",
+        is_flag=True,
+        help="Use the build already in --dist instead of building first.",
+    )
     @functools.wraps(command)
-    def wrapper(*args: Any, endpoint_url: str | None, profile: str | None, region: str | None,
-                local: bool, no_build: bool, **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any,
+        endpoint_url: str | None,
+        profile: str | None,
+        region: str | None,
+        local: bool,
+        no_build: bool,
+        **kwargs: Any,
+    ) -> Any:
         if local and (endpoint_url or profile):
             raise click.UsageError("--local cannot be combined with --endpoint-url or --profile")
         target = Target(endpoint_url=endpoint_url, profile=profile, region=region)
@@ -54,8 +73,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _prepared(obj: CliContext) -> Prepared:
     build = bool(click.get_current_context().meta.get("portfolio.build", True))
-    return prepare(obj.config_path, obj.dist_dir, click.echo if obj.verbose else None,
-                   build=build)
+    return prepare(obj.config_path, obj.dist_dir, click.echo if obj.verbose else None, build=build)
 
 
 def _progress(change: Change) -> None:
@@ -77,8 +95,11 @@ def plan(obj: CliContext, target: Target, local: bool, as_json: bool, show_all: 
         if local:
             run_bootstrap(clients, prepared, _quiet)
         result = run_plan(clients, prepared)
-    click.echo(render.plan_json(result) if as_json else
-               render.plan_table(result, show_unchanged=show_all or not result.has_changes))
+    click.echo(
+        render.plan_json(result)
+        if as_json
+        else render.plan_table(result, show_unchanged=show_all or not result.has_changes)
+    )
     sys.exit(EXIT_CHANGES_PENDING if result.has_changes else 0)
 
 
@@ -133,29 +154,40 @@ def status(obj: CliContext, target: Target, local: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("product")
-@click.option("--to", "to_version", required=True, metavar="VERSION",
-              help="The earlier version to make DEFAULT again.")
+@click.option(
+    "--to",
+    "to_version",
+    required=True,
+    metavar="VERSION",
+    help="The earlier version to make DEFAULT again.",
+)
 @target_options
 @click.pass_obj
-def rollback(obj: CliContext, product: str, to_version: str, target: Target,
-             local: bool) -> None:
+def rollback(obj: CliContext, product: str, to_version: str, target: Target, local: bool) -> None:
     """Make VERSION of PRODUCT the DEFAULT again and deprecate the newer versions."""
     from portfolio.publish import target_regions
     from portfolio.rollback import rollback_region
 
     prepared = _prepared(obj)
     if product not in prepared.desired.products:
-        raise PublishError(f"unknown product {product!r} "
-                           f"(known: {', '.join(prepared.desired.products)})")
+        raise PublishError(
+            f"unknown product {product!r} (known: {', '.join(prepared.desired.products)})"
+        )
     with open_clients(target, local) as clients:
         if local:  # a fresh local AWS holds nothing to roll back until it is published
             run_bootstrap(clients, prepared, _quiet)
             run_publish(clients, prepared, lambda change: None)
         for region in target_regions(prepared.desired, clients.target.region):
-            changed = rollback_region(clients.client("servicecatalog", region), region,
-                                      product, to_version, _prefixed_echo(f"  {region}: "))
-            click.echo(f"{region}: {product} rolled back to {to_version} "
-                       f"({changed} version(s) changed)")
+            changed = rollback_region(
+                clients.client("servicecatalog", region),
+                region,
+                product,
+                to_version,
+                _prefixed_echo(f"  {region}: "),
+            )
+            click.echo(
+                f"{region}: {product} rolled back to {to_version} ({changed} version(s) changed)"
+            )
 
 
 def _prefixed_echo(prefix: str) -> Callable[[str], None]:
@@ -177,14 +209,31 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("tool")
-@click.option("--env", "environment", required=True, metavar="ENV",
-              help="Environment whose parameters (config products.<tool>.launch) are used.")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Override one CloudFormation parameter (repeatable).")
+@click.option(
+    "--env",
+    "environment",
+    required=True,
+    metavar="ENV",
+    help="Environment whose parameters (config products.<tool>.launch) are used.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one CloudFormation parameter (repeatable).",
+)
 @target_options
 @click.pass_obj
-def launch(obj: CliContext, *, tool: str, environment: str, params: tuple[str, ...],
-           target: Target, local: bool) -> None:
+def launch(
+    obj: CliContext,
+    *,
+    tool: str,
+    environment: str,
+    params: tuple[str, ...],
+    target: Target,
+    local: bool,
+) -> None:
     """Provision (or update) TOOL's DEFAULT version as '<tool>-<env>' and print its outputs."""
     overrides = _parse_params(params)
     prepared = _prepared(obj)
@@ -197,10 +246,13 @@ def launch(obj: CliContext, *, tool: str, environment: str, params: tuple[str, .
             run_bootstrap(clients, prepared, _quiet)
             run_publish(clients, prepared, lambda change: None)
             create_demo_prerequisites(clients, prepared, environment)
-        result = run_launch(clients, prepared, tool, environment, overrides=overrides,
-                            echo=_prefixed_echo("  "))
-    click.echo(f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
-               f"{result.version}; stack {result.stack_arn or '-'}")
+        result = run_launch(
+            clients, prepared, tool, environment, overrides=overrides, echo=_prefixed_echo("  ")
+        )
+    click.echo(
+        f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
+        f"{result.version}; stack {result.stack_arn or '-'}"
+    )
     for key, value in sorted(result.outputs.items()):
         click.echo(f"  {key} = {value}")
 
@@ -218,8 +270,13 @@ def bootstrap(obj: CliContext, target: Target, local: bool) -> None:
 
 
 @click.command()
-@click.option("--env", "environment", default="dev", show_default=True,
-              help="Environment every product is launched for.")
+@click.option(
+    "--env",
+    "environment",
+    default="dev",
+    show_default=True,
+    help="Environment every product is launched for.",
+)
 @click.pass_obj
 def demo(obj: CliContext, environment: str) -> None:
     """Build, bootstrap, publish and launch every product on an in-process local AWS."""

@@ -139,8 +139,11 @@ def _read_build_version_status(sc: Any, product: ProductState, content_hash: str
     # to, so a FAILED or still CREATING version is not mistaken for a finished one.
     version = product.version_by_hash(content_hash)
     if version is not None:
-        product.build_version_status = str(sc.describe_provisioning_artifact(
-            ProductId=product.id, ProvisioningArtifactId=version.id).get("Status", "AVAILABLE"))
+        product.build_version_status = str(
+            sc.describe_provisioning_artifact(
+                ProductId=product.id, ProvisioningArtifactId=version.id
+            ).get("Status", "AVAILABLE")
+        )
 
 
 def _bucket_exists(s3: Any, bucket: str) -> bool:
@@ -167,7 +170,8 @@ def find_portfolio_id(sc: Any, display_name: str) -> str | None:
     # Portfolio names are not unique in the API; the oldest one with our name is ours, so two
     # concurrent first runs converge on the same portfolio.
     matches = [
-        p for p in paginate(sc, "list_portfolios", "PortfolioDetails")
+        p
+        for p in paginate(sc, "list_portfolios", "PortfolioDetails")
         if p["DisplayName"] == display_name
     ]
     if not matches:
@@ -179,8 +183,9 @@ def find_product_ids(sc: Any, names: set[str]) -> dict[str, str]:
     found: dict[str, tuple[Any, str]] = {}
     # ProductSource=ACCOUNT: only products this account owns. A product shared with us from
     # another account cannot take new versions, so it must never be mistaken for ours.
-    for detail in paginate(sc, "search_products_as_admin", "ProductViewDetails",
-                           ProductSource="ACCOUNT"):
+    for detail in paginate(
+        sc, "search_products_as_admin", "ProductViewDetails", ProductSource="ACCOUNT"
+    ):
         summary = detail["ProductViewSummary"]
         if summary["Name"] not in names:
             continue
@@ -200,8 +205,9 @@ def _older(left: tuple[Any, str], right: tuple[Any, str]) -> bool:
 def read_portfolio(sc: Any, portfolio_id: str, share_kinds: set[str]) -> PortfolioState:
     described = sc.describe_portfolio(Id=portfolio_id)
     detail = described["PortfolioDetail"]
-    principals = paginate(sc, "list_principals_for_portfolio", "Principals",
-                          PortfolioId=portfolio_id)
+    principals = paginate(
+        sc, "list_principals_for_portfolio", "Principals", PortfolioId=portfolio_id
+    )
     return PortfolioState(
         id=portfolio_id,
         display_name=detail["DisplayName"],
@@ -214,17 +220,22 @@ def read_portfolio(sc: Any, portfolio_id: str, share_kinds: set[str]) -> Portfol
     )
 
 
-def read_shares(
-    sc: Any, portfolio_id: str, kinds: set[str]
-) -> dict[tuple[str, str], ShareState]:
+def read_shares(sc: Any, portfolio_id: str, kinds: set[str]) -> dict[tuple[str, str], ShareState]:
     # Only the share types the config uses: a portfolio without shares costs no calls here.
     shares: dict[tuple[str, str], ShareState] = {}
     for kind in sorted(kinds):
-        details = paginate(sc, "describe_portfolio_shares", "PortfolioShareDetails",
-                           PortfolioId=portfolio_id, Type=kind)
+        details = paginate(
+            sc,
+            "describe_portfolio_shares",
+            "PortfolioShareDetails",
+            PortfolioId=portfolio_id,
+            Type=kind,
+        )
         for d in details:
             shares[(kind, d["PrincipalId"])] = ShareState(
-                kind, d["PrincipalId"], bool(d.get("SharePrincipals")),
+                kind,
+                d["PrincipalId"],
+                bool(d.get("SharePrincipals")),
                 bool(d.get("ShareTagOptions")),
             )
     return shares
@@ -248,8 +259,9 @@ def read_product(sc: Any, product_id: str, portfolio_id: str | None) -> ProductS
 
 
 def _product_ids_in(sc: Any, portfolio_id: str) -> set[str]:
-    details = paginate(sc, "search_products_as_admin", "ProductViewDetails",
-                       PortfolioId=portfolio_id)
+    details = paginate(
+        sc, "search_products_as_admin", "ProductViewDetails", PortfolioId=portfolio_id
+    )
     return {d["ProductViewSummary"]["ProductId"] for d in details}
 
 
@@ -267,8 +279,11 @@ def read_versions(sc: Any, product_id: str) -> list[VersionState]:
     details = sc.list_provisioning_artifacts(ProductId=product_id)["ProvisioningArtifactDetails"]
     return [
         VersionState(
-            id=d["Id"], name=d.get("Name", ""), description=d.get("Description", ""),
-            active=bool(d.get("Active", True)), guidance=d.get("Guidance", "DEFAULT"),
+            id=d["Id"],
+            name=d.get("Name", ""),
+            description=d.get("Description", ""),
+            active=bool(d.get("Active", True)),
+            guidance=d.get("Guidance", "DEFAULT"),
             created=d["CreatedTime"],
         )
         for d in details
@@ -276,8 +291,13 @@ def read_versions(sc: Any, product_id: str) -> list[VersionState]:
 
 
 def read_constraints(sc: Any, portfolio_id: str, product_id: str) -> list[ConstraintState]:
-    details = paginate(sc, "list_constraints_for_portfolio", "ConstraintDetails",
-                       PortfolioId=portfolio_id, ProductId=product_id)
+    details = paginate(
+        sc,
+        "list_constraints_for_portfolio",
+        "ConstraintDetails",
+        PortfolioId=portfolio_id,
+        ProductId=product_id,
+    )
     return [_constraint(sc, d) for d in details]
 
 

@@ -40,8 +40,9 @@ def run_demo(config_path: Path, dist_dir: Path, environment: str, echo: Echo) ->
             _describe_launch(clients, prepared, result, echo)
 
 
-def create_demo_prerequisites(clients: AwsClients, prepared: Prepared,
-                              environment: str) -> list[str]:
+def create_demo_prerequisites(
+    clients: AwsClients, prepared: Prepared, environment: str
+) -> list[str]:
     """Create the log groups the launch parameters point at (LogGroupName).
 
     In a real account they belong to the applications being watched and exist already; an empty
@@ -59,18 +60,28 @@ def create_demo_prerequisites(clients: AwsClients, prepared: Prepared,
     return created
 
 
-def _launch_all(clients: AwsClients, prepared: Prepared, environment: str,
-                echo: Echo) -> list[LaunchResult]:
+def _launch_all(
+    clients: AwsClients, prepared: Prepared, environment: str, echo: Echo
+) -> list[LaunchResult]:
     results = []
     for product in prepared.desired.products:
         echo(f"== launch {product} --env {environment}")
-        results.append(run_launch(clients, prepared, product, environment, overrides={},
-                                  echo=lambda line: echo(f"  {line}")))
+        results.append(
+            run_launch(
+                clients,
+                prepared,
+                product,
+                environment,
+                overrides={},
+                echo=lambda line: echo(f"  {line}"),
+            )
+        )
     return results
 
 
-def _describe_launch(clients: AwsClients, prepared: Prepared, result: LaunchResult,
-                     echo: Echo) -> None:
+def _describe_launch(
+    clients: AwsClients, prepared: Prepared, result: LaunchResult, echo: Echo
+) -> None:
     region = clients.target.region or prepared.desired.regions[0]
     echo(f"{result.provisioned_product}: version {result.version}, stack {result.stack_arn}")
     for key, value in sorted(result.outputs.items()):
@@ -78,11 +89,21 @@ def _describe_launch(clients: AwsClients, prepared: Prepared, result: LaunchResu
     if not result.stack_arn:
         return
     resources = _stack_resources(clients.client("cloudformation", region), result.stack_arn)
-    rows = [(r["ResourceType"], r["LogicalResourceId"], r.get("PhysicalResourceId", "-"),
-             r["ResourceStatus"]) for r in resources]
+    rows = [
+        (
+            r["ResourceType"],
+            r["LogicalResourceId"],
+            r.get("PhysicalResourceId", "-"),
+            r["ResourceStatus"],
+        )
+        for r in resources
+    ]
     echo(render.table(("TYPE", "LOGICAL ID", "PHYSICAL ID", "STATUS"), rows))
-    alarms = [r["PhysicalResourceId"] for r in resources
-              if r["ResourceType"] == "AWS::CloudWatch::Alarm" and r.get("PhysicalResourceId")]
+    alarms = [
+        r["PhysicalResourceId"]
+        for r in resources
+        if r["ResourceType"] == "AWS::CloudWatch::Alarm" and r.get("PhysicalResourceId")
+    ]
     _describe_alarms(clients.client("cloudwatch", region), alarms, echo)
 
 
@@ -94,7 +115,7 @@ def _stack_resources(cfn: Any, stack: str) -> list[dict[str, Any]]:
 def _describe_alarms(cloudwatch: Any, names: list[str], echo: Echo) -> None:
     # DescribeAlarms takes at most 100 names per call.
     for start in range(0, len(names), 100):
-        alarms = cloudwatch.describe_alarms(AlarmNames=names[start:start + 100])["MetricAlarms"]
+        alarms = cloudwatch.describe_alarms(AlarmNames=names[start : start + 100])["MetricAlarms"]
         for alarm in alarms:
             actions = ", ".join(alarm.get("AlarmActions", [])) or "none"
             echo(f"  alarm {alarm['AlarmName']}: {alarm['StateValue']}, actions -> {actions}")

@@ -113,7 +113,8 @@ def desired_catalog(
         launch_parameters_json=_launch_parameters(portfolio["launch_role"]),
         principals=_principals(portfolio.get("principals", [])),
         tag_options=frozenset(
-            (key, value) for key, values in portfolio.get("tag_options", {}).items()
+            (key, value)
+            for key, values in portfolio.get("tag_options", {}).items()
             for value in values
         ),
         tags=dict(portfolio.get("tags", {})),

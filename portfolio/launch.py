@@ -42,75 +42,101 @@ class _Launchable:
     path_id: str
 
     def ids(self) -> dict[str, str]:
-        return {"ProductId": self.product_id, "ProvisioningArtifactId": self.version.id,
-                "PathId": self.path_id}
+        return {
+            "ProductId": self.product_id,
+            "ProvisioningArtifactId": self.version.id,
+            "PathId": self.path_id,
+        }
 
 
 def launch(
-    sc: Any, region: str, product: str, environment: str, *, parameters: dict[str, str],
-    progress: Callable[[str], None], portfolio: str | None = None,
+    sc: Any,
+    region: str,
+    product: str,
+    environment: str,
+    *,
+    parameters: dict[str, str],
+    progress: Callable[[str], None],
+    portfolio: str | None = None,
 ) -> LaunchResult:
     product_id = find_product_ids(sc, {product}).get(product)
     if product_id is None:
         raise PublishError(f"{region}: product {product!r} is not published; run publish first")
     version = launch_version(sc, region, product, product_id)
-    target = _Launchable(product, product_id, version,
-                         _launch_path(sc, region, product, product_id, portfolio))
+    target = _Launchable(
+        product, product_id, version, _launch_path(sc, region, product, product_id, portfolio)
+    )
     _check_parameters(sc, target, parameters)
     name = provisioned_product_name(product, environment)
     record_id = _start(sc, name, target, parameters)
     progress(f"{name}: {product} {version.name} record {record_id}")
     record = _wait_record(sc, record_id, name, progress)
     detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
-    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in record.get("RecordOutputs", [])
-               if "OutputKey" in o}
+    outputs = {
+        o["OutputKey"]: o.get("OutputValue", "")
+        for o in record.get("RecordOutputs", [])
+        if "OutputKey" in o
+    }
     # Service Catalog reports the stack as a record output of its own, not a template output.
     stack_arn = outputs.pop(_STACK_OUTPUT, None) or detail.get("PhysicalId")
     return LaunchResult(
-        provisioned_product=name, provisioned_product_id=detail["Id"], version=version.name,
-        record_id=record_id, outputs=outputs, stack_arn=stack_arn,
+        provisioned_product=name,
+        provisioned_product_id=detail["Id"],
+        version=version.name,
+        record_id=record_id,
+        outputs=outputs,
+        stack_arn=stack_arn,
     )
 
 
 def launch_version(sc: Any, region: str, product: str, product_id: str) -> VersionState:
     """The newest active DEFAULT version (what a console user is steered to)."""
     versions = {v.id: v for v in read_versions(sc, product_id)}
-    ranked = newest_first([Ranked(v.id, v.name, v.created, v.rolled_back)
-                           for v in versions.values()])
+    ranked = newest_first(
+        [Ranked(v.id, v.name, v.created, v.rolled_back) for v in versions.values()]
+    )
     for candidate in (versions[r.key] for r in ranked):
         if candidate.active and candidate.guidance == "DEFAULT":
             return candidate
     raise PublishError(f"{region}: {product} has no active DEFAULT version to launch")
 
 
-def _launch_path(
-    sc: Any, region: str, product: str, product_id: str, portfolio: str | None
-) -> str:
+def _launch_path(sc: Any, region: str, product: str, product_id: str, portfolio: str | None) -> str:
     """The path through PORTFOLIO (named), whose launch constraint and rules must apply even
     when the product is also in another portfolio."""
     paths = sc.list_launch_paths(ProductId=product_id).get("LaunchPathSummaries", [])
     ours = [path for path in paths if portfolio is None or path.get("Name") == portfolio]
     if not ours:
         where = f"the portfolio {portfolio!r}" if portfolio else "a portfolio"
-        raise PublishError(f"{region}: {product} has no launch path through {where}: is it "
-                           "in the portfolio and is the caller one of its principals?")
+        raise PublishError(
+            f"{region}: {product} has no launch path through {where}: is it "
+            "in the portfolio and is the caller one of its principals?"
+        )
     return str(ours[0]["Id"])
 
 
 def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> None:
     product = target.product
     declared = sc.describe_provisioning_parameters(**target.ids()).get(
-        "ProvisioningArtifactParameters", [])
+        "ProvisioningArtifactParameters", []
+    )
     keys = {p["ParameterKey"] for p in declared}
     unknown = sorted(set(given) - keys)
     if unknown:
-        raise PublishError(f"{product}: parameter {unknown[0]!r} is not a parameter of the "
-                           f"template (known: {', '.join(sorted(keys))})")
-    missing = sorted(p["ParameterKey"] for p in declared
-                     if "DefaultValue" not in p and p["ParameterKey"] not in given)
+        raise PublishError(
+            f"{product}: parameter {unknown[0]!r} is not a parameter of the "
+            f"template (known: {', '.join(sorted(keys))})"
+        )
+    missing = sorted(
+        p["ParameterKey"]
+        for p in declared
+        if "DefaultValue" not in p and p["ParameterKey"] not in given
+    )
     if missing:
-        raise PublishError(f"{product}: parameter {missing[0]!r} has no default; set it in "
-                           f"products.{product}.launch or pass --param {missing[0]}=VALUE")
+        raise PublishError(
+            f"{product}: parameter {missing[0]!r} has no default; set it in "
+            f"products.{product}.launch or pass --param {missing[0]}=VALUE"
+        )
 
 
 def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) -> str:
@@ -123,25 +149,34 @@ def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) 
         # own retries of this call resend the same token; a rerun finds the product and updates.)
         try:
             response = sc.provision_product(
-                ProvisionedProductName=name, ProvisioningParameters=listed,
-                ProvisionToken=uuid.uuid4().hex, **common)
+                ProvisionedProductName=name,
+                ProvisioningParameters=listed,
+                ProvisionToken=uuid.uuid4().hex,
+                **common,
+            )
         except botocore.exceptions.ClientError as error:
             if error_code(error) != "DuplicateResourceException":
                 raise
-            raise PublishError(f"provisioned product {name!r} was just created by another "
-                               "launch; wait for it to finish and launch again") from None
+            raise PublishError(
+                f"provisioned product {name!r} was just created by another "
+                "launch; wait for it to finish and launch again"
+            ) from None
         return str(response["RecordDetail"]["RecordId"])
     # A retry of this very update repeats the token and gets the same record back; the next
     # launch starts after a newer record, so it gets a new token and really runs (the same
     # inputs after a rollback, or after a failed update, must not replay an old record).
     token = idempotency_token(
-        "launch", name, target.version.id, existing.get("LastRecordId", ""),
+        "launch",
+        name,
+        target.version.id,
+        existing.get("LastRecordId", ""),
         *(f"{k}={v}" for k, v in sorted(parameters.items())),
     )
     # Exactly the config's values and --param: a parameter neither sets goes back to the
     # template's default, so a launch is reproducible from catalog.yaml alone.
     response = sc.update_provisioned_product(
-        ProvisionedProductName=name, ProvisioningParameters=listed, UpdateToken=token, **common)
+        ProvisionedProductName=name, ProvisioningParameters=listed, UpdateToken=token, **common
+    )
     return str(response["RecordDetail"]["RecordId"])
 
 
@@ -152,13 +187,16 @@ def _existing(sc: Any, name: str) -> dict[str, Any] | None:
         return None
     detail: dict[str, Any] = described["ProvisionedProductDetail"]
     if detail.get("Status") in ("UNDER_CHANGE", "PLAN_IN_PROGRESS"):
-        raise PublishError(f"provisioned product {name!r} is {detail['Status']}; "
-                           "wait for it to finish and launch again")
+        raise PublishError(
+            f"provisioned product {name!r} is {detail['Status']}; "
+            "wait for it to finish and launch again"
+        )
     return detail
 
 
-def _wait_record(sc: Any, record_id: str, name: str,
-                 progress: Callable[[str], None]) -> dict[str, Any]:
+def _wait_record(
+    sc: Any, record_id: str, name: str, progress: Callable[[str], None]
+) -> dict[str, Any]:
     seen: list[str] = []
 
     def check() -> dict[str, Any] | None:

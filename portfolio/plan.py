@@ -58,9 +58,17 @@ def plan_catalog(desired: DesiredCatalog, states: Iterable[RegionState]) -> Plan
 
 def plan_region(desired: DesiredCatalog, state: RegionState) -> list[Change]:
     steps: list[Callable[[DesiredCatalog, RegionState], list[Change]]] = [
-        _plan_objects, _plan_portfolio, _plan_products, _plan_versions, _plan_retention,
-        _plan_associations, _plan_launch_constraints, _plan_template_constraints,
-        _plan_principals, _plan_tag_options, _plan_shares,
+        _plan_objects,
+        _plan_portfolio,
+        _plan_products,
+        _plan_versions,
+        _plan_retention,
+        _plan_associations,
+        _plan_launch_constraints,
+        _plan_template_constraints,
+        _plan_principals,
+        _plan_tag_options,
+        _plan_shares,
     ]
     return [change for step in steps for change in step(desired, state)]
 
@@ -73,9 +81,13 @@ def _plan_objects(desired: DesiredCatalog, state: RegionState) -> list[Change]:
             "run `python build.py bootstrap` first"
         )
     return [
-        Change(state.region, "object", f"s3://{bucket}/{a.key}",
-               Action.NO_CHANGE if a.key in state.existing_keys else Action.CREATE,
-               payload={"bucket": bucket, "key": a.key, "path": a.path})
+        Change(
+            state.region,
+            "object",
+            f"s3://{bucket}/{a.key}",
+            Action.NO_CHANGE if a.key in state.existing_keys else Action.CREATE,
+            payload={"bucket": bucket, "key": a.key, "path": a.path},
+        )
         for a in desired.artifacts
     ]
 
@@ -85,24 +97,37 @@ def _plan_portfolio(desired: DesiredCatalog, state: RegionState) -> list[Change]
     if current is None:
         return [Change(state.region, "portfolio", desired.display_name, Action.CREATE)]
     differences = [
-        name for name, have, want in (
+        name
+        for name, have, want in (
             ("description", current.description, desired.description),
             ("provider", current.provider_name, desired.provider_name),
-        ) if have != want
+        )
+        if have != want
     ]
     add = {k: v for k, v in desired.tags.items() if current.tags.get(k) != v}
     differences += [f"tag {k}" for k in sorted(add)]
     action = Action.UPDATE if differences else Action.NO_CHANGE
-    return [Change(state.region, "portfolio", desired.display_name, action,
-                   ", ".join(differences) or current.id,
-                   payload={"add_tags": add,
-                            "replace_tag_keys": sorted(k for k in add if k in current.tags)})]
+    return [
+        Change(
+            state.region,
+            "portfolio",
+            desired.display_name,
+            action,
+            ", ".join(differences) or current.id,
+            payload={
+                "add_tags": add,
+                "replace_tag_keys": sorted(k for k in add if k in current.tags),
+            },
+        )
+    ]
 
 
 def desired_metadata(product: DesiredProduct) -> dict[str, str]:
     return {
-        "Owner": product.owner, "Description": product.description,
-        "Distributor": product.distributor, "SupportEmail": product.support_email,
+        "Owner": product.owner,
+        "Description": product.description,
+        "Distributor": product.distributor,
+        "SupportEmail": product.support_email,
         "SupportUrl": product.support_url,
     }
 
@@ -112,14 +137,23 @@ def _plan_products(desired: DesiredCatalog, state: RegionState) -> list[Change]:
     for name, product in desired.products.items():
         current = state.products.get(name)
         if current is None:
-            changes.append(Change(state.region, "product", name, Action.CREATE,
-                                  f"with version {product.version}"))
+            changes.append(
+                Change(
+                    state.region, "product", name, Action.CREATE, f"with version {product.version}"
+                )
+            )
             continue
         wanted = desired_metadata(product)
         stale = sorted(k for k, v in wanted.items() if current.metadata.get(k, "") != v)
-        changes.append(Change(state.region, "product", name,
-                              Action.UPDATE if stale else Action.NO_CHANGE,
-                              ", ".join(stale) or current.id))
+        changes.append(
+            Change(
+                state.region,
+                "product",
+                name,
+                Action.UPDATE if stale else Action.NO_CHANGE,
+                ", ".join(stale) or current.id,
+            )
+        )
     return changes
 
 
@@ -135,8 +169,16 @@ def _plan_versions(desired: DesiredCatalog, state: RegionState) -> list[Change]:
             continue
         if current is not None:
             _refuse_reused_name(current, product, state.region)
-        changes.append(Change(state.region, "version", label, Action.CREATE, f"hash {short}",
-                              payload={"product": name, "already_created": current is None}))
+        changes.append(
+            Change(
+                state.region,
+                "version",
+                label,
+                Action.CREATE,
+                f"hash {short}",
+                payload={"product": name, "already_created": current is None},
+            )
+        )
     return changes
 
 
@@ -151,8 +193,14 @@ def _existing_version(
             "and publish again"
         )
     if status == "CREATING":  # an interrupted run: finish it by waiting
-        return Change(region, "version", label, Action.UPDATE, f"{existing.id} still CREATING",
-                      payload={"product": current.name, "already_created": True})
+        return Change(
+            region,
+            "version",
+            label,
+            Action.UPDATE,
+            f"{existing.id} still CREATING",
+            payload={"product": current.name, "already_created": True},
+        )
     return Change(region, "version", label, Action.NO_CHANGE, f"{existing.id} hash {short}")
 
 
@@ -186,8 +234,16 @@ def _plan_retention(desired: DesiredCatalog, state: RegionState) -> list[Change]
         targets = retention_targets(ranked, desired.retention)
         changes += _retention_changes(state.region, name, versions, targets)
         if new_key in targets:
-            changes.append(_retention_change(state.region, name, product.version, new_key,
-                                             target=targets[new_key], action=Action.CREATE))
+            changes.append(
+                _retention_change(
+                    state.region,
+                    name,
+                    product.version,
+                    new_key,
+                    target=targets[new_key],
+                    action=Action.CREATE,
+                )
+            )
     return changes
 
 
@@ -202,9 +258,16 @@ def _retention_changes(
     for version in versions:
         target = targets[version.id]
         same = (version.active, version.guidance) == (target.active, target.guidance)
-        changes.append(_retention_change(region, product, version.name, version.id,
-                                         target=target,
-                                         action=Action.NO_CHANGE if same else Action.UPDATE))
+        changes.append(
+            _retention_change(
+                region,
+                product,
+                version.name,
+                version.id,
+                target=target,
+                action=Action.NO_CHANGE if same else Action.UPDATE,
+            )
+        )
     return changes
 
 
@@ -212,9 +275,19 @@ def _retention_change(
     region: str, product: str, name: str, key: str, *, target: VersionTarget, action: Action
 ) -> Change:
     state = f"{target.guidance}{'' if target.active else ', inactive'}"
-    return Change(region, "retention", f"{product} {name}", action, state,
-                  payload={"product": product, "version_key": key, "active": target.active,
-                           "guidance": target.guidance})
+    return Change(
+        region,
+        "retention",
+        f"{product} {name}",
+        action,
+        state,
+        payload={
+            "product": product,
+            "version_key": key,
+            "active": target.active,
+            "guidance": target.guidance,
+        },
+    )
 
 
 def _plan_associations(desired: DesiredCatalog, state: RegionState) -> list[Change]:
@@ -222,8 +295,11 @@ def _plan_associations(desired: DesiredCatalog, state: RegionState) -> list[Chan
     for name in desired.products:
         current = state.products.get(name)
         associated = bool(current and current.associated and state.portfolio)
-        changes.append(Change(state.region, "association", name,
-                              Action.NO_CHANGE if associated else Action.CREATE))
+        changes.append(
+            Change(
+                state.region, "association", name, Action.NO_CHANGE if associated else Action.CREATE
+            )
+        )
     return changes
 
 
@@ -239,8 +315,16 @@ def _plan_launch_constraints(desired: DesiredCatalog, state: RegionState) -> lis
             action, payload = Action.NO_CHANGE, {}
         else:
             action, payload = Action.UPDATE, {"id": current[0].id}
-        changes.append(Change(state.region, "launch-constraint", name, action, wanted,
-                              payload={"product": name, "parameters": wanted, **payload}))
+        changes.append(
+            Change(
+                state.region,
+                "launch-constraint",
+                name,
+                action,
+                wanted,
+                payload={"product": name, "parameters": wanted, **payload},
+            )
+        )
     return changes
 
 
@@ -255,16 +339,36 @@ def _plan_template_constraints(desired: DesiredCatalog, state: RegionState) -> l
         current = {c.description: c for c in _constraints(state, name, "TEMPLATE")}
         for constraint in product.template_constraints:
             have = current.pop(constraint.description, None)
-            action = (Action.CREATE if have is None else
-                      Action.NO_CHANGE if have.parameters_json == constraint.rules_json else
-                      Action.UPDATE)
-            changes.append(Change(
-                state.region, "template-constraint", f"{name}: {constraint.description}", action,
-                payload={"product": name, "description": constraint.description,
-                         "parameters": constraint.rules_json, "id": have.id if have else None}))
+            action = (
+                Action.CREATE
+                if have is None
+                else Action.NO_CHANGE
+                if have.parameters_json == constraint.rules_json
+                else Action.UPDATE
+            )
+            changes.append(
+                Change(
+                    state.region,
+                    "template-constraint",
+                    f"{name}: {constraint.description}",
+                    action,
+                    payload={
+                        "product": name,
+                        "description": constraint.description,
+                        "parameters": constraint.rules_json,
+                        "id": have.id if have else None,
+                    },
+                )
+            )
         changes += [
-            Change(state.region, "template-constraint", f"{name}: {stale.description}",
-                   Action.DELETE, "not in config", payload={"id": stale.id})
+            Change(
+                state.region,
+                "template-constraint",
+                f"{name}: {stale.description}",
+                Action.DELETE,
+                "not in config",
+                payload={"id": stale.id},
+            )
             for stale in current.values()
         ]
     return changes
@@ -273,14 +377,24 @@ def _plan_template_constraints(desired: DesiredCatalog, state: RegionState) -> l
 def _plan_principals(desired: DesiredCatalog, state: RegionState) -> list[Change]:
     current = state.portfolio.principals if state.portfolio else set()
     changes = [
-        Change(state.region, "principal", f"{kind} {arn}",
-               Action.NO_CHANGE if (kind, arn) in current else Action.CREATE,
-               payload={"type": kind, "arn": arn})
+        Change(
+            state.region,
+            "principal",
+            f"{kind} {arn}",
+            Action.NO_CHANGE if (kind, arn) in current else Action.CREATE,
+            payload={"type": kind, "arn": arn},
+        )
         for kind, arn in sorted(desired.principals)
     ]
     changes += [
-        Change(state.region, "principal", f"{kind} {arn}", Action.DELETE, "not in config",
-               payload={"type": kind, "arn": arn})
+        Change(
+            state.region,
+            "principal",
+            f"{kind} {arn}",
+            Action.DELETE,
+            "not in config",
+            payload={"type": kind, "arn": arn},
+        )
         for kind, arn in sorted(current - desired.principals)
     ]
     return changes
@@ -292,8 +406,15 @@ def _plan_tag_options(desired: DesiredCatalog, state: RegionState) -> list[Chang
     for key, value in sorted(desired.tag_options):
         tag_option_id = state.tag_options.get((key, value))
         action = Action.NO_CHANGE if tag_option_id in attached else Action.CREATE
-        changes.append(Change(state.region, "tag-option", f"{key}={value}", action,
-                              payload={"key": key, "value": value}))
+        changes.append(
+            Change(
+                state.region,
+                "tag-option",
+                f"{key}={value}",
+                action,
+                payload={"key": key, "value": value},
+            )
+        )
     return changes
 
 
@@ -305,12 +426,23 @@ def _plan_shares(desired: DesiredCatalog, state: RegionState) -> list[Change]:
         principals = desired.share_principals and share.kind != "ACCOUNT"
         have = current.get((share.kind, share.principal_id))
         same = have is not None and (have.share_principals, have.share_tag_options) == (
-            principals, desired.share_tag_options)
+            principals,
+            desired.share_tag_options,
+        )
         action = Action.CREATE if have is None else Action.NO_CHANGE if same else Action.UPDATE
-        changes.append(Change(
-            state.region, "share", f"{share.kind} {share.principal_id}", action,
-            f"principals={principals} tag-options={desired.share_tag_options}",
-            payload={"kind": share.kind, "principal_id": share.principal_id,
-                     "share_principals": principals,
-                     "share_tag_options": desired.share_tag_options}))
+        changes.append(
+            Change(
+                state.region,
+                "share",
+                f"{share.kind} {share.principal_id}",
+                action,
+                f"principals={principals} tag-options={desired.share_tag_options}",
+                payload={
+                    "kind": share.kind,
+                    "principal_id": share.principal_id,
+                    "share_principals": principals,
+                    "share_tag_options": desired.share_tag_options,
+                },
+            )
+        )
     return changes

@@ -14,9 +14,7 @@ MAX_DELAY = 5.0
 DEFAULT_TIMEOUT = 600.0
 
 
-def wait_for(
-    check: Callable[[], T | None], what: str, timeout: float = DEFAULT_TIMEOUT
-) -> T:
+def wait_for(check: Callable[[], T | None], what: str, timeout: float = DEFAULT_TIMEOUT) -> T:
     """Call CHECK until it returns something other than None; raise after TIMEOUT seconds."""
     deadline = time.monotonic() + timeout
     delay = FIRST_DELAY

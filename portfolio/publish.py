@@ -16,8 +16,9 @@ from portfolio.plan import Action, Change, Plan, plan_catalog
 
 def load_desired(portfolio: dict[str, object], dist_dir: Path) -> DesiredCatalog:
     """Desired state from the validated portfolio section and the build in DIST_DIR."""
-    return desired_catalog(dict(portfolio), load_manifest(dist_dir), dist_dir,
-                           commit=git_commit(dist_dir))
+    return desired_catalog(
+        dict(portfolio), load_manifest(dist_dir), dist_dir, commit=git_commit(dist_dir)
+    )
 
 
 def git_commit(near: Path) -> str:
@@ -26,7 +27,10 @@ def git_commit(near: Path) -> str:
         result = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607 - git from PATH
             cwd=near.resolve().parent if not near.is_dir() else near,
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -45,8 +49,9 @@ def target_regions(desired: DesiredCatalog, region: str | None) -> list[str]:
 
 def read_states(clients: AwsClients, desired: DesiredCatalog) -> list[RegionState]:
     return [
-        read_region(clients.client("servicecatalog", region), clients.client("s3", region),
-                    desired, region)
+        read_region(
+            clients.client("servicecatalog", region), clients.client("s3", region), desired, region
+        )
         for region in target_regions(desired, clients.target.region)
     ]
 
@@ -82,7 +87,11 @@ def publish(
     """Plan every region first (refusals happen before any write), then apply each region."""
     plan, states = make_plan(clients, desired)
     for state in states:
-        applier = RegionApplier(clients.client("servicecatalog", state.region),
-                                clients.client("s3", state.region), desired, state)
+        applier = RegionApplier(
+            clients.client("servicecatalog", state.region),
+            clients.client("s3", state.region),
+            desired,
+            state,
+        )
         applier.apply(plan.for_region(state.region), progress)
     return plan

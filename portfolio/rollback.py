@@ -24,8 +24,10 @@ def rollback_region(
         raise PublishError(f"{region}: product {product!r} is not published")
     versions = read_versions(sc, product_id)
     target = _target(versions, product, to_version, region)
-    ordered = [r.key for r in newest_first([Ranked(v.id, v.name, v.created, v.rolled_back)
-                                             for v in versions])]
+    ordered = [
+        r.key
+        for r in newest_first([Ranked(v.id, v.name, v.created, v.rolled_back) for v in versions])
+    ]
     newer = ordered[: ordered.index(target.id)]
     by_id = {v.id: v for v in versions}
     changed = 0
@@ -43,24 +45,38 @@ def _target(versions: list[VersionState], product: str, name: str, region: str) 
     return min(matches, key=lambda v: (v.created, v.id))
 
 
-def _deprecate(sc: Any, product_id: str, version: VersionState,
-               progress: Callable[[str], None]) -> int:
+def _deprecate(
+    sc: Any, product_id: str, version: VersionState, progress: Callable[[str], None]
+) -> int:
     if version.rolled_back and version.guidance == "DEPRECATED":
         return 0
-    description = version.description if version.rolled_back else (
-        f"{version.description} {ROLLED_BACK_MARK}".strip())
-    sc.update_provisioning_artifact(ProductId=product_id, ProvisioningArtifactId=version.id,
-                                    Description=description, Guidance="DEPRECATED")
+    description = (
+        version.description
+        if version.rolled_back
+        else (f"{version.description} {ROLLED_BACK_MARK}".strip())
+    )
+    sc.update_provisioning_artifact(
+        ProductId=product_id,
+        ProvisioningArtifactId=version.id,
+        Description=description,
+        Guidance="DEPRECATED",
+    )
     progress(f"{version.name}: DEPRECATED (rolled back)")
     return 1
 
 
-def _make_default(sc: Any, product_id: str, version: VersionState,
-                  progress: Callable[[str], None]) -> int:
+def _make_default(
+    sc: Any, product_id: str, version: VersionState, progress: Callable[[str], None]
+) -> int:
     if version.active and version.guidance == "DEFAULT" and not version.rolled_back:
         return 0
     description = " ".join(w for w in version.description.split() if w != ROLLED_BACK_MARK)
-    sc.update_provisioning_artifact(ProductId=product_id, ProvisioningArtifactId=version.id,
-                                    Description=description, Active=True, Guidance="DEFAULT")
+    sc.update_provisioning_artifact(
+        ProductId=product_id,
+        ProvisioningArtifactId=version.id,
+        Description=description,
+        Active=True,
+        Guidance="DEFAULT",
+    )
     progress(f"{version.name}: DEFAULT")
     return 1

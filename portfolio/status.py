@@ -42,17 +42,20 @@ class CatalogStatus:
     @property
     def drift(self) -> list[str]:
         return self.portfolio_drift + [
-            f"{p.region}: {p.name}: {d}" for p in self.products for d in p.drift]
+            f"{p.region}: {p.name}: {d}" for p in self.products for d in p.drift
+        ]
 
 
 def catalog_status(
-    desired: DesiredCatalog, states: list[RegionState],
+    desired: DesiredCatalog,
+    states: list[RegionState],
     history: dict[str, dict[str, str]] | None = None,
 ) -> CatalogStatus:
     """HISTORY is versions.json's {product: {version: hash}}: older versions are checked too."""
     products = [
         product_status(desired, state, product, (history or {}).get(name, {}))
-        for state in states for name, product in desired.products.items()
+        for state in states
+        for name, product in desired.products.items()
     ]
     return CatalogStatus(
         portfolio_ids={s.region: s.portfolio.id if s.portfolio else None for s in states},
@@ -64,37 +67,46 @@ def catalog_status(
 def _portfolio_drift(desired: DesiredCatalog, state: RegionState) -> list[str]:
     if state.portfolio is None:
         return [f"{state.region}: portfolio {desired.display_name!r} not published"]
-    drift = [f"{state.region}: principal {kind} {arn} missing"
-             for kind, arn in sorted(desired.principals - state.portfolio.principals)]
+    drift = [
+        f"{state.region}: principal {kind} {arn} missing"
+        for kind, arn in sorted(desired.principals - state.portfolio.principals)
+    ]
     attached = {state.tag_options.get(kv) for kv in desired.tag_options}
     if not attached <= state.portfolio.tag_option_ids:
         drift.append(f"{state.region}: TagOptions missing from the portfolio")
-    drift += [f"{state.region}: share {share.kind} {share.principal_id} missing"
-              for share in desired.shares
-              if (share.kind, share.principal_id) not in state.portfolio.shares]
+    drift += [
+        f"{state.region}: share {share.kind} {share.principal_id} missing"
+        for share in desired.shares
+        if (share.kind, share.principal_id) not in state.portfolio.shares
+    ]
     return drift
 
 
 def product_status(
-    desired: DesiredCatalog, state: RegionState, product: DesiredProduct,
+    desired: DesiredCatalog,
+    state: RegionState,
+    product: DesiredProduct,
     history: dict[str, str],
 ) -> ProductStatus:
     current = state.products.get(product.name)
-    status = ProductStatus(state.region, product.name, current.id if current else None,
-                           product.version)
+    status = ProductStatus(
+        state.region, product.name, current.id if current else None, product.version
+    )
     if current is None:
         status.drift.append("product not published")
         return status
     status.versions = _versions(current)
-    status.drift = (_association_drift(current, desired, product)
-                    + _version_drift(current, product, history))
+    status.drift = _association_drift(current, desired, product) + _version_drift(
+        current, product, history
+    )
     return status
 
 
 def _versions(current: ProductState) -> list[VersionStatus]:
     by_id = {v.id: v for v in current.versions}
-    ordered = newest_first([Ranked(v.id, v.name, v.created, v.rolled_back)
-                            for v in current.versions])
+    ordered = newest_first(
+        [Ranked(v.id, v.name, v.created, v.rolled_back) for v in current.versions]
+    )
     return [
         VersionStatus(v.id, v.name, v.guidance, v.active, v.content_hash, v.rolled_back)
         for v in (by_id[r.key] for r in ordered)
@@ -111,8 +123,10 @@ def _association_drift(
     if not launch:
         drift.append("LAUNCH constraint gone")
     elif launch[0].parameters_json != desired.launch_parameters_json:
-        drift.append(f"LAUNCH constraint is {launch[0].parameters_json}, "
-                     f"config says {desired.launch_parameters_json}")
+        drift.append(
+            f"LAUNCH constraint is {launch[0].parameters_json}, "
+            f"config says {desired.launch_parameters_json}"
+        )
     have = {c.description: c.parameters_json for c in current.constraints_of("TEMPLATE")}
     for constraint in product.template_constraints:
         if constraint.description not in have:

@@ -37,8 +37,9 @@ def semver_key(name: str) -> tuple[int, ...]:
 def newest_first(versions: Sequence[Ranked]) -> list[Ranked]:
     # Version name first: the declared version is what people reason about. Creation time breaks
     # ties between equal names (someone else's duplicate, or a non-numeric name).
-    return sorted(versions, key=lambda v: (semver_key(v.name), _aware(v.created), v.key),
-                  reverse=True)
+    return sorted(
+        versions, key=lambda v: (semver_key(v.name), _aware(v.created), v.key), reverse=True
+    )
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -30,8 +30,9 @@ class Prepared:
     desired: DesiredCatalog
 
 
-def prepare(config_path: Path, dist_dir: Path, echo: Echo | None = None, *,
-            build: bool = True) -> Prepared:
+def prepare(
+    config_path: Path, dist_dir: Path, echo: Echo | None = None, *, build: bool = True
+) -> Prepared:
     """Load and validate the config, build into DIST_DIR (pure) unless BUILD is false (then
     dist/ must hold a finished build, e.g. from an earlier CI step), and interpret both."""
     from products.build import build_all
@@ -42,16 +43,20 @@ def prepare(config_path: Path, dist_dir: Path, echo: Echo | None = None, *,
     manifest = load_manifest(dist_dir)
     unknown = sorted(set(manifest.get("products", {})) - set(config.products))
     if unknown:
-        raise BuildOutputError(f"{dist_dir / 'manifest.json'}: product {unknown[0]!r} is not "
-                               f"in {config_path.name}; build again")
-    desired = desired_catalog(config.portfolio, manifest, dist_dir,
-                              commit=git_commit(config_path.resolve().parent))
+        raise BuildOutputError(
+            f"{dist_dir / 'manifest.json'}: product {unknown[0]!r} is not "
+            f"in {config_path.name}; build again"
+        )
+    desired = desired_catalog(
+        config.portfolio, manifest, dist_dir, commit=git_commit(config_path.resolve().parent)
+    )
     return Prepared(config, dist_dir, manifest, desired)
 
 
 @contextlib.contextmanager
-def open_clients(target: Target, local: bool = False,
-                 hooks: tuple[CallHook, ...] = ()) -> Iterator[AwsClients]:
+def open_clients(
+    target: Target, local: bool = False, hooks: tuple[CallHook, ...] = ()
+) -> Iterator[AwsClients]:
     """Clients for TARGET, or for a fresh in-process localcloud when LOCAL."""
     if not local:
         with aws_errors(target):
@@ -72,7 +77,9 @@ def run_bootstrap(clients: AwsClients, prepared: Prepared, echo: Echo) -> dict[s
     home = prepared.desired.regions[0]
     return {
         region: boot.deploy(
-            clients.client("cloudformation", region), region, body,
+            clients.client("cloudformation", region),
+            region,
+            body,
             boot.bootstrap_parameters(body, organization, create_launch_role=region == home),
             echo,
         )
@@ -84,8 +91,9 @@ def run_plan(clients: AwsClients, prepared: Prepared) -> Plan:
     return make_plan(clients, prepared.desired)[0]
 
 
-def run_publish(clients: AwsClients, prepared: Prepared,
-                progress: Callable[[Change], None]) -> Plan:
+def run_publish(
+    clients: AwsClients, prepared: Prepared, progress: Callable[[Change], None]
+) -> Plan:
     return publish(clients, prepared.desired, progress)
 
 
@@ -100,10 +108,23 @@ def launch_region(clients: AwsClients, prepared: Prepared) -> str:
     return clients.target.region or prepared.desired.regions[0]
 
 
-def run_launch(clients: AwsClients, prepared: Prepared, product: str, environment: str, *,
-               overrides: dict[str, str], echo: Echo) -> LaunchResult:
+def run_launch(
+    clients: AwsClients,
+    prepared: Prepared,
+    product: str,
+    environment: str,
+    *,
+    overrides: dict[str, str],
+    echo: Echo,
+) -> LaunchResult:
     parameters = {**prepared.config.launch_parameters(product, environment), **overrides}
     region = launch_region(clients, prepared)
-    return launch(clients.client("servicecatalog", region), region, product, environment,
-                  parameters=parameters, progress=echo,
-                  portfolio=prepared.desired.display_name)
+    return launch(
+        clients.client("servicecatalog", region),
+        region,
+        product,
+        environment,
+        parameters=parameters,
+        progress=echo,
+        portfolio=prepared.desired.display_name,
+    )

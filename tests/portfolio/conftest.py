@@ -33,15 +33,24 @@ PORTFOLIO: dict[str, Any] = {
     "tag_options": {"team": ["platform"], "cost-center": ["ops", "sre"]},
     "retention": {"keep_active": 2, "deactivate_after": 3},
     "template_constraints": {
-        "alpha": [{
-            "description": "prod needs an on-call topic",
-            "rules": {"ProdTopic": {
-                "RuleCondition": {"Fn::Equals": [{"Ref": "Environment"}, "prod"]},
-                "Assertions": [{"Assert": {"Fn::Not": [{"Fn::Equals": [
-                    {"Ref": "AlertTopicArn"}, ""]}]},
-                    "AssertDescription": "prod requires AlertTopicArn"}],
-            }},
-        }],
+        "alpha": [
+            {
+                "description": "prod needs an on-call topic",
+                "rules": {
+                    "ProdTopic": {
+                        "RuleCondition": {"Fn::Equals": [{"Ref": "Environment"}, "prod"]},
+                        "Assertions": [
+                            {
+                                "Assert": {
+                                    "Fn::Not": [{"Fn::Equals": [{"Ref": "AlertTopicArn"}, ""]}]
+                                },
+                                "AssertDescription": "prod requires AlertTopicArn",
+                            }
+                        ],
+                    }
+                },
+            }
+        ],
     },
 }
 
@@ -58,13 +67,26 @@ BOOTSTRAP_TEMPLATE: dict[str, Any] = {
     "AWSTemplateFormatVersion": "2010-09-09",
     "Parameters": {"OrganizationId": {"Type": "String", "Default": ""}},
     "Resources": {
-        "ArtifactBucket": {"Type": "AWS::S3::Bucket", "Properties": {
-            "BucketName": {"Fn::Sub": f"{BUCKET_PREFIX}-${{AWS::Region}}"}}},
-        "LaunchRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": "OncallCatalogLaunchRole",
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": "sts:AssumeRole",
-                "Principal": {"Service": "servicecatalog.amazonaws.com"}}]}}},
+        "ArtifactBucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {"BucketName": {"Fn::Sub": f"{BUCKET_PREFIX}-${{AWS::Region}}"}},
+        },
+        "LaunchRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": "OncallCatalogLaunchRole",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Service": "servicecatalog.amazonaws.com"},
+                        }
+                    ],
+                },
+            },
+        },
     },
 }
 
@@ -103,13 +125,24 @@ def template_body(product: str, marker: str) -> dict[str, Any]:
             "Environment": {"Type": "String", "AllowedValues": ["dev", "staging", "prod"]},
             "AlertTopicArn": {"Type": "String", "Default": ""},
         },
-        "Rules": {"KnownEnvironment": {"Assertions": [{
-            "Assert": {"Fn::Contains": [["dev", "staging", "prod"], {"Ref": "Environment"}]},
-            "AssertDescription": "Environment must be dev, staging or prod"}]}},
-        "Resources": {"Queue": {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {"QueueName": {"Fn::Sub": f"{product}-${{Environment}}"}},
-        }},
+        "Rules": {
+            "KnownEnvironment": {
+                "Assertions": [
+                    {
+                        "Assert": {
+                            "Fn::Contains": [["dev", "staging", "prod"], {"Ref": "Environment"}]
+                        },
+                        "AssertDescription": "Environment must be dev, staging or prod",
+                    }
+                ]
+            }
+        },
+        "Resources": {
+            "Queue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"QueueName": {"Fn::Sub": f"{product}-${{Environment}}"}},
+            }
+        },
         "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}},
     }
 
@@ -121,8 +154,11 @@ def write_dist(dist: Path, versions: dict[str, tuple[str, str]]) -> dict[str, An
         products[name] = _write_product(dist, name, version, marker)
     (dist / "infra").mkdir(parents=True, exist_ok=True)
     (dist / "infra" / "bootstrap.json").write_text(json.dumps(BOOTSTRAP_TEMPLATE, indent=2))
-    manifest = {"artifact_bucket_prefix": BUCKET_PREFIX,
-                "infra": {"bootstrap": "infra/bootstrap.json"}, "products": products}
+    manifest = {
+        "artifact_bucket_prefix": BUCKET_PREFIX,
+        "infra": {"bootstrap": "infra/bootstrap.json"},
+        "products": products,
+    }
     (dist / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
 
@@ -140,8 +176,11 @@ def _write_product(dist: Path, name: str, version: str, marker: str) -> dict[str
     return {
         "version": version,
         "content_hash": hashlib.sha256(template + package).hexdigest(),
-        "description": f"The {name} tool", "owner": "Platform", "distributor": "Platform",
-        "support_email": "oncall@example.com", "support_url": "https://example.com/oncall",
+        "description": f"The {name} tool",
+        "owner": "Platform",
+        "distributor": "Platform",
+        "support_email": "oncall@example.com",
+        "support_url": "https://example.com/oncall",
         "template": f"templates/{name}.json",
         "template_key": f"templates/{name}/{template_sha}.json",
         "package": f"packages/{tool}-{package_sha}.zip",
@@ -186,10 +225,20 @@ class Harness:
         self.clients().client("s3", REGION).create_bucket(Bucket=f"{BUCKET_PREFIX}-{REGION}")
         # What the bootstrap stack provides in a real account: the LAUNCH constraint's role.
         self.clients().client("iam", REGION).create_role(
-            RoleName="OncallCatalogLaunchRole", AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Action": "sts:AssumeRole",
-                    "Principal": {"Service": "servicecatalog.amazonaws.com"}}]}))
+            RoleName="OncallCatalogLaunchRole",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Service": "servicecatalog.amazonaws.com"},
+                        }
+                    ],
+                }
+            ),
+        )
 
     def clients(self, *hooks: Callable[..., None]) -> AwsClients:
         return AwsClients(Target(endpoint_url=self.endpoint), hooks)
@@ -213,8 +262,9 @@ class Harness:
 
     def versions(self, name: str) -> dict[str, tuple[str, bool]]:
         """{version name: (guidance, active)} of a product."""
-        details = self.sc.list_provisioning_artifacts(
-            ProductId=self.product_id(name))["ProvisioningArtifactDetails"]
+        details = self.sc.list_provisioning_artifacts(ProductId=self.product_id(name))[
+            "ProvisioningArtifactDetails"
+        ]
         return {d["Name"]: (d["Guidance"], d["Active"]) for d in details}
 
     def snapshot(self) -> dict[str, Any]:
@@ -224,21 +274,31 @@ class Harness:
         for portfolio in portfolios:
             pid = portfolio["Id"]
             result["principals"] = sorted(
-                p["PrincipalARN"] for p in self.sc.list_principals_for_portfolio(
-                    PortfolioId=pid)["Principals"])
+                p["PrincipalARN"]
+                for p in self.sc.list_principals_for_portfolio(PortfolioId=pid)["Principals"]
+            )
             result["tag_options"] = sorted(
-                (t["Key"], t["Value"]) for t in self.sc.describe_portfolio(Id=pid)["TagOptions"])
+                (t["Key"], t["Value"]) for t in self.sc.describe_portfolio(Id=pid)["TagOptions"]
+            )
             result["constraints"] = sorted(
-                (c["Type"], c.get("Description", "")) for c in
-                self.sc.list_constraints_for_portfolio(PortfolioId=pid)["ConstraintDetails"])
+                (c["Type"], c.get("Description", ""))
+                for c in self.sc.list_constraints_for_portfolio(PortfolioId=pid)[
+                    "ConstraintDetails"
+                ]
+            )
         products = self.sc.search_products_as_admin()["ProductViewDetails"]
         result["products"] = sorted(
-            (d["ProductViewSummary"]["Name"],
-             sorted((v["Name"], v["Description"].split()[0], v["Guidance"], v["Active"])
+            (
+                d["ProductViewSummary"]["Name"],
+                sorted(
+                    (v["Name"], v["Description"].split()[0], v["Guidance"], v["Active"])
                     for v in self.sc.list_provisioning_artifacts(
-                        ProductId=d["ProductViewSummary"]["ProductId"])[
-                        "ProvisioningArtifactDetails"]))
-            for d in products)
+                        ProductId=d["ProductViewSummary"]["ProductId"]
+                    )["ProvisioningArtifactDetails"]
+                ),
+            )
+            for d in products
+        )
         return result
 
 

@@ -24,7 +24,8 @@ def run(tmp_path: Path, portfolio_config: dict[str, Any], make_catalog: Any) -> 
 
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(
-            cli, ["--config", str(config), "--dist", str(tmp_path / "dist"), *args])
+            cli, ["--config", str(config), "--dist", str(tmp_path / "dist"), *args]
+        )
 
     return invoke
 
@@ -124,13 +125,27 @@ def test_two_publish_processes_at_once_leave_one_version_per_hash(
     harness fixture has created the bucket and launch role, like bootstrap)."""
     make_dist(tmp_path / "dist", V1)
     target = ["--endpoint-url", cloud_endpoint, "--no-build"]
-    command = [sys.executable, str(REPO / "build.py"), "--config", str(tmp_path / "catalog.yaml"),
-               "--dist", str(tmp_path / "dist"), "publish", *target]
-    processes = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    command = [
+        sys.executable,
+        str(REPO / "build.py"),
+        "--config",
+        str(tmp_path / "catalog.yaml"),
+        "--dist",
+        str(tmp_path / "dist"),
+        "publish",
+        *target,
+    ]
+    processes = [
+        subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     snapshot = harness.snapshot()
     assert snapshot["portfolios"] == ["On-call Tools (test)"]
     assert [(name, len(versions)) for name, versions in snapshot["products"]] == [
-        ("alpha", 1), ("beta", 1)]
+        ("alpha", 1),
+        ("beta", 1),
+    ]

@@ -31,8 +31,9 @@ def test_schema_accepts_the_repository_catalog() -> None:
 def test_iam_pattern_with_account_id_is_refused(
     tmp_path: Path, portfolio_config: dict[str, Any], make_dist: Any
 ) -> None:
-    portfolio_config["principals"] = [{"type": "IAM_PATTERN",
-                                       "arn": "arn:aws:iam::123456789012:role/Ops*"}]
+    portfolio_config["principals"] = [
+        {"type": "IAM_PATTERN", "arn": "arn:aws:iam::123456789012:role/Ops*"}
+    ]
     manifest = make_dist(tmp_path, {"alpha": ("1.0.0", "a")})
     with pytest.raises(PortfolioConfigError, match=r"IAM_PATTERN 'arn:aws:iam::123456789012"):
         desired_catalog(portfolio_config, manifest, tmp_path)
@@ -68,11 +69,13 @@ def test_launch_role_and_shares_are_interpreted(
     tmp_path: Path, portfolio_config: dict[str, Any], make_dist: Any
 ) -> None:
     portfolio_config["shares"] = {"organizational_units": ["ou-abcd-12345678"]}
-    desired = desired_catalog(portfolio_config, make_dist(tmp_path, {"alpha": ("1.0.0", "a")}),
-                              tmp_path, commit="c0ffee")
+    desired = desired_catalog(
+        portfolio_config, make_dist(tmp_path, {"alpha": ("1.0.0", "a")}), tmp_path, commit="c0ffee"
+    )
     assert desired.launch_parameters_json == '{"LocalRoleName":"OncallCatalogLaunchRole"}'
     assert [(s.kind, s.principal_id) for s in desired.shares] == [
-        ("ORGANIZATIONAL_UNIT", "ou-abcd-12345678")]
+        ("ORGANIZATIONAL_UNIT", "ou-abcd-12345678")
+    ]
     alpha = desired.products["alpha"]
     assert desired.version_description(alpha) == f"content-hash={alpha.content_hash} commit=c0ffee"
     assert desired.bucket("eu-west-1") == "test-artifacts-eu-west-1"

@@ -25,18 +25,24 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 @pytest.fixture
 def build(make_dist: Any) -> Any:
-    def desired(tmp_path: Path, portfolio: dict[str, Any],
-                versions: dict[str, tuple[str, str]]) -> DesiredCatalog:
+    def desired(
+        tmp_path: Path, portfolio: dict[str, Any], versions: dict[str, tuple[str, str]]
+    ) -> DesiredCatalog:
         tmp_path.mkdir(parents=True, exist_ok=True)
-        return desired_catalog(portfolio, make_dist(tmp_path, versions), tmp_path,
-                               commit="abc123")
+        return desired_catalog(portfolio, make_dist(tmp_path, versions), tmp_path, commit="abc123")
+
     return desired
 
 
 def _version(vid: str, name: str, content_hash: str, minutes: int, **kw: Any) -> VersionState:
     fields = {"active": True, "guidance": "DEFAULT", **kw}
-    return VersionState(id=vid, name=name, description=version_description(content_hash, "c"),
-                        created=T0 + dt.timedelta(minutes=minutes), **fields)
+    return VersionState(
+        id=vid,
+        name=name,
+        description=version_description(content_hash, "c"),
+        created=T0 + dt.timedelta(minutes=minutes),
+        **fields,
+    )
 
 
 def converged(desired: DesiredCatalog) -> RegionState:
@@ -44,18 +50,32 @@ def converged(desired: DesiredCatalog) -> RegionState:
     tag_options = {kv: f"tag-{i}" for i, kv in enumerate(sorted(desired.tag_options))}
     products = {}
     for i, (name, product) in enumerate(desired.products.items()):
-        constraints = [ConstraintState(f"c-{name}", "LAUNCH", "launch",
-                                       desired.launch_parameters_json)]
-        constraints += [ConstraintState(f"t-{name}-{j}", "TEMPLATE", c.description, c.rules_json)
-                        for j, c in enumerate(product.template_constraints)]
+        constraints = [
+            ConstraintState(f"c-{name}", "LAUNCH", "launch", desired.launch_parameters_json)
+        ]
+        constraints += [
+            ConstraintState(f"t-{name}-{j}", "TEMPLATE", c.description, c.rules_json)
+            for j, c in enumerate(product.template_constraints)
+        ]
         products[name] = ProductState(
-            id=f"prod-{i}", name=name, metadata=desired_metadata(product),
+            id=f"prod-{i}",
+            name=name,
+            metadata=desired_metadata(product),
             versions=[_version(f"pa-{name}", product.version, product.content_hash, 0)],
-            tag_option_ids=set(), associated=True, constraints=constraints)
+            tag_option_ids=set(),
+            associated=True,
+            constraints=constraints,
+        )
     portfolio = PortfolioState(
-        id="port-1", display_name=desired.display_name, description=desired.description,
-        provider_name=desired.provider_name, tags=dict(desired.tags),
-        tag_option_ids=set(tag_options.values()), principals=set(desired.principals), shares={})
+        id="port-1",
+        display_name=desired.display_name,
+        description=desired.description,
+        provider_name=desired.provider_name,
+        tags=dict(desired.tags),
+        tag_option_ids=set(tag_options.values()),
+        principals=set(desired.principals),
+        shares={},
+    )
     keys = {a.key for a in desired.artifacts}
     return RegionState("us-east-1", True, keys, portfolio, products, tag_options)
 
@@ -76,7 +96,8 @@ def test_empty_region_plans_every_object_in_apply_order(desired: DesiredCatalog)
     kinds = [c.kind for c in changes]
     assert kinds.index("association") > kinds.index("version")
     assert max(i for i, k in enumerate(kinds) if k == "association") < kinds.index(
-        "launch-constraint")
+        "launch-constraint"
+    )
     assert kinds.count("object") == 4
     assert kinds.count("principal") == 2
     assert kinds.count("tag-option") == 3
@@ -99,8 +120,9 @@ def test_new_content_under_existing_version_name_is_refused(
     tmp_path: Path, portfolio_config: dict[str, Any], build: Any, desired: DesiredCatalog
 ) -> None:
     state = converged(desired)
-    changed = build(tmp_path / "v2", portfolio_config,
-                       {"alpha": ("1.0.0", "a2"), "beta": ("2.1.0", "b1")})
+    changed = build(
+        tmp_path / "v2", portfolio_config, {"alpha": ("1.0.0", "a2"), "beta": ("2.1.0", "b1")}
+    )
     refusal = r"alpha version '1.0.0'.*bump.*build.py bump alpha"
     with pytest.raises(VersionConflictError, match=refusal):
         plan_region(changed, state)
@@ -110,8 +132,9 @@ def test_bumped_version_plans_exactly_one_new_version(
     tmp_path: Path, portfolio_config: dict[str, Any], build: Any, desired: DesiredCatalog
 ) -> None:
     state = converged(desired)
-    bumped = build(tmp_path / "v2", portfolio_config,
-                      {"alpha": ("1.1.0", "a2"), "beta": ("2.1.0", "b1")})
+    bumped = build(
+        tmp_path / "v2", portfolio_config, {"alpha": ("1.1.0", "a2"), "beta": ("2.1.0", "b1")}
+    )
     pending = _pending(plan_region(bumped, state))
     assert ("version", "alpha 1.1.0", Action.CREATE) in pending
     assert [p for p in pending if p[0] == "version"] == [("version", "alpha 1.1.0", Action.CREATE)]
@@ -155,7 +178,8 @@ def test_rolled_back_version_stays_deprecated(desired: DesiredCatalog) -> None:
     alpha = desired.products["alpha"]
     current = dataclasses.replace(
         _version("pa-cur", alpha.version, alpha.content_hash, 5, guidance="DEPRECATED"),
-        description=version_description(alpha.content_hash, "c") + " rolled-back")
+        description=version_description(alpha.content_hash, "c") + " rolled-back",
+    )
     state.products["alpha"].versions = [_version("pa-old", "0.9.0", "9" * 64, 0), current]
     assert _pending(plan_region(desired, state)) == []
 
@@ -180,8 +204,9 @@ def test_launch_role_change_updates_the_constraint(
 ) -> None:
     state = converged(desired)
     portfolio_config["launch_role"] = {"role_arn": "arn:aws:iam::123456789012:role/Other"}
-    changed = build(tmp_path / "v2", portfolio_config,
-                       {"alpha": ("1.0.0", "a1"), "beta": ("2.1.0", "b1")})
+    changed = build(
+        tmp_path / "v2", portfolio_config, {"alpha": ("1.0.0", "a1"), "beta": ("2.1.0", "b1")}
+    )
     pending = [c for c in plan_region(changed, state) if c.action is not Action.NO_CHANGE]
     assert [(c.kind, c.action) for c in pending] == [("launch-constraint", Action.UPDATE)] * 2
     assert pending[0].payload["id"] == "c-alpha"
@@ -203,13 +228,19 @@ def test_metadata_drift_and_extra_principal(desired: DesiredCatalog) -> None:
 def test_shares_create_then_update_flags(
     tmp_path: Path, portfolio_config: dict[str, Any], build: Any
 ) -> None:
-    portfolio_config["shares"] = {"accounts": ["111122223333"], "organization_id": "o-abcdefghij",
-                                  "share_principals": True, "share_tag_options": False}
+    portfolio_config["shares"] = {
+        "accounts": ["111122223333"],
+        "organization_id": "o-abcdefghij",
+        "share_principals": True,
+        "share_tag_options": False,
+    }
     desired = build(tmp_path, portfolio_config, {"alpha": ("1.0.0", "a1")})
     state = converged(desired)
     shares = [c for c in plan_region(desired, state) if c.kind == "share"]
     assert [(c.name, c.action) for c in shares] == [
-        ("ACCOUNT 111122223333", Action.CREATE), ("ORGANIZATION o-abcdefghij", Action.CREATE)]
+        ("ACCOUNT 111122223333", Action.CREATE),
+        ("ORGANIZATION o-abcdefghij", Action.CREATE),
+    ]
     assert shares[0].payload["share_principals"] is False  # not allowed on account shares
     assert shares[1].payload["share_principals"] is True
 

@@ -27,10 +27,15 @@ def test_first_publish_creates_the_catalog(harness: Any) -> None:
     constraints = harness.sc.list_constraints_for_portfolio(PortfolioId=pid)["ConstraintDetails"]
     assert sorted(c["Type"] for c in constraints) == ["LAUNCH", "LAUNCH", "TEMPLATE"]
     snapshot = harness.snapshot()
-    assert snapshot["principals"] == ["arn:aws:iam::123456789012:role/Oncall",
-                                      "arn:aws:iam:::role/PlatformEngineer*"]
-    assert snapshot["tag_options"] == [("cost-center", "ops"), ("cost-center", "sre"),
-                                       ("team", "platform")]
+    assert snapshot["principals"] == [
+        "arn:aws:iam::123456789012:role/Oncall",
+        "arn:aws:iam:::role/PlatformEngineer*",
+    ]
+    assert snapshot["tag_options"] == [
+        ("cost-center", "ops"),
+        ("cost-center", "sre"),
+        ("team", "platform"),
+    ]
 
 
 def test_second_publish_makes_no_write_call_and_plan_is_empty(harness: Any) -> None:
@@ -93,7 +98,8 @@ def test_a_version_listing_that_lags_behind_creation_makes_no_duplicate(harness:
     recorder = CallRecorder()
     clients = harness.clients(recorder)  # publish reuses this cached client, lag and all
     clients.client("servicecatalog", REGION).meta.events.register(
-        "after-call.servicecatalog.ListProvisioningArtifacts", lagging)
+        "after-call.servicecatalog.ListProvisioningArtifacts", lagging
+    )
     publish(clients, harness.desired(V1), lambda change: None)
 
     assert recorder.writes.count("CreateProduct") == 2

@@ -62,7 +62,8 @@ def test_publish_of_the_real_build_is_complete_and_idempotent(
     kinds = [c["Type"] for c in constraints]
     assert kinds.count("LAUNCH") == 4
     assert kinds.count("TEMPLATE") == sum(
-        len(p.template_constraints) for p in prepared.desired.products.values())
+        len(p.template_constraints) for p in prepared.desired.products.values()
+    )
     assert sc.list_principals_for_portfolio(PortfolioId=portfolio_id)["Principals"]
     assert sc.describe_portfolio(Id=portfolio_id)["TagOptions"]
     recorder = CallRecorder()
@@ -79,13 +80,17 @@ def test_every_real_product_launches_for_dev_with_its_alarms(
     cloudwatch = published.client("cloudwatch", REGION)
     cfn = published.client("cloudformation", REGION)
     for product in prepared.desired.products:
-        result = run_launch(published, prepared, product, "dev", overrides={},
-                            echo=lambda line: None)
+        result = run_launch(
+            published, prepared, product, "dev", overrides={}, echo=lambda line: None
+        )
         assert result.provisioned_product == f"{product}-dev"
         assert result.stack_arn
         resources = cfn.describe_stack_resources(StackName=result.stack_arn)["StackResources"]
-        alarms = [r["PhysicalResourceId"] for r in resources
-                  if r["ResourceType"] == "AWS::CloudWatch::Alarm"]
+        alarms = [
+            r["PhysicalResourceId"]
+            for r in resources
+            if r["ResourceType"] == "AWS::CloudWatch::Alarm"
+        ]
         assert alarms, f"{product} has no alarms"
         described = cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
         assert len(described) == len(alarms)
@@ -95,11 +100,16 @@ def test_every_real_product_launches_for_dev_with_its_alarms(
 def test_prod_launch_without_an_oncall_topic_is_refused_by_the_template_constraint(
     prepared: Prepared, published: AwsClients
 ) -> None:
-    product = next(name for name, p in prepared.desired.products.items()
-                   if p.template_constraints)
+    product = next(name for name, p in prepared.desired.products.items() if p.template_constraints)
     with pytest.raises(botocore.exceptions.ClientError, match="AlertTopicArn must name"):
-        run_launch(published, prepared, product, "prod", overrides={"AlertTopicArn": ""},
-                   echo=lambda line: None)
+        run_launch(
+            published,
+            prepared,
+            product,
+            "prod",
+            overrides={"AlertTopicArn": ""},
+            echo=lambda line: None,
+        )
 
 
 def test_demo_command_runs_the_quick_start_end_to_end(tmp_path: Path) -> None:

@@ -11,11 +11,13 @@ KEY = "s3://bucket-us-east-1/templates/alert-handler/" + "ab" * 32 + ".json"
 
 
 def _plan() -> Plan:
-    return Plan((
-        Change("us-east-1", "object", KEY, Action.CREATE),
-        Change("us-east-1", "portfolio", "On-call Tools", Action.NO_CHANGE, "port-1"),
-        Change("us-east-1", "principal", "IAM arn:aws:iam::1:role/X", Action.DELETE),
-    ))
+    return Plan(
+        (
+            Change("us-east-1", "object", KEY, Action.CREATE),
+            Change("us-east-1", "portfolio", "On-call Tools", Action.NO_CHANGE, "port-1"),
+            Change("us-east-1", "principal", "IAM arn:aws:iam::1:role/X", Action.DELETE),
+        )
+    )
 
 
 def test_table_aligns_columns_and_cuts_long_cells_in_the_middle() -> None:
@@ -37,6 +39,10 @@ def test_plan_table_hides_unchanged_rows_unless_asked() -> None:
 def test_plan_json_is_machine_readable() -> None:
     document = json.loads(plan_json(_plan()))
     assert document["changes_pending"] is True
-    assert document["changes"][1] == {"region": "us-east-1", "kind": "portfolio",
-                                      "name": "On-call Tools", "action": "no change",
-                                      "detail": "port-1"}
+    assert document["changes"][1] == {
+        "region": "us-east-1",
+        "kind": "portfolio",
+        "name": "On-call Tools",
+        "action": "no change",
+        "detail": "port-1",
+    }

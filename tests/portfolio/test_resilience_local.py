@@ -40,10 +40,14 @@ def test_failure_after_k_writes_then_rerun_converges(harness: Any, allowed: int)
     assert harness.publish(desired).writes == []
     snapshot = harness.snapshot()
     assert snapshot["products"] == [
-        ("alpha", [("1.0.0", "content-hash=" + desired.products["alpha"].content_hash,
-                    "DEFAULT", True)]),
-        ("beta", [("1.0.0", "content-hash=" + desired.products["beta"].content_hash,
-                   "DEFAULT", True)]),
+        (
+            "alpha",
+            [("1.0.0", "content-hash=" + desired.products["alpha"].content_hash, "DEFAULT", True)],
+        ),
+        (
+            "beta",
+            [("1.0.0", "content-hash=" + desired.products["beta"].content_hash, "DEFAULT", True)],
+        ),
     ]
     assert len(snapshot["constraints"]) == 3
     assert len(snapshot["tag_options"]) == 3
@@ -70,7 +74,8 @@ class MeetBeforeFirstWrite:
 
     def __call__(self, **kwargs: Any) -> None:
         if not self.met and not kwargs["model"].name.startswith(
-                ("Describe", "List", "Search", "Get", "Head")):
+            ("Describe", "List", "Search", "Get", "Head")
+        ):
             self.met = True
             self.barrier.wait(timeout=30)
 
@@ -95,7 +100,9 @@ def test_two_concurrent_publishes_end_with_one_version_per_hash(harness: Any) ->
     snapshot = harness.snapshot()
     assert snapshot["portfolios"] == ["On-call Tools (test)"]
     assert [(name, len(versions)) for name, versions in snapshot["products"]] == [
-        ("alpha", 1), ("beta", 1)]
+        ("alpha", 1),
+        ("beta", 1),
+    ]
     assert sorted(c[0] for c in snapshot["constraints"]) == ["LAUNCH", "LAUNCH", "TEMPLATE"]
     assert harness.publish(desired).writes == []
 
@@ -136,7 +143,9 @@ def test_racing_a_new_product_with_different_content_makes_one_product(harness: 
     errors = _race(harness, [mine, theirs])
     assert len(errors) == 1, errors
     assert "versions are immutable" in str(errors[0])
-    names = [d["ProductViewSummary"]["Name"]
-             for d in harness.sc.search_products_as_admin()["ProductViewDetails"]]
+    names = [
+        d["ProductViewSummary"]["Name"]
+        for d in harness.sc.search_products_as_admin()["ProductViewDetails"]
+    ]
     assert names == ["alpha"]
     assert list(harness.versions("alpha")) == ["1.0.0"]

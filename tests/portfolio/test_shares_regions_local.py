@@ -20,14 +20,18 @@ V1 = {"alpha": ("1.0.0", "a1")}
 def _share_state(sc: Any, kind: str) -> list[tuple[str, bool, bool]]:
     pid = sc.list_portfolios()["PortfolioDetails"][0]["Id"]
     details = sc.describe_portfolio_shares(PortfolioId=pid, Type=kind)["PortfolioShareDetails"]
-    return [(d["PrincipalId"], bool(d.get("SharePrincipals")), bool(d.get("ShareTagOptions")))
-            for d in details]
+    return [
+        (d["PrincipalId"], bool(d.get("SharePrincipals")), bool(d.get("ShareTagOptions")))
+        for d in details
+    ]
 
 
 def test_account_and_organization_shares_are_created_then_updated(harness: Any) -> None:
     harness.portfolio["shares"] = {
-        "accounts": ["111122223333"], "organization_id": "o-abcdefghij",
-        "share_principals": True, "share_tag_options": False,
+        "accounts": ["111122223333"],
+        "organization_id": "o-abcdefghij",
+        "share_principals": True,
+        "share_tag_options": False,
     }
     harness.sc.enable_aws_organizations_access()
     harness.publish(harness.desired(V1))
@@ -42,10 +46,15 @@ def test_account_and_organization_shares_are_created_then_updated(harness: Any) 
     pid = harness.sc.list_portfolios()["PortfolioDetails"][0]["Id"]
     harness.sc.delete_portfolio_share(PortfolioId=pid, AccountId="111122223333")
     clients = harness.clients()
-    state = read_region(clients.client("servicecatalog", "us-east-1"),
-                        clients.client("s3", "us-east-1"), desired, "us-east-1")
+    state = read_region(
+        clients.client("servicecatalog", "us-east-1"),
+        clients.client("s3", "us-east-1"),
+        desired,
+        "us-east-1",
+    )
     assert catalog_status(desired, [state]).drift == [
-        "us-east-1: share ACCOUNT 111122223333 missing"]
+        "us-east-1: share ACCOUNT 111122223333 missing"
+    ]
     assert harness.publish(desired).writes == ["CreatePortfolioShare"]
 
 
@@ -54,7 +63,8 @@ def _two_regions(harness: Any) -> AwsClients:
     clients: AwsClients = harness.clients()
     clients.client("s3", "eu-west-1").create_bucket(
         Bucket="test-artifacts-eu-west-1",
-        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+    )
     return clients
 
 
@@ -64,7 +74,8 @@ def test_every_region_is_published(harness: Any) -> None:
     for region in ("us-east-1", "eu-west-1"):
         sc = clients.client("servicecatalog", region)
         assert [p["DisplayName"] for p in sc.list_portfolios()["PortfolioDetails"]] == [
-            "On-call Tools (test)"]
+            "On-call Tools (test)"
+        ]
     assert harness.publish(harness.desired(V1)).writes == []
 
 
@@ -76,8 +87,11 @@ def test_a_refusal_in_one_region_stops_every_region(harness: Any) -> None:
     publish(eu_only, harness.desired({"alpha": ("1.0.0", "a2")}), lambda change: None)
     recorder = CallRecorder()
     with pytest.raises(VersionConflictError, match="eu-west-1"):
-        publish(AwsClients(Target(endpoint_url=harness.endpoint), (recorder,)),
-                harness.desired(V1), lambda change: None)
+        publish(
+            AwsClients(Target(endpoint_url=harness.endpoint), (recorder,)),
+            harness.desired(V1),
+            lambda change: None,
+        )
     assert recorder.writes == []
 
 
@@ -93,13 +107,23 @@ def test_region_option_limits_the_run(harness: Any) -> None:
 def test_template_constraint_rules_are_enforced_at_launch(harness: Any) -> None:
     harness.publish(harness.desired(V1))
     with pytest.raises(botocore.exceptions.ClientError, match="prod requires AlertTopicArn"):
-        launch(harness.sc, "us-east-1", "alpha", "prod",
-               parameters={"Environment": "prod", "AlertTopicArn": ""},
-               progress=lambda line: None)
+        launch(
+            harness.sc,
+            "us-east-1",
+            "alpha",
+            "prod",
+            parameters={"Environment": "prod", "AlertTopicArn": ""},
+            progress=lambda line: None,
+        )
     topic = harness.clients().client("sns", "us-east-1").create_topic(Name="oncall")["TopicArn"]
-    result = launch(harness.sc, "us-east-1", "alpha", "prod",
-                    parameters={"Environment": "prod", "AlertTopicArn": topic},
-                    progress=lambda line: None)
+    result = launch(
+        harness.sc,
+        "us-east-1",
+        "alpha",
+        "prod",
+        parameters={"Environment": "prod", "AlertTopicArn": topic},
+        progress=lambda line: None,
+    )
     assert result.provisioned_product == "alpha-prod"
 
 

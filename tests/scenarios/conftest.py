@@ -61,7 +61,11 @@ class LaunchedTool:
         }
         return subprocess.run(
             [sys.executable, "-c", RUNNER],
-            input=json.dumps(event), capture_output=True, text=True, env=env, timeout=120,
+            input=json.dumps(event),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
             check=False,
         )
 
@@ -70,8 +74,11 @@ class LaunchedTool:
 def aws(local_endpoint: str) -> Callable[[str], Any]:
     def client(service: str) -> Any:
         return boto3.client(
-            service, region_name=REGION, endpoint_url=local_endpoint,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            service,
+            region_name=REGION,
+            endpoint_url=local_endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
 
     return client
@@ -89,14 +96,17 @@ def published(local_endpoint: str, tmp_path: Path) -> tuple[Prepared, AwsClients
 
 @pytest.fixture
 def launch_tool(
-    published: tuple[Prepared, AwsClients], aws: Callable[[str], Any], local_endpoint: str,
+    published: tuple[Prepared, AwsClients],
+    aws: Callable[[str], Any],
+    local_endpoint: str,
     tmp_path: Path,
 ) -> Callable[..., LaunchedTool]:
     prepared, clients = published
 
     def launch(product: str, environment: str = "dev", **parameters: str) -> LaunchedTool:
-        result = run_launch(clients, prepared, product, environment, overrides=parameters,
-                            echo=lambda message: None)
+        result = run_launch(
+            clients, prepared, product, environment, overrides=parameters, echo=lambda message: None
+        )
         code_dir = _fetch_function_code(
             aws, result.stack_arn or "", tmp_path / f"{product}-{environment}"
         )
