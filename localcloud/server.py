@@ -15,6 +15,7 @@ import botocore.session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .cfn import register_resource_types
+from .clock import CLOCK
 from .errors import LocalCloudError
 from .s3_policy import install_policy_condition_handling
 from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
@@ -32,6 +33,7 @@ def reset_state() -> None:
     STATE.retire()  # first: no provisioning job may write into the fresh moto state
     moto_api_backend.reset()
     STATE.reset()
+    CLOCK.reset()
 
 
 # Signing names that differ from botocore's service names (most are equal).
@@ -234,6 +236,14 @@ class LocalCloud:
 
     def reset(self) -> None:
         reset_state()
+
+    def now(self) -> float:
+        """The local cloud's time (epoch seconds): it moves only through `advance`."""
+        return CLOCK.now()
+
+    def advance(self, seconds: float) -> float:
+        """Move the local cloud's clock forward, running everything that falls due on the way."""
+        return CLOCK.advance(seconds)
 
     def __enter__(self) -> "LocalCloud":
         self.start()
