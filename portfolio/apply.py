@@ -309,7 +309,7 @@ class RegionApplier:
         self._withdraw_if_beaten(product)
 
     def _same_name(self, product: DesiredProduct) -> list[cur.VersionState]:
-        versions = cur.read_versions(self.sc, self.ids.product(product.name))
+        versions = cur.read_published_versions(self.sc, self.ids.product(product.name))
         named = [v for v in versions if v.name == product.version]
         return sorted(named, key=lambda v: (v.created, v.id))
 
@@ -334,7 +334,7 @@ class RegionApplier:
 
     def _adopt_version(self, product: DesiredProduct) -> bool:
         """Record the id of the version holding our content hash (the oldest if duplicated)."""
-        state = cur.read_versions(self.sc, self.ids.product(product.name))
+        state = cur.read_published_versions(self.sc, self.ids.product(product.name))
         matches = [v for v in state if v.content_hash == product.content_hash]
         if not matches:
             return False

@@ -15,7 +15,7 @@ from typing import Any
 from portfolio.current import ConstraintState, ProductState, RegionState, VersionState
 from portfolio.desired import DesiredCatalog, DesiredProduct
 from portfolio.errors import PublishError, VersionConflictError
-from portfolio.versions import Ranked, VersionTarget, pending, retention_targets
+from portfolio.versions import VersionTarget, pending, retention_targets
 
 
 class Action(enum.StrEnum):
@@ -227,7 +227,7 @@ def _plan_retention(desired: DesiredCatalog, state: RegionState) -> list[Change]
     for name, product in desired.products.items():
         current = state.products.get(name)
         versions = current.versions if current else []
-        ranked = [_ranked(v) for v in versions]
+        ranked = [v.for_policy() for v in versions]
         new_key = f"hash:{product.content_hash}"
         if not any(v.content_hash == product.content_hash for v in versions):
             ranked.append(pending(new_key, product.version))
@@ -245,10 +245,6 @@ def _plan_retention(desired: DesiredCatalog, state: RegionState) -> list[Change]
                 )
             )
     return changes
-
-
-def _ranked(version: VersionState) -> Ranked:
-    return Ranked(version.id, version.name, version.created, version.rolled_back)
 
 
 def _retention_changes(

@@ -9,16 +9,9 @@ from pathlib import Path
 from portfolio.apply import RegionApplier
 from portfolio.aws import AwsClients
 from portfolio.current import RegionState, read_region
-from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
+from portfolio.desired import DesiredCatalog
 from portfolio.errors import PublishError, TargetError
 from portfolio.plan import Action, Change, Plan, plan_catalog
-
-
-def load_desired(portfolio: dict[str, object], dist_dir: Path) -> DesiredCatalog:
-    """Desired state from the validated portfolio section and the build in DIST_DIR."""
-    return desired_catalog(
-        dict(portfolio), load_manifest(dist_dir), dist_dir, commit=git_commit(dist_dir)
-    )
 
 
 def git_commit(near: Path) -> str:
