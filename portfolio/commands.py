@@ -12,8 +12,8 @@ import click
 from catalog.cli_context import CliContext
 from portfolio import render
 from portfolio.aws import CallRecorder, Target
+from portfolio.changes import Change
 from portfolio.errors import PublishError
-from portfolio.plan import Change
 from portfolio.workflow import (
     BuiltCatalog,
     open_clients,

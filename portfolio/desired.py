@@ -52,6 +52,16 @@ class DesiredProduct:
     package: Artifact
     template_constraints: tuple[TemplateConstraint, ...] = ()
 
+    def metadata(self) -> dict[str, str]:
+        """The product's Service Catalog metadata, keyed as CreateProduct/UpdateProduct take it."""
+        return {
+            "Owner": self.owner,
+            "Description": self.description,
+            "Distributor": self.distributor,
+            "SupportEmail": self.support_email,
+            "SupportUrl": self.support_url,
+        }
+
 
 @dataclass(frozen=True)
 class Share:

@@ -13,9 +13,9 @@ from catalog.errors import BuildOutputError
 from catalog.manifest import MANIFEST_NAME, Manifest
 from portfolio import bootstrap as boot
 from portfolio.aws import AwsClients, CallHook, Target, aws_errors
+from portfolio.changes import Change, Plan
 from portfolio.desired import DesiredCatalog, desired_catalog
 from portfolio.launch import LaunchResult, launch
-from portfolio.plan import Change, Plan
 from portfolio.publish import git_commit, make_plan, publish, read_states, target_regions
 from portfolio.status import CatalogStatus, catalog_status
 
