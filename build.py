@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from products.cli_context import DEFAULT_CONFIG, DEFAULT_DIST, CliContext
-from products.errors import CatalogError
+from catalog.cli_context import DEFAULT_CONFIG, DEFAULT_DIST, CliContext
+from catalog.errors import CatalogError
 
 
 class CatalogGroup(click.Group):

@@ -1,6 +1,6 @@
 """Errors raised by localcloud itself (not the AWS-style errors it serves to clients)."""
 
-from products.errors import CatalogError
+from catalog.errors import CatalogError
 
 
 class LocalCloudError(CatalogError):

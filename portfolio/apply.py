@@ -1,7 +1,7 @@
 """Apply a region's plan. Every step is idempotent: a rerun after a failure finishes the job.
 
 IDs that did not exist at plan time (a new portfolio, product or version) are resolved through
-an IdBook filled as the steps run. Creates carry idempotency tokens derived from content, so a
+a ResourceIds filled as the steps run. Creates carry idempotency tokens derived from content, so a
 retry or a concurrent run gets the same resource back instead of a duplicate.
 """
 
@@ -17,9 +17,25 @@ import botocore.exceptions
 
 from portfolio import current as cur
 from portfolio.aws import error_code, unless_not_found
+from portfolio.changes import (
+    Action,
+    Change,
+    Kind,
+    LaunchConstraintParams,
+    ObjectUpload,
+    PortfolioTags,
+    PrincipalRef,
+    ProductAssociation,
+    ProductRef,
+    RetentionTarget,
+    ShareSettings,
+    TagOptionPair,
+    TemplateConstraintParams,
+    VersionBuild,
+)
 from portfolio.desired import DesiredCatalog, DesiredProduct
 from portfolio.errors import AwsCallError, PollTimeoutError, PublishError
-from portfolio.plan import Action, Change, reused_name_error
+from portfolio.plan import reused_name_error
 from portfolio.polling import wait_for
 
 Progress = Callable[[Change], None]
@@ -41,13 +57,16 @@ def template_url(bucket: str, region: str, key: str) -> str:
 
 
 @dataclass
-class IdBook:
+class ResourceIds:
+    """The ids of the region's portfolio, products and versions: read at plan time, completed
+    as apply creates what did not exist (a version is keyed "hash:<sha>" until it has an id)."""
+
     portfolio_id: str | None = None
     product_ids: dict[str, str] = field(default_factory=dict)
     version_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (product, key) -> id
 
     @classmethod
-    def from_state(cls, state: cur.RegionState) -> IdBook:
+    def from_state(cls, state: cur.RegionState) -> ResourceIds:
         book = cls(portfolio_id=state.portfolio.id if state.portfolio else None)
         for name, product in state.products.items():
             book.product_ids[name] = product.id
@@ -75,29 +94,30 @@ class RegionApplier:
 
     def __init__(self, sc: Any, s3: Any, desired: DesiredCatalog, state: cur.RegionState) -> None:
         self.sc, self.s3, self.desired, self.region = sc, s3, desired, state.region
-        self.ids = IdBook.from_state(state)
+        self.ids = ResourceIds.from_state(state)
         self.tag_options = dict(state.tag_options)
-        self._handlers: dict[tuple[str, Action], Callable[[Change], None]] = {
-            ("object", Action.CREATE): self._upload,
-            ("portfolio", Action.CREATE): self._create_portfolio,
-            ("portfolio", Action.UPDATE): self._update_portfolio,
-            ("product", Action.CREATE): self._create_product,
-            ("product", Action.UPDATE): self._update_product,
-            ("version", Action.CREATE): self._create_version,
-            ("version", Action.UPDATE): self._create_version,
-            ("retention", Action.CREATE): self._set_retention,
-            ("retention", Action.UPDATE): self._set_retention,
-            ("association", Action.CREATE): self._associate,
-            ("launch-constraint", Action.CREATE): self._create_launch_constraint,
-            ("launch-constraint", Action.UPDATE): self._update_constraint,
-            ("template-constraint", Action.CREATE): self._create_template_constraint,
-            ("template-constraint", Action.UPDATE): self._update_constraint,
-            ("template-constraint", Action.DELETE): self._delete_constraint,
-            ("principal", Action.CREATE): self._associate_principal,
-            ("principal", Action.DELETE): self._disassociate_principal,
-            ("tag-option", Action.CREATE): self._attach_tag_option,
-            ("share", Action.CREATE): self._create_share,
-            ("share", Action.UPDATE): self._update_share,
+        # Each handler reads its kind's payload (change.payload_as) and makes the API call(s).
+        self._handlers: dict[tuple[Kind, Action], Callable[[Change], None]] = {
+            (Kind.OBJECT, Action.CREATE): self._upload,
+            (Kind.PORTFOLIO, Action.CREATE): self._create_portfolio,
+            (Kind.PORTFOLIO, Action.UPDATE): self._update_portfolio,
+            (Kind.PRODUCT, Action.CREATE): self._create_product,
+            (Kind.PRODUCT, Action.UPDATE): self._update_product,
+            (Kind.VERSION, Action.CREATE): self._create_version,
+            (Kind.VERSION, Action.UPDATE): self._create_version,
+            (Kind.RETENTION, Action.CREATE): self._set_retention,
+            (Kind.RETENTION, Action.UPDATE): self._set_retention,
+            (Kind.ASSOCIATION, Action.CREATE): self._associate,
+            (Kind.LAUNCH_CONSTRAINT, Action.CREATE): self._create_launch_constraint,
+            (Kind.LAUNCH_CONSTRAINT, Action.UPDATE): self._update_launch_constraint,
+            (Kind.TEMPLATE_CONSTRAINT, Action.CREATE): self._create_template_constraint,
+            (Kind.TEMPLATE_CONSTRAINT, Action.UPDATE): self._update_template_constraint,
+            (Kind.TEMPLATE_CONSTRAINT, Action.DELETE): self._delete_template_constraint,
+            (Kind.PRINCIPAL, Action.CREATE): self._associate_principal,
+            (Kind.PRINCIPAL, Action.DELETE): self._disassociate_principal,
+            (Kind.TAG_OPTION, Action.CREATE): self._attach_tag_option,
+            (Kind.SHARE, Action.CREATE): self._create_share,
+            (Kind.SHARE, Action.UPDATE): self._update_share,
         }
 
     def apply(self, changes: list[Change], progress: Progress) -> None:
@@ -152,11 +172,14 @@ class RegionApplier:
     # --- uploads, portfolio, products ---------------------------------------------------------
 
     def _upload(self, change: Change) -> None:
+        upload = change.payload_as(ObjectUpload)
         # Content-addressed keys: an object that exists already has exactly these bytes.
-        body = change.payload["path"].read_bytes()
-        self.s3.put_object(Bucket=change.payload["bucket"], Key=change.payload["key"], Body=body)
+        body = upload.path.read_bytes()
+        self.s3.put_object(Bucket=upload.bucket, Key=upload.key, Body=body)
 
     def _create_portfolio(self, change: Change) -> None:
+        change.payload_as(PortfolioTags)  # a create takes every field from the desired state
+
         def create(token: str) -> str:
             return str(
                 self.sc.create_portfolio(
@@ -183,24 +206,25 @@ class RegionApplier:
         )
 
     def _update_portfolio(self, change: Change) -> None:
-        if change.payload["replace_tag_keys"]:
+        tags = change.payload_as(PortfolioTags)
+        if tags.replace_tag_keys:
             # Remove, then add: the order of AddTags and RemoveTags on one key within a single
             # UpdatePortfolio call is not documented, so a changed value takes two calls.
             self.sc.update_portfolio(
-                Id=self.ids.portfolio(), RemoveTags=change.payload["replace_tag_keys"]
+                Id=self.ids.portfolio(), RemoveTags=list(tags.replace_tag_keys)
             )
         self.sc.update_portfolio(
             Id=self.ids.portfolio(),
             Description=self.desired.description,
             ProviderName=self.desired.provider_name,
-            AddTags=[{"Key": k, "Value": v} for k, v in sorted(change.payload["add_tags"].items())],
+            AddTags=[{"Key": k, "Value": v} for k, v in tags.add_tags],
         )
 
     def _product(self, name: str) -> DesiredProduct:
         return self.desired.products[name]
 
     def _create_product(self, change: Change) -> None:
-        product = self._product(change.name)
+        product = self._product(change.payload_as(ProductRef).product)
 
         first_version: dict[str, str] = {}
 
@@ -210,7 +234,7 @@ class RegionApplier:
                 ProductType="CLOUD_FORMATION_TEMPLATE",
                 ProvisioningArtifactParameters=self._artifact_parameters(product),
                 IdempotencyToken=token,
-                **_non_empty(_metadata(product)),
+                **_non_empty(product.metadata()),
             )
             first_version["id"] = response["ProvisioningArtifactDetail"]["Id"]
             return str(response["ProductViewDetail"]["ProductViewSummary"]["ProductId"])
@@ -253,9 +277,9 @@ class RegionApplier:
         return cur.recorded_hash(description) == product.content_hash
 
     def _update_product(self, change: Change) -> None:
-        product = self._product(change.name)
+        product = self._product(change.payload_as(ProductRef).product)
         self.sc.update_product(
-            Id=self.ids.product(product.name), Name=product.name, **_metadata(product)
+            Id=self.ids.product(product.name), Name=product.name, **product.metadata()
         )
 
     # --- versions -------------------------------------------------------------------------
@@ -272,8 +296,9 @@ class RegionApplier:
         }
 
     def _create_version(self, change: Change) -> None:
-        product = self._product(change.payload["product"])
-        if not change.payload.get("already_created"):
+        version = change.payload_as(VersionBuild)
+        product = self._product(version.product)
+        if not version.already_created:
             self._create_artifact(product)
         version_id = self.ids.version_ids[(product.name, f"hash:{product.content_hash}")]
         self._wait_available(product.name, version_id)
@@ -309,7 +334,7 @@ class RegionApplier:
         self._withdraw_if_beaten(product)
 
     def _same_name(self, product: DesiredProduct) -> list[cur.VersionState]:
-        versions = cur.read_versions(self.sc, self.ids.product(product.name))
+        versions = cur.read_published_versions(self.sc, self.ids.product(product.name))
         named = [v for v in versions if v.name == product.version]
         return sorted(named, key=lambda v: (v.created, v.id))
 
@@ -334,7 +359,7 @@ class RegionApplier:
 
     def _adopt_version(self, product: DesiredProduct) -> bool:
         """Record the id of the version holding our content hash (the oldest if duplicated)."""
-        state = cur.read_versions(self.sc, self.ids.product(product.name))
+        state = cur.read_published_versions(self.sc, self.ids.product(product.name))
         matches = [v for v in state if v.content_hash == product.content_hash]
         if not matches:
             return False
@@ -374,38 +399,44 @@ class RegionApplier:
             )
 
     def _set_retention(self, change: Change) -> None:
-        product = change.payload["product"]
-        key = change.payload["version_key"]
+        target = change.payload_as(RetentionTarget)
         self.sc.update_provisioning_artifact(
-            ProductId=self.ids.product(product),
-            ProvisioningArtifactId=self.ids.version_ids[(product, key)],
-            Active=change.payload["active"],
-            Guidance=change.payload["guidance"],
+            ProductId=self.ids.product(target.product),
+            ProvisioningArtifactId=self.ids.version_ids[(target.product, target.version_key)],
+            Active=target.active,
+            Guidance=target.guidance,
         )
 
     # --- associations and constraints ---------------------------------------------------------
 
     def _associate(self, change: Change) -> None:
+        product = change.payload_as(ProductAssociation).product
         self.sc.associate_product_with_portfolio(
-            ProductId=self.ids.product(change.name), PortfolioId=self.ids.portfolio()
+            ProductId=self.ids.product(product), PortfolioId=self.ids.portfolio()
         )
 
     def _create_launch_constraint(self, change: Change) -> None:
-        self._create_constraint(change, "LAUNCH", "Launch role of the on-call tools catalog")
+        launch = change.payload_as(LaunchConstraintParams)
+        self._create_constraint(
+            "LAUNCH", launch.product, launch.parameters, "Launch role of the on-call tools catalog"
+        )
 
     def _create_template_constraint(self, change: Change) -> None:
-        self._create_constraint(change, "TEMPLATE", change.payload["description"])
+        rules = change.payload_as(TemplateConstraintParams)
+        self._create_constraint("TEMPLATE", rules.product, rules.parameters, rules.description)
 
-    def _create_constraint(self, change: Change, kind: str, description: str) -> None:
-        product_id = self.ids.product(change.payload["product"])
+    def _create_constraint(
+        self, constraint_type: str, product: str, parameters: str, description: str
+    ) -> None:
+        product_id = self.ids.product(product)
 
         def create(token: str) -> str:
             def attempt() -> Any:
                 return self.sc.create_constraint(
                     PortfolioId=self.ids.portfolio(),
                     ProductId=product_id,
-                    Type=kind,
-                    Parameters=change.payload["parameters"],
+                    Type=constraint_type,
+                    Parameters=parameters,
                     Description=description,
                     IdempotencyToken=token,
                 )
@@ -415,20 +446,16 @@ class RegionApplier:
             response = self._eventually(lambda: unless_not_found(attempt))
             if response is None:
                 raise PublishError(
-                    f"{self.region}: {change.payload['product']} is still not "
+                    f"{self.region}: {product} is still not "
                     "associated with the portfolio; rerun publish"
                 )
             return str(response["ConstraintDetail"]["ConstraintId"])
 
         try:
             self._create_live(
-                f"{kind} constraint of {change.payload['product']}",
+                f"{constraint_type} constraint of {product}",
                 idempotency_token(
-                    kind,
-                    self.ids.portfolio(),
-                    product_id,
-                    description,
-                    change.payload["parameters"],
+                    constraint_type, self.ids.portfolio(), product_id, description, parameters
                 ),
                 create,
                 lambda constraint_id: self.sc.describe_constraint(Id=constraint_id),
@@ -437,42 +464,54 @@ class RegionApplier:
             # One LAUNCH constraint per product and portfolio: a concurrent run made it.
             if error_code(error) != "DuplicateResourceException":
                 raise
-            self._check_duplicate_matches(change, kind, product_id)
+            self._check_duplicate_matches(constraint_type, product, parameters)
 
-    def _check_duplicate_matches(self, change: Change, kind: str, product_id: str) -> None:
-        existing = cur.read_constraints(self.sc, self.ids.portfolio(), product_id)
-        if not any(
-            c.type == kind and c.parameters_json == change.payload["parameters"] for c in existing
-        ):
+    def _check_duplicate_matches(self, constraint_type: str, product: str, parameters: str) -> None:
+        existing = cur.read_constraints(self.sc, self.ids.portfolio(), self.ids.product(product))
+        if not any(c.type == constraint_type and c.parameters_json == parameters for c in existing):
             raise PublishError(
-                f"{self.region}: a different {kind} constraint already exists "
-                f"on {change.payload['product']}; rerun publish to update it"
+                f"{self.region}: a different {constraint_type} constraint already exists "
+                f"on {product}; rerun publish to update it"
             )
 
-    def _update_constraint(self, change: Change) -> None:
-        self.sc.update_constraint(Id=change.payload["id"], Parameters=change.payload["parameters"])
+    def _update_launch_constraint(self, change: Change) -> None:
+        launch = change.payload_as(LaunchConstraintParams)
+        self._update_constraint(change, launch.constraint_id, launch.parameters)
 
-    def _delete_constraint(self, change: Change) -> None:
-        self.sc.delete_constraint(Id=change.payload["id"])
+    def _update_template_constraint(self, change: Change) -> None:
+        rules = change.payload_as(TemplateConstraintParams)
+        self._update_constraint(change, rules.constraint_id, rules.parameters)
+
+    def _update_constraint(
+        self, change: Change, constraint_id: str | None, parameters: str
+    ) -> None:
+        self.sc.update_constraint(Id=_existing_id(change, constraint_id), Parameters=parameters)
+
+    def _delete_template_constraint(self, change: Change) -> None:
+        constraint_id = change.payload_as(TemplateConstraintParams).constraint_id
+        self.sc.delete_constraint(Id=_existing_id(change, constraint_id))
 
     # --- principals, TagOptions, shares ---------------------------------------------------------
 
     def _associate_principal(self, change: Change) -> None:
+        principal = change.payload_as(PrincipalRef)
         self.sc.associate_principal_with_portfolio(
             PortfolioId=self.ids.portfolio(),
-            PrincipalARN=change.payload["arn"],
-            PrincipalType=change.payload["type"],
+            PrincipalARN=principal.arn,
+            PrincipalType=principal.principal_type,
         )
 
     def _disassociate_principal(self, change: Change) -> None:
+        principal = change.payload_as(PrincipalRef)
         self.sc.disassociate_principal_from_portfolio(
             PortfolioId=self.ids.portfolio(),
-            PrincipalARN=change.payload["arn"],
-            PrincipalType=change.payload["type"],
+            PrincipalARN=principal.arn,
+            PrincipalType=principal.principal_type,
         )
 
     def _attach_tag_option(self, change: Change) -> None:
-        tag_option_id = self._tag_option_id(change.payload["key"], change.payload["value"])
+        pair = change.payload_as(TagOptionPair)
+        tag_option_id = self._tag_option_id(pair.key, pair.value)
         try:
             self.sc.associate_tag_option_with_resource(
                 ResourceId=self.ids.portfolio(), TagOptionId=tag_option_id
@@ -505,30 +544,17 @@ class RegionApplier:
             self.tag_options = cur.read_tag_options(self.sc)
             return self.tag_options[(key, value)]
 
-    def _share_target(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if payload["kind"] == "ACCOUNT":
-            return {"AccountId": payload["principal_id"]}
-        return {"OrganizationNode": {"Type": payload["kind"], "Value": payload["principal_id"]}}
-
-    def _share_flags(self, payload: dict[str, Any]) -> dict[str, Any]:
-        flags = {"ShareTagOptions": payload["share_tag_options"]}
-        if payload["kind"] != "ACCOUNT":
-            flags["SharePrincipals"] = payload["share_principals"]
-        return flags
-
     def _create_share(self, change: Change) -> None:
+        share = change.payload_as(ShareSettings)
         response = self.sc.create_portfolio_share(
-            PortfolioId=self.ids.portfolio(),
-            **self._share_target(change.payload),
-            **self._share_flags(change.payload),
+            PortfolioId=self.ids.portfolio(), **_share_target(share), **_share_flags(share)
         )
         self._wait_share(change, response.get("PortfolioShareToken"))
 
     def _update_share(self, change: Change) -> None:
+        share = change.payload_as(ShareSettings)
         response = self.sc.update_portfolio_share(
-            PortfolioId=self.ids.portfolio(),
-            **self._share_target(change.payload),
-            **self._share_flags(change.payload),
+            PortfolioId=self.ids.portfolio(), **_share_target(share), **_share_flags(share)
         )
         self._wait_share(change, response.get("PortfolioShareToken"))
 
@@ -547,14 +573,27 @@ class RegionApplier:
             raise PublishError(f"{self.region}: share {change.name} ended {final}")
 
 
-def _metadata(product: DesiredProduct) -> dict[str, str]:
-    return {
-        "Owner": product.owner,
-        "Description": product.description,
-        "Distributor": product.distributor,
-        "SupportEmail": product.support_email,
-        "SupportUrl": product.support_url,
-    }
+def _share_target(share: ShareSettings) -> dict[str, Any]:
+    if share.share_type == "ACCOUNT":
+        return {"AccountId": share.principal_id}
+    return {"OrganizationNode": {"Type": share.share_type, "Value": share.principal_id}}
+
+
+def _share_flags(share: ShareSettings) -> dict[str, Any]:
+    flags = {"ShareTagOptions": share.share_tag_options}
+    if share.share_type != "ACCOUNT":
+        # SharePrincipals applies to organization and OU shares only.
+        flags["SharePrincipals"] = share.share_principals
+    return flags
+
+
+def _existing_id(change: Change, constraint_id: str | None) -> str:
+    if constraint_id is None:
+        raise PublishError(
+            f"internal: {change.region}: {change.action} {change.kind} "
+            f"{change.name!r} names no existing constraint"
+        )
+    return constraint_id
 
 
 def _non_empty(values: dict[str, str]) -> dict[str, str]:

@@ -12,8 +12,10 @@ from typing import Any
 
 import botocore.exceptions
 
+from catalog.errors import BuildOutputError
+from catalog.manifest import MANIFEST_NAME, Manifest
 from portfolio.aws import error_code
-from portfolio.errors import BuildOutputError, PublishError
+from portfolio.errors import PublishError
 from portfolio.polling import wait_for
 
 STACK_NAME = "oncall-catalog-bootstrap"
@@ -23,10 +25,10 @@ _GOOD = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 _UPDATABLE = (*_GOOD, "UPDATE_ROLLBACK_COMPLETE")
 
 
-def bootstrap_template(dist_dir: Path, manifest: dict[str, Any]) -> str:
-    relative = str(manifest.get("infra", {}).get("bootstrap") or "")
+def bootstrap_template(dist_dir: Path, manifest: Manifest) -> str:
+    relative = manifest.infra.get("bootstrap", "")
     if not relative:
-        raise BuildOutputError(f"{dist_dir / 'manifest.json'}: infra.bootstrap is missing")
+        raise BuildOutputError(f"{dist_dir / MANIFEST_NAME}: infra.bootstrap is missing")
     path = dist_dir / relative
     try:
         return path.read_text(encoding="utf-8")

@@ -9,12 +9,13 @@ from typing import Any
 
 import click
 
+from catalog.cli_context import CliContext
 from portfolio import render
 from portfolio.aws import CallRecorder, Target
+from portfolio.changes import Change
 from portfolio.errors import PublishError
-from portfolio.plan import Change
 from portfolio.workflow import (
-    Prepared,
+    BuiltCatalog,
     open_clients,
     prepare,
     run_bootstrap,
@@ -23,7 +24,6 @@ from portfolio.workflow import (
     run_publish,
     run_status,
 )
-from products.cli_context import CliContext
 
 EXIT_CHANGES_PENDING = 2
 
@@ -71,7 +71,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _prepared(obj: CliContext) -> Prepared:
+def _built(obj: CliContext) -> BuiltCatalog:
     build = bool(click.get_current_context().meta.get("portfolio.build", True))
     return prepare(obj.config_path, obj.dist_dir, click.echo if obj.verbose else None, build=build)
 
@@ -90,11 +90,11 @@ def plan(obj: CliContext, target: Target, local: bool, as_json: bool, show_all: 
 
     Exit code 0: nothing would change; 2: changes pending; 1: error.
     """
-    prepared = _prepared(obj)
+    built = _built(obj)
     with open_clients(target, local) as clients:
         if local:
-            run_bootstrap(clients, prepared, _quiet)
-        result = run_plan(clients, prepared)
+            run_bootstrap(clients, built, _quiet)
+        result = run_plan(clients, built)
     click.echo(
         render.plan_json(result)
         if as_json
@@ -116,16 +116,16 @@ def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
 
     Shows the plan, applies it with progress, prints a summary. Prompts only on a terminal.
     """
-    prepared = _prepared(obj)
+    built = _built(obj)
     recorder = CallRecorder()
     with open_clients(target, local, hooks=(recorder,)) as clients:
         if local:
-            run_bootstrap(clients, prepared, click.echo)
-        planned = run_plan(clients, prepared)
+            run_bootstrap(clients, built, click.echo)
+        planned = run_plan(clients, built)
         click.echo(render.plan_table(planned, show_unchanged=False))
         if planned.has_changes and _confirmed(yes):
-            run_publish(clients, prepared, _progress)
-        click.echo(render.status_text(run_status(clients, prepared)))
+            run_publish(clients, built, _progress)
+        click.echo(render.status_text(run_status(clients, built)))
     click.echo(f"{len(recorder.writes)} write call(s), {len(recorder.calls)} call(s) in all")
 
 
@@ -143,12 +143,12 @@ def _confirmed(yes: bool) -> bool:
 @click.pass_obj
 def status(obj: CliContext, target: Target, local: bool, as_json: bool) -> None:
     """The catalog as published against the build: versions, DEFAULT, drift."""
-    prepared = _prepared(obj)
+    built = _built(obj)
     with open_clients(target, local) as clients:
         if local:
-            run_bootstrap(clients, prepared, _quiet)
-            run_publish(clients, prepared, lambda change: None)
-        result = run_status(clients, prepared)
+            run_bootstrap(clients, built, _quiet)
+            run_publish(clients, built, lambda change: None)
+        result = run_status(clients, built)
     click.echo(render.status_json(result) if as_json else render.status_text(result))
 
 
@@ -168,16 +168,16 @@ def rollback(obj: CliContext, product: str, to_version: str, target: Target, loc
     from portfolio.publish import target_regions
     from portfolio.rollback import rollback_region
 
-    prepared = _prepared(obj)
-    if product not in prepared.desired.products:
+    built = _built(obj)
+    if product not in built.desired.products:
         raise PublishError(
-            f"unknown product {product!r} (known: {', '.join(prepared.desired.products)})"
+            f"unknown product {product!r} (known: {', '.join(built.desired.products)})"
         )
     with open_clients(target, local) as clients:
         if local:  # a fresh local AWS holds nothing to roll back until it is published
-            run_bootstrap(clients, prepared, _quiet)
-            run_publish(clients, prepared, lambda change: None)
-        for region in target_regions(prepared.desired, clients.target.region):
+            run_bootstrap(clients, built, _quiet)
+            run_publish(clients, built, lambda change: None)
+        for region in target_regions(built.desired, clients.target.region):
             changed = rollback_region(
                 clients.client("servicecatalog", region),
                 region,
@@ -236,18 +236,18 @@ def launch(
 ) -> None:
     """Provision (or update) TOOL's DEFAULT version as '<tool>-<env>' and print its outputs."""
     overrides = _parse_params(params)
-    prepared = _prepared(obj)
-    if tool not in prepared.desired.products:
-        raise PublishError(f"unknown tool {tool!r} (known: {', '.join(prepared.desired.products)})")
+    built = _built(obj)
+    if tool not in built.desired.products:
+        raise PublishError(f"unknown tool {tool!r} (known: {', '.join(built.desired.products)})")
     with open_clients(target, local) as clients:
         if local:
             from portfolio.demo import create_demo_prerequisites
 
-            run_bootstrap(clients, prepared, _quiet)
-            run_publish(clients, prepared, lambda change: None)
-            create_demo_prerequisites(clients, prepared, environment)
+            run_bootstrap(clients, built, _quiet)
+            run_publish(clients, built, lambda change: None)
+            create_demo_prerequisites(clients, built, environment)
         result = run_launch(
-            clients, prepared, tool, environment, overrides=overrides, echo=_prefixed_echo("  ")
+            clients, built, tool, environment, overrides=overrides, echo=_prefixed_echo("  ")
         )
     click.echo(
         f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
@@ -262,9 +262,9 @@ def launch(
 @click.pass_obj
 def bootstrap(obj: CliContext, target: Target, local: bool) -> None:
     """Deploy the catalog infrastructure (artifact bucket, launch role) in every region."""
-    prepared = _prepared(obj)
+    built = _built(obj)
     with open_clients(target, local) as clients:
-        outcomes = run_bootstrap(clients, prepared, click.echo)
+        outcomes = run_bootstrap(clients, built, click.echo)
     for region, outcome in outcomes.items():
         click.echo(f"{region}: bootstrap stack {outcome}")
 

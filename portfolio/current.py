@@ -11,7 +11,8 @@ from typing import Any
 import botocore.exceptions
 
 from portfolio.aws import error_code
-from portfolio.desired import DesiredCatalog, canonical_json
+from portfolio.desired import DesiredCatalog, compact_json
+from portfolio.versions import PolicyVersion
 
 _HASH = re.compile(r"content-hash=([0-9a-f]{64})")
 ROLLED_BACK_MARK = "rolled-back"
@@ -39,6 +40,9 @@ class VersionState:
     @property
     def rolled_back(self) -> bool:
         return ROLLED_BACK_MARK in self.description.split()
+
+    def for_policy(self) -> PolicyVersion:
+        return PolicyVersion(self.id, self.name, self.created, self.rolled_back)
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,7 @@ def read_product(sc: Any, product_id: str, portfolio_id: str | None) -> ProductS
         id=product_id,
         name=summary["Name"],
         metadata=product_metadata_of(summary),
-        versions=read_versions(sc, product_id),
+        versions=read_published_versions(sc, product_id),
         tag_option_ids={t["Id"] for t in described.get("TagOptions", [])},
     )
     if portfolio_id:
@@ -275,7 +279,7 @@ def product_metadata_of(summary: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def read_versions(sc: Any, product_id: str) -> list[VersionState]:
+def read_published_versions(sc: Any, product_id: str) -> list[VersionState]:
     details = sc.list_provisioning_artifacts(ProductId=product_id)["ProvisioningArtifactDetails"]
     return [
         VersionState(
@@ -308,7 +312,7 @@ def _constraint(sc: Any, detail: dict[str, Any]) -> ConstraintState:
         id=detail["ConstraintId"],
         type=detail["Type"],
         description=detail.get("Description", ""),
-        parameters_json=canonical_json(parameters),
+        parameters_json=compact_json(parameters),
     )
 
 

@@ -10,8 +10,8 @@ from portfolio import render
 from portfolio.aws import AwsClients, Target
 from portfolio.launch import LaunchResult
 from portfolio.workflow import (
+    BuiltCatalog,
     Echo,
-    Prepared,
     open_clients,
     prepare,
     run_bootstrap,
@@ -23,36 +23,36 @@ from portfolio.workflow import (
 
 def run_demo(config_path: Path, dist_dir: Path, environment: str, echo: Echo) -> None:
     echo(f"== build ({config_path.name} -> {dist_dir})")
-    prepared = prepare(config_path, dist_dir, echo)
+    built = prepare(config_path, dist_dir, echo)
     with open_clients(Target(), local=True) as clients:
         echo(f"== local AWS at {clients.target.endpoint_url}")
         echo("== bootstrap")
-        for region, outcome in run_bootstrap(clients, prepared, echo).items():
+        for region, outcome in run_bootstrap(clients, built, echo).items():
             echo(f"{region}: bootstrap stack {outcome}")
         echo("== publish")
-        run_publish(clients, prepared, lambda change: echo(render.progress_line(change)))
-        echo(render.status_text(run_status(clients, prepared)))
-        for log_group in create_demo_prerequisites(clients, prepared, environment):
+        run_publish(clients, built, lambda change: echo(render.progress_line(change)))
+        echo(render.status_text(run_status(clients, built)))
+        for log_group in create_demo_prerequisites(clients, built, environment):
             echo(f"== demo application log group {log_group} (what log-processor watches)")
-        results = _launch_all(clients, prepared, environment, echo)
+        results = _launch_all(clients, built, environment, echo)
         echo("== what was created")
         for result in results:
-            _describe_launch(clients, prepared, result, echo)
+            _describe_launch(clients, built, result, echo)
 
 
 def create_demo_prerequisites(
-    clients: AwsClients, prepared: Prepared, environment: str
+    clients: AwsClients, built: BuiltCatalog, environment: str
 ) -> list[str]:
     """Create the log groups the launch parameters point at (LogGroupName).
 
     In a real account they belong to the applications being watched and exist already; an empty
     local AWS has none, and a subscription filter on a missing log group fails the stack.
     """
-    region = clients.target.region or prepared.desired.regions[0]
+    region = clients.target.region or built.desired.regions[0]
     logs = clients.client("logs", region)
     created = []
-    for product in prepared.desired.products:
-        name = prepared.config.launch_parameters(product, environment).get("LogGroupName")
+    for product in built.desired.products:
+        name = built.config.launch_parameters(product, environment).get("LogGroupName")
         existing = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if name else []
         if name and name not in {group["logGroupName"] for group in existing}:
             logs.create_log_group(logGroupName=name)
@@ -61,15 +61,15 @@ def create_demo_prerequisites(
 
 
 def _launch_all(
-    clients: AwsClients, prepared: Prepared, environment: str, echo: Echo
+    clients: AwsClients, built: BuiltCatalog, environment: str, echo: Echo
 ) -> list[LaunchResult]:
     results = []
-    for product in prepared.desired.products:
+    for product in built.desired.products:
         echo(f"== launch {product} --env {environment}")
         results.append(
             run_launch(
                 clients,
-                prepared,
+                built,
                 product,
                 environment,
                 overrides={},
@@ -80,9 +80,9 @@ def _launch_all(
 
 
 def _describe_launch(
-    clients: AwsClients, prepared: Prepared, result: LaunchResult, echo: Echo
+    clients: AwsClients, built: BuiltCatalog, result: LaunchResult, echo: Echo
 ) -> None:
-    region = clients.target.region or prepared.desired.regions[0]
+    region = clients.target.region or built.desired.regions[0]
     echo(f"{result.provisioned_product}: version {result.version}, stack {result.stack_arn}")
     for key, value in sorted(result.outputs.items()):
         echo(f"  output {key} = {value}")

@@ -1,6 +1,7 @@
 """Desired state: the portfolio section of the config plus the build manifest, interpreted.
 
-Pure: reads the files under dist/ (to check them against the manifest) and nothing else.
+Pure: reads the files under dist/ (to check them against the manifest) and nothing else. The
+manifest itself arrives typed (catalog.manifest.Manifest.load checked its fields).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portfolio.errors import BuildOutputError, PortfolioConfigError
+from catalog.errors import BuildOutputError
+from catalog.manifest import Manifest, ProductArtifact
+from portfolio.errors import PortfolioConfigError
 
 DEFAULT_KEEP_ACTIVE = 2
 DEFAULT_DEACTIVATE_AFTER = 5
@@ -48,6 +51,16 @@ class DesiredProduct:
     template: Artifact
     package: Artifact
     template_constraints: tuple[TemplateConstraint, ...] = ()
+
+    def metadata(self) -> dict[str, str]:
+        """The product's Service Catalog metadata, keyed as CreateProduct/UpdateProduct take it."""
+        return {
+            "Owner": self.owner,
+            "Description": self.description,
+            "Distributor": self.distributor,
+            "SupportEmail": self.support_email,
+            "SupportUrl": self.support_url,
+        }
 
 
 @dataclass(frozen=True)
@@ -93,12 +106,13 @@ def version_description(content_hash: str, commit: str) -> str:
     return f"content-hash={content_hash} commit={commit}"
 
 
-def canonical_json(value: Any) -> str:
+def compact_json(value: Any) -> str:
+    """Sorted keys, no spaces: constraint parameters are compared with AWS's as this text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def desired_catalog(
-    portfolio: dict[str, Any], manifest: dict[str, Any], dist_dir: Path, commit: str = "unknown"
+    portfolio: dict[str, Any], manifest: Manifest, dist_dir: Path, commit: str = "unknown"
 ) -> DesiredCatalog:
     """Interpret the validated portfolio section and the build manifest, checking both."""
     products = _desired_products(portfolio, manifest, dist_dir)
@@ -109,7 +123,7 @@ def desired_catalog(
         description=portfolio.get("description", ""),
         provider_name=portfolio["provider_name"],
         regions=tuple(portfolio["regions"]),
-        bucket_prefix=_required(manifest, "artifact_bucket_prefix", "manifest"),
+        bucket_prefix=manifest.artifact_bucket_prefix,
         launch_parameters_json=_launch_parameters(portfolio["launch_role"]),
         principals=_principals(portfolio.get("principals", [])),
         tag_options=frozenset(
@@ -130,8 +144,8 @@ def desired_catalog(
 
 def _launch_parameters(launch_role: dict[str, str]) -> str:
     if "local_role_name" in launch_role:
-        return canonical_json({"LocalRoleName": launch_role["local_role_name"]})
-    return canonical_json({"RoleArn": launch_role["role_arn"]})
+        return compact_json({"LocalRoleName": launch_role["local_role_name"]})
+    return compact_json({"RoleArn": launch_role["role_arn"]})
 
 
 def _principals(principals: list[dict[str, str]]) -> frozenset[tuple[str, str]]:
@@ -173,9 +187,9 @@ def _shares(config: dict[str, Any]) -> tuple[Share, ...]:
 
 
 def _desired_products(
-    portfolio: dict[str, Any], manifest: dict[str, Any], dist_dir: Path
+    portfolio: dict[str, Any], manifest: Manifest, dist_dir: Path
 ) -> dict[str, DesiredProduct]:
-    entries = _required(manifest, "products", "manifest")
+    entries = manifest.products
     constraints = portfolio.get("template_constraints", {})
     unknown = sorted(set(constraints) - set(entries))
     if unknown:
@@ -190,56 +204,39 @@ def _desired_products(
 
 
 def _desired_product(
-    name: str, entry: dict[str, Any], dist_dir: Path, constraints: list[dict[str, Any]]
+    name: str, entry: ProductArtifact, dist_dir: Path, constraints: list[dict[str, Any]]
 ) -> DesiredProduct:
     where = f"manifest products.{name}"
     return DesiredProduct(
         name=name,
-        version=_required(entry, "version", where),
-        content_hash=_required(entry, "content_hash", where),
-        description=_required(entry, "description", where),
-        owner=_required(entry, "owner", where),
-        distributor=entry.get("distributor", ""),
-        support_email=entry.get("support_email", ""),
-        support_url=entry.get("support_url", ""),
-        template=_artifact(dist_dir, entry, "template", where),
-        package=_artifact(dist_dir, entry, "package", where),
+        version=entry.version,
+        content_hash=entry.content_hash,
+        description=entry.description,
+        owner=entry.owner,
+        distributor=entry.distributor,
+        support_email=entry.support_email,
+        support_url=entry.support_url,
+        template=_artifact(dist_dir, entry.template, entry.template_key, f"{where}.template"),
+        package=_artifact(dist_dir, entry.package, entry.package_key, f"{where}.package"),
         template_constraints=tuple(
-            TemplateConstraint(c["description"], canonical_json({"Rules": c["rules"]}))
+            TemplateConstraint(c["description"], compact_json({"Rules": c["rules"]}))
             for c in constraints
         ),
     )
 
 
-def _artifact(dist_dir: Path, entry: dict[str, Any], kind: str, where: str) -> Artifact:
-    path = dist_dir / _required(entry, kind, where)
-    key = _required(entry, f"{kind}_key", where)
+def _artifact(dist_dir: Path, relative: str, key: str, where: str) -> Artifact:
+    """The file at RELATIVE under DIST_DIR, checked against the hash its S3 KEY carries."""
+    path = dist_dir / relative
     if not path.is_file():
-        raise BuildOutputError(f"{where}.{kind}: {str(path)!r} does not exist; run build first")
+        raise BuildOutputError(f"{where}: {str(path)!r} does not exist; run build first")
     match = _HASH_IN_KEY.search(key)
     if match is None:
-        raise BuildOutputError(f"{where}.{kind}_key: {key!r} is not content-addressed")
+        raise BuildOutputError(f"{where}_key: {key!r} is not content-addressed")
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != match.group(1):
         raise BuildOutputError(
-            f"{where}.{kind}: {str(path)!r} has sha256 {actual[:12]}..., its key {key!r} says "
+            f"{where}: {str(path)!r} has sha256 {actual[:12]}..., its key {key!r} says "
             f"{match.group(1)[:12]}...; dist/ is stale, run build again"
         )
     return Artifact(key=key, path=path)
-
-
-def _required(mapping: dict[str, Any], key: str, where: str) -> Any:
-    if key not in mapping or mapping[key] in (None, ""):
-        raise BuildOutputError(f"{where}: {key!r} is missing")
-    return mapping[key]
-
-
-def load_manifest(dist_dir: Path) -> dict[str, Any]:
-    path = dist_dir / "manifest.json"
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise BuildOutputError(f"{path}: not found; run `python build.py build` first") from error
-    except json.JSONDecodeError as error:
-        raise BuildOutputError(f"{path}: not valid JSON ({error.msg})") from error
-    return data

@@ -1,6 +1,9 @@
-"""Errors of the publish side. All are CatalogErrors: the CLI prints them as one line, exit 1."""
+"""Errors of the publish side. All are CatalogErrors: the CLI prints them as one line, exit 1.
 
-from products.errors import CatalogError, ConfigError
+A missing or stale build (BuildOutputError) is catalog.errors': the manifest raises it.
+"""
+
+from catalog.errors import CatalogError, ConfigError
 
 
 class PublishError(CatalogError):
@@ -9,10 +12,6 @@ class PublishError(CatalogError):
 
 class PortfolioConfigError(ConfigError):
     """The portfolio section is valid JSON-schema-wise but says something AWS would reject."""
-
-
-class BuildOutputError(PublishError):
-    """dist/ (the build output) is missing, incomplete or does not match its manifest."""
 
 
 class VersionConflictError(PublishError):

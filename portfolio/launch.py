@@ -11,10 +11,10 @@ import botocore.exceptions
 
 from portfolio.apply import idempotency_token
 from portfolio.aws import error_code, unless_not_found
-from portfolio.current import VersionState, find_product_ids, read_versions
+from portfolio.current import VersionState, find_product_ids, read_published_versions
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
-from portfolio.versions import Ranked, newest_first
+from portfolio.versions import newest_first
 
 _DONE = ("SUCCEEDED", "FAILED")
 _STACK_OUTPUT = "CloudformationStackARN"
@@ -91,10 +91,8 @@ def launch(
 
 def launch_version(sc: Any, region: str, product: str, product_id: str) -> VersionState:
     """The newest active DEFAULT version (what a console user is steered to)."""
-    versions = {v.id: v for v in read_versions(sc, product_id)}
-    ranked = newest_first(
-        [Ranked(v.id, v.name, v.created, v.rolled_back) for v in versions.values()]
-    )
+    versions = {v.id: v for v in read_published_versions(sc, product_id)}
+    ranked = newest_first([v.for_policy() for v in versions.values()])
     for candidate in (versions[r.key] for r in ranked):
         if candidate.active and candidate.guidance == "DEFAULT":
             return candidate

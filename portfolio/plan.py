@@ -7,48 +7,28 @@ TagOptions, shares.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
+from portfolio.changes import (
+    Action,
+    Change,
+    LaunchConstraintParams,
+    ObjectUpload,
+    Plan,
+    PortfolioTags,
+    PrincipalRef,
+    ProductAssociation,
+    ProductRef,
+    RetentionTarget,
+    ShareSettings,
+    TagOptionPair,
+    TemplateConstraintParams,
+    VersionBuild,
+)
 from portfolio.current import ConstraintState, ProductState, RegionState, VersionState
 from portfolio.desired import DesiredCatalog, DesiredProduct
 from portfolio.errors import PublishError, VersionConflictError
-from portfolio.versions import Ranked, VersionTarget, pending, retention_targets
-
-
-class Action(enum.StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    NO_CHANGE = "no change"
-
-
-@dataclass(frozen=True)
-class Change:
-    region: str
-    kind: str
-    name: str
-    action: Action
-    detail: str = ""
-    payload: dict[str, Any] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class Plan:
-    changes: tuple[Change, ...]
-
-    @property
-    def pending(self) -> list[Change]:
-        return [c for c in self.changes if c.action is not Action.NO_CHANGE]
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.pending)
-
-    def for_region(self, region: str) -> list[Change]:
-        return [c for c in self.changes if c.region == region]
+from portfolio.versions import VersionTarget, pending, retention_targets
 
 
 def plan_catalog(desired: DesiredCatalog, states: Iterable[RegionState]) -> Plan:
@@ -83,10 +63,9 @@ def _plan_objects(desired: DesiredCatalog, state: RegionState) -> list[Change]:
     return [
         Change(
             state.region,
-            "object",
             f"s3://{bucket}/{a.key}",
             Action.NO_CHANGE if a.key in state.existing_keys else Action.CREATE,
-            payload={"bucket": bucket, "key": a.key, "path": a.path},
+            ObjectUpload(bucket, a.key, a.path),
         )
         for a in desired.artifacts
     ]
@@ -95,7 +74,7 @@ def _plan_objects(desired: DesiredCatalog, state: RegionState) -> list[Change]:
 def _plan_portfolio(desired: DesiredCatalog, state: RegionState) -> list[Change]:
     current = state.portfolio
     if current is None:
-        return [Change(state.region, "portfolio", desired.display_name, Action.CREATE)]
+        return [Change(state.region, desired.display_name, Action.CREATE, PortfolioTags())]
     differences = [
         name
         for name, have, want in (
@@ -110,26 +89,15 @@ def _plan_portfolio(desired: DesiredCatalog, state: RegionState) -> list[Change]
     return [
         Change(
             state.region,
-            "portfolio",
             desired.display_name,
             action,
+            PortfolioTags(
+                add_tags=tuple(sorted(add.items())),
+                replace_tag_keys=tuple(sorted(k for k in add if k in current.tags)),
+            ),
             ", ".join(differences) or current.id,
-            payload={
-                "add_tags": add,
-                "replace_tag_keys": sorted(k for k in add if k in current.tags),
-            },
         )
     ]
-
-
-def desired_metadata(product: DesiredProduct) -> dict[str, str]:
-    return {
-        "Owner": product.owner,
-        "Description": product.description,
-        "Distributor": product.distributor,
-        "SupportEmail": product.support_email,
-        "SupportUrl": product.support_url,
-    }
 
 
 def _plan_products(desired: DesiredCatalog, state: RegionState) -> list[Change]:
@@ -139,18 +107,22 @@ def _plan_products(desired: DesiredCatalog, state: RegionState) -> list[Change]:
         if current is None:
             changes.append(
                 Change(
-                    state.region, "product", name, Action.CREATE, f"with version {product.version}"
+                    state.region,
+                    name,
+                    Action.CREATE,
+                    ProductRef(name),
+                    f"with version {product.version}",
                 )
             )
             continue
-        wanted = desired_metadata(product)
+        wanted = product.metadata()
         stale = sorted(k for k, v in wanted.items() if current.metadata.get(k, "") != v)
         changes.append(
             Change(
                 state.region,
-                "product",
                 name,
                 Action.UPDATE if stale else Action.NO_CHANGE,
+                ProductRef(name),
                 ", ".join(stale) or current.id,
             )
         )
@@ -172,11 +144,10 @@ def _plan_versions(desired: DesiredCatalog, state: RegionState) -> list[Change]:
         changes.append(
             Change(
                 state.region,
-                "version",
                 label,
                 Action.CREATE,
+                VersionBuild(name, already_created=current is None),
                 f"hash {short}",
-                payload={"product": name, "already_created": current is None},
             )
         )
     return changes
@@ -195,13 +166,18 @@ def _existing_version(
     if status == "CREATING":  # an interrupted run: finish it by waiting
         return Change(
             region,
-            "version",
             label,
             Action.UPDATE,
+            VersionBuild(current.name, already_created=True),
             f"{existing.id} still CREATING",
-            payload={"product": current.name, "already_created": True},
         )
-    return Change(region, "version", label, Action.NO_CHANGE, f"{existing.id} hash {short}")
+    return Change(
+        region,
+        label,
+        Action.NO_CHANGE,
+        VersionBuild(current.name, already_created=True),
+        f"{existing.id} hash {short}",
+    )
 
 
 def _refuse_reused_name(current: ProductState, product: DesiredProduct, region: str) -> None:
@@ -227,7 +203,7 @@ def _plan_retention(desired: DesiredCatalog, state: RegionState) -> list[Change]
     for name, product in desired.products.items():
         current = state.products.get(name)
         versions = current.versions if current else []
-        ranked = [_ranked(v) for v in versions]
+        ranked = [v.for_policy() for v in versions]
         new_key = f"hash:{product.content_hash}"
         if not any(v.content_hash == product.content_hash for v in versions):
             ranked.append(pending(new_key, product.version))
@@ -245,10 +221,6 @@ def _plan_retention(desired: DesiredCatalog, state: RegionState) -> list[Change]
                 )
             )
     return changes
-
-
-def _ranked(version: VersionState) -> Ranked:
-    return Ranked(version.id, version.name, version.created, version.rolled_back)
 
 
 def _retention_changes(
@@ -277,16 +249,10 @@ def _retention_change(
     state = f"{target.guidance}{'' if target.active else ', inactive'}"
     return Change(
         region,
-        "retention",
         f"{product} {name}",
         action,
+        RetentionTarget(product, key, active=target.active, guidance=target.guidance),
         state,
-        payload={
-            "product": product,
-            "version_key": key,
-            "active": target.active,
-            "guidance": target.guidance,
-        },
     )
 
 
@@ -297,7 +263,10 @@ def _plan_associations(desired: DesiredCatalog, state: RegionState) -> list[Chan
         associated = bool(current and current.associated and state.portfolio)
         changes.append(
             Change(
-                state.region, "association", name, Action.NO_CHANGE if associated else Action.CREATE
+                state.region,
+                name,
+                Action.NO_CHANGE if associated else Action.CREATE,
+                ProductAssociation(name),
             )
         )
     return changes
@@ -308,21 +277,20 @@ def _plan_launch_constraints(desired: DesiredCatalog, state: RegionState) -> lis
     for name in desired.products:
         current = _constraints(state, name, "LAUNCH")
         wanted = desired.launch_parameters_json
-        payload: dict[str, Any]
+        existing_id = None
         if not current:
-            action, payload = Action.CREATE, {}
+            action = Action.CREATE
         elif current[0].parameters_json == wanted:
-            action, payload = Action.NO_CHANGE, {}
+            action = Action.NO_CHANGE
         else:
-            action, payload = Action.UPDATE, {"id": current[0].id}
+            action, existing_id = Action.UPDATE, current[0].id
         changes.append(
             Change(
                 state.region,
-                "launch-constraint",
                 name,
                 action,
+                LaunchConstraintParams(name, wanted, constraint_id=existing_id),
                 wanted,
-                payload={"product": name, "parameters": wanted, **payload},
             )
         )
     return changes
@@ -349,25 +317,25 @@ def _plan_template_constraints(desired: DesiredCatalog, state: RegionState) -> l
             changes.append(
                 Change(
                     state.region,
-                    "template-constraint",
                     f"{name}: {constraint.description}",
                     action,
-                    payload={
-                        "product": name,
-                        "description": constraint.description,
-                        "parameters": constraint.rules_json,
-                        "id": have.id if have else None,
-                    },
+                    TemplateConstraintParams(
+                        name,
+                        constraint.description,
+                        constraint.rules_json,
+                        constraint_id=have.id if have else None,
+                    ),
                 )
             )
         changes += [
             Change(
                 state.region,
-                "template-constraint",
                 f"{name}: {stale.description}",
                 Action.DELETE,
+                TemplateConstraintParams(
+                    name, stale.description, stale.parameters_json, constraint_id=stale.id
+                ),
                 "not in config",
-                payload={"id": stale.id},
             )
             for stale in current.values()
         ]
@@ -379,21 +347,19 @@ def _plan_principals(desired: DesiredCatalog, state: RegionState) -> list[Change
     changes = [
         Change(
             state.region,
-            "principal",
             f"{kind} {arn}",
             Action.NO_CHANGE if (kind, arn) in current else Action.CREATE,
-            payload={"type": kind, "arn": arn},
+            PrincipalRef(kind, arn),
         )
         for kind, arn in sorted(desired.principals)
     ]
     changes += [
         Change(
             state.region,
-            "principal",
             f"{kind} {arn}",
             Action.DELETE,
+            PrincipalRef(kind, arn),
             "not in config",
-            payload={"type": kind, "arn": arn},
         )
         for kind, arn in sorted(current - desired.principals)
     ]
@@ -406,15 +372,7 @@ def _plan_tag_options(desired: DesiredCatalog, state: RegionState) -> list[Chang
     for key, value in sorted(desired.tag_options):
         tag_option_id = state.tag_options.get((key, value))
         action = Action.NO_CHANGE if tag_option_id in attached else Action.CREATE
-        changes.append(
-            Change(
-                state.region,
-                "tag-option",
-                f"{key}={value}",
-                action,
-                payload={"key": key, "value": value},
-            )
-        )
+        changes.append(Change(state.region, f"{key}={value}", action, TagOptionPair(key, value)))
     return changes
 
 
@@ -433,16 +391,15 @@ def _plan_shares(desired: DesiredCatalog, state: RegionState) -> list[Change]:
         changes.append(
             Change(
                 state.region,
-                "share",
                 f"{share.kind} {share.principal_id}",
                 action,
+                ShareSettings(
+                    share.kind,
+                    share.principal_id,
+                    share_principals=principals,
+                    share_tag_options=desired.share_tag_options,
+                ),
                 f"principals={principals} tag-options={desired.share_tag_options}",
-                payload={
-                    "kind": share.kind,
-                    "principal_id": share.principal_id,
-                    "share_principals": principals,
-                    "share_tag_options": desired.share_tag_options,
-                },
             )
         )
     return changes

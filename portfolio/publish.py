@@ -8,17 +8,11 @@ from pathlib import Path
 
 from portfolio.apply import RegionApplier
 from portfolio.aws import AwsClients
+from portfolio.changes import Action, Change, Plan, ShareSettings
 from portfolio.current import RegionState, read_region
-from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
+from portfolio.desired import DesiredCatalog
 from portfolio.errors import PublishError, TargetError
-from portfolio.plan import Action, Change, Plan, plan_catalog
-
-
-def load_desired(portfolio: dict[str, object], dist_dir: Path) -> DesiredCatalog:
-    """Desired state from the validated portfolio section and the build in DIST_DIR."""
-    return desired_catalog(
-        dict(portfolio), load_manifest(dist_dir), dist_dir, commit=git_commit(dist_dir)
-    )
+from portfolio.plan import plan_catalog
 
 
 def git_commit(near: Path) -> str:
@@ -67,9 +61,9 @@ def _require_organizations_access(clients: AwsClients, plan: Plan) -> None:
     """Sharing with an organization or OU needs Organizations access enabled for Service
     Catalog; find out before the first write rather than after every product is published."""
     for change in plan.changes:
-        if change.kind != "share" or change.action != Action.CREATE:
+        if not isinstance(change.payload, ShareSettings) or change.action != Action.CREATE:
             continue
-        if change.payload["kind"] == "ACCOUNT":
+        if change.payload.share_type == "ACCOUNT":
             continue
         sc = clients.client("servicecatalog", change.region)
         status = sc.get_aws_organizations_access_status().get("AccessStatus")

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from portfolio.plan import Action, Change, Plan
+from portfolio.changes import Action, Change, Plan
 from portfolio.status import CatalogStatus
 
 _PLAN_HEADERS = ("REGION", "KIND", "NAME", "ACTION", "DETAIL")

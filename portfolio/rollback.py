@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from portfolio.current import ROLLED_BACK_MARK, VersionState, find_product_ids, read_versions
+from portfolio.current import (
+    ROLLED_BACK_MARK,
+    VersionState,
+    find_product_ids,
+    read_published_versions,
+)
 from portfolio.errors import PublishError
-from portfolio.versions import Ranked, newest_first
+from portfolio.versions import newest_first
 
 
 def rollback_region(
@@ -22,12 +27,9 @@ def rollback_region(
     product_id = find_product_ids(sc, {product}).get(product)
     if product_id is None:
         raise PublishError(f"{region}: product {product!r} is not published")
-    versions = read_versions(sc, product_id)
+    versions = read_published_versions(sc, product_id)
     target = _target(versions, product, to_version, region)
-    ordered = [
-        r.key
-        for r in newest_first([Ranked(v.id, v.name, v.created, v.rolled_back) for v in versions])
-    ]
+    ordered = [r.key for r in newest_first([v.for_policy() for v in versions])]
     newer = ordered[: ordered.index(target.id)]
     by_id = {v.id: v for v in versions}
     changed = 0

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from portfolio.current import ProductState, RegionState
 from portfolio.desired import DesiredCatalog, DesiredProduct
-from portfolio.versions import Ranked, newest_first
+from portfolio.versions import newest_first
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,7 @@ def product_status(
 
 def _versions(current: ProductState) -> list[VersionStatus]:
     by_id = {v.id: v for v in current.versions}
-    ordered = newest_first(
-        [Ranked(v.id, v.name, v.created, v.rolled_back) for v in current.versions]
-    )
+    ordered = newest_first([v.for_policy() for v in current.versions])
     return [
         VersionStatus(v.id, v.name, v.guidance, v.active, v.content_hash, v.rolled_back)
         for v in (by_id[r.key] for r in ordered)

@@ -13,8 +13,8 @@ _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
-class Ranked:
-    """What the policy needs to know about a version, existing or about to be created."""
+class PolicyVersion:
+    """A version as ordering and the retention policy see it, existing or about to be created."""
 
     key: str  # version id, or "hash:<sha>" for a version not created yet
     name: str
@@ -34,7 +34,7 @@ def semver_key(name: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts) if parts else (-1,)
 
 
-def newest_first(versions: Sequence[Ranked]) -> list[Ranked]:
+def newest_first(versions: Sequence[PolicyVersion]) -> list[PolicyVersion]:
     # Version name first: the declared version is what people reason about. Creation time breaks
     # ties between equal names (someone else's duplicate, or a non-numeric name).
     return sorted(
@@ -46,7 +46,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def retention_targets(versions: Sequence[Ranked], policy: Retention) -> dict[str, VersionTarget]:
+def retention_targets(
+    versions: Sequence[PolicyVersion], policy: Retention
+) -> dict[str, VersionTarget]:
     """Newest keep_active live versions DEFAULT; older ones DEPRECATED; beyond deactivate_after
     (counting every version) inactive. A rolled-back version stays DEPRECATED until a newer
     version is published, so a rerun of publish does not undo a rollback."""
@@ -62,6 +64,6 @@ def retention_targets(versions: Sequence[Ranked], policy: Retention) -> dict[str
     return targets
 
 
-def pending(key: str, name: str) -> Ranked:
+def pending(key: str, name: str) -> PolicyVersion:
     """A version that publish is about to create: newer than anything that exists."""
-    return Ranked(key=key, name=name, created=_FAR_FUTURE, rolled_back=False)
+    return PolicyVersion(key=key, name=name, created=_FAR_FUTURE, rolled_back=False)

@@ -7,32 +7,35 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from catalog.config import CatalogConfig, load_config
+from catalog.errors import BuildOutputError
+from catalog.manifest import MANIFEST_NAME, Manifest
 from portfolio import bootstrap as boot
 from portfolio.aws import AwsClients, CallHook, Target, aws_errors
-from portfolio.desired import DesiredCatalog, desired_catalog, load_manifest
-from portfolio.errors import BuildOutputError
+from portfolio.changes import Change, Plan
+from portfolio.desired import DesiredCatalog, desired_catalog
 from portfolio.launch import LaunchResult, launch
-from portfolio.plan import Change, Plan
 from portfolio.publish import git_commit, make_plan, publish, read_states, target_regions
 from portfolio.status import CatalogStatus, catalog_status
-from products.config import CatalogConfig, load_config
 
 Echo = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class Prepared:
+class BuiltCatalog:
+    """A validated config, the build made from it (in DIST_DIR) and the desired state both
+    describe: what every publish, launch and status step works from."""
+
     config: CatalogConfig
     dist_dir: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     desired: DesiredCatalog
 
 
 def prepare(
     config_path: Path, dist_dir: Path, echo: Echo | None = None, *, build: bool = True
-) -> Prepared:
+) -> BuiltCatalog:
     """Load and validate the config, build into DIST_DIR (pure) unless BUILD is false (then
     dist/ must hold a finished build, e.g. from an earlier CI step), and interpret both."""
     from products.build import build_all
@@ -40,17 +43,17 @@ def prepare(
     config = load_config(config_path)
     if build:
         build_all(config, dist_dir, progress=echo or (lambda message: None))
-    manifest = load_manifest(dist_dir)
-    unknown = sorted(set(manifest.get("products", {})) - set(config.products))
+    manifest = Manifest.load(dist_dir)
+    unknown = sorted(set(manifest.products) - set(config.products))
     if unknown:
         raise BuildOutputError(
-            f"{dist_dir / 'manifest.json'}: product {unknown[0]!r} is not "
+            f"{dist_dir / MANIFEST_NAME}: product {unknown[0]!r} is not "
             f"in {config_path.name}; build again"
         )
     desired = desired_catalog(
         config.portfolio, manifest, dist_dir, commit=git_commit(config_path.resolve().parent)
     )
-    return Prepared(config, dist_dir, manifest, desired)
+    return BuiltCatalog(config, dist_dir, manifest, desired)
 
 
 @contextlib.contextmanager
@@ -70,11 +73,11 @@ def open_clients(
             yield AwsClients(local_target, hooks)
 
 
-def run_bootstrap(clients: AwsClients, prepared: Prepared, echo: Echo) -> dict[str, str]:
-    body = boot.bootstrap_template(prepared.dist_dir, prepared.manifest)
-    organization = prepared.config.portfolio.get("shares", {}).get("organization_id")
+def run_bootstrap(clients: AwsClients, built: BuiltCatalog, echo: Echo) -> dict[str, str]:
+    body = boot.bootstrap_template(built.dist_dir, built.manifest)
+    organization = built.config.portfolio.get("shares", {}).get("organization_id")
     # The launch role is IAM (global): the first configured region's stack owns it.
-    home = prepared.desired.regions[0]
+    home = built.desired.regions[0]
     return {
         region: boot.deploy(
             clients.client("cloudformation", region),
@@ -83,42 +86,42 @@ def run_bootstrap(clients: AwsClients, prepared: Prepared, echo: Echo) -> dict[s
             boot.bootstrap_parameters(body, organization, create_launch_role=region == home),
             echo,
         )
-        for region in target_regions(prepared.desired, clients.target.region)
+        for region in target_regions(built.desired, clients.target.region)
     }
 
 
-def run_plan(clients: AwsClients, prepared: Prepared) -> Plan:
-    return make_plan(clients, prepared.desired)[0]
+def run_plan(clients: AwsClients, built: BuiltCatalog) -> Plan:
+    return make_plan(clients, built.desired)[0]
 
 
 def run_publish(
-    clients: AwsClients, prepared: Prepared, progress: Callable[[Change], None]
+    clients: AwsClients, built: BuiltCatalog, progress: Callable[[Change], None]
 ) -> Plan:
-    return publish(clients, prepared.desired, progress)
+    return publish(clients, built.desired, progress)
 
 
-def run_status(clients: AwsClients, prepared: Prepared) -> CatalogStatus:
-    from products.versions import read_versions
+def run_status(clients: AwsClients, built: BuiltCatalog) -> CatalogStatus:
+    # The history the build checked its versions against, not a versions file of our own
+    # choosing: status then judges exactly the catalog that --config and --dist describe.
+    history = {name: p.version_history for name, p in built.manifest.products.items()}
+    return catalog_status(built.desired, read_states(clients, built.desired), history)
 
-    history = {name: record.history for name, record in read_versions().items()}
-    return catalog_status(prepared.desired, read_states(clients, prepared.desired), history)
 
-
-def launch_region(clients: AwsClients, prepared: Prepared) -> str:
-    return clients.target.region or prepared.desired.regions[0]
+def launch_region(clients: AwsClients, built: BuiltCatalog) -> str:
+    return clients.target.region or built.desired.regions[0]
 
 
 def run_launch(
     clients: AwsClients,
-    prepared: Prepared,
+    built: BuiltCatalog,
     product: str,
     environment: str,
     *,
     overrides: dict[str, str],
     echo: Echo,
 ) -> LaunchResult:
-    parameters = {**prepared.config.launch_parameters(product, environment), **overrides}
-    region = launch_region(clients, prepared)
+    parameters = {**built.config.launch_parameters(product, environment), **overrides}
+    region = launch_region(clients, built)
     return launch(
         clients.client("servicecatalog", region),
         region,
@@ -126,5 +129,5 @@ def run_launch(
         environment,
         parameters=parameters,
         progress=echo,
-        portfolio=prepared.desired.display_name,
+        portfolio=built.desired.display_name,
     )

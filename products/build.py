@@ -14,48 +14,24 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from catalog.config import CatalogConfig
+from catalog.manifest import MANIFEST_NAME, Manifest, ProductArtifact
 from products.builder import ProductBuilder
-from products.config import CatalogConfig
 from products.errors import BuildError
 from products.infra import build_bootstrap_template
 from products.packaging import build_handler_zip, package_digest
 from products.spec import Product, discover_products
-from products.versions import VERSIONS_FILE, check_version, read_versions
+from products.versions import VERSIONS_FILE, VersionRecord, check_version, read_version_records
 
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class ProductArtifact:
-    version: str
-    content_hash: str
-    description: str
-    owner: str
-    distributor: str
-    support_email: str
-    support_url: str
-    template: str
-    template_key: str
-    package: str
-    package_key: str
-
-
-@dataclass(frozen=True)
-class Manifest:
-    artifact_bucket_prefix: str
-    infra: dict[str, str]
-    products: dict[str, ProductArtifact]
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
-
-
-def canonical_json(document: dict[str, Any]) -> str:
-    """How every template is serialised: stable key order, stable spacing."""
+def template_json(document: dict[str, Any]) -> str:
+    """How every template is serialised (and hashed): sorted keys, indent 2, final newline."""
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
@@ -78,7 +54,7 @@ def selected_products(config: CatalogConfig, only: list[str] | None = None) -> d
 def render_product(product: Product, config: CatalogConfig, package_key: str) -> str:
     """The product's template as canonical JSON."""
     template = ProductBuilder(product, config, package_key).build()
-    return canonical_json(template.to_dict())
+    return template_json(template.to_dict())
 
 
 def build_all(
@@ -96,7 +72,7 @@ def build_all(
     product passed, so a refused version or a failed package leaves the previous build intact.
     """
     products = selected_products(config, only)
-    records = read_versions(versions_path)
+    records = read_version_records(versions_path)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=_ensure(out_dir)))
     try:
         built = [
@@ -106,7 +82,7 @@ def build_all(
             for product in products.values()
         ]
         progress("building catalog infrastructure")
-        bootstrap = canonical_json(build_bootstrap_template(config).to_dict())
+        bootstrap = template_json(build_bootstrap_template(config).to_dict())
         return _publish_build(config, out_dir, built, bootstrap)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -135,7 +111,7 @@ def _publish_build(
         {"bootstrap": "infra/bootstrap.json"},
         {item.product.name: item.artifact for item in built},
     )
-    _write(out_dir / "manifest.json", manifest.to_json())
+    _write(out_dir / MANIFEST_NAME, manifest.to_json())
     return manifest
 
 
@@ -155,7 +131,7 @@ def _build_product(
     product: Product,
     config: CatalogConfig,
     staging: Path,
-    records: dict[str, Any],
+    records: dict[str, VersionRecord],
     *,
     check_versions: bool,
     progress: Progress,
@@ -179,6 +155,7 @@ def _build_product(
         template_key=f"templates/{product.name}/{content_hash}.json",
         package=f"packages/{package.name}",
         package_key=package_key,
+        version_history=dict(records[product.name].history) if product.name in records else {},
     )
     return _BuiltProduct(product, package, template, artifact)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from products.cli_context import CliContext
-from products.config import load_config
-from products.versions import Part, bump, read_versions, write_versions
+from catalog.cli_context import CliContext
+from catalog.config import load_config
+from products.versions import Part, bump, read_version_records, write_version_records
 
 
 @click.command()
@@ -82,10 +82,10 @@ def bump_command(obj: CliContext, product: str, part: Part) -> None:
     config = load_config(obj.config_path)
     with tempfile.TemporaryDirectory() as scratch:
         content_hash = content_hashes(config, Path(scratch), [product])[product]
-    records = read_versions()
+    records = read_version_records()
     record = bump(product, content_hash, part, records)
     records[product] = record
-    write_versions(records)
+    write_version_records(records)
     click.echo(f"{product}: version {record.version} for content {content_hash[:12]}")
 
 

@@ -1,12 +1,6 @@
-"""Error types of the catalog. The CLI turns any CatalogError into one line and exit code 1."""
+"""Errors of the build side. All are CatalogErrors: the CLI prints them as one line, exit 1."""
 
-
-class CatalogError(Exception):
-    """Base of every error the catalog raises on purpose."""
-
-
-class ConfigError(CatalogError):
-    """The catalog configuration file is missing or invalid."""
+from catalog.errors import CatalogError
 
 
 class BuildError(CatalogError):

@@ -28,7 +28,7 @@ class VersionRecord:
     history: dict[str, str]
 
 
-def read_versions(path: Path = VERSIONS_FILE) -> dict[str, VersionRecord]:
+def read_version_records(path: Path = VERSIONS_FILE) -> dict[str, VersionRecord]:
     if not path.exists():
         return {}
     try:
@@ -44,7 +44,7 @@ def read_versions(path: Path = VERSIONS_FILE) -> dict[str, VersionRecord]:
     return records
 
 
-def write_versions(records: dict[str, VersionRecord], path: Path = VERSIONS_FILE) -> None:
+def write_version_records(records: dict[str, VersionRecord], path: Path = VERSIONS_FILE) -> None:
     data = {
         product: {
             "version": record.version,

@@ -15,6 +15,7 @@ _PATCHED_MARK = "_localcloud_failure_handling"
 
 
 def failure_reason(error: Exception) -> str:
+    """'<ErrorType>: <message>', the way a failed resource's reason reads in stack events."""
     message = getattr(error, "message", None) or str(error) or type(error).__name__
     return f"{type(error).__name__}: {message}"
 

@@ -6,7 +6,7 @@ Rules live in admin.py and provisioning.py; this module only translates.
 from collections.abc import Callable
 from typing import Any
 
-from . import copying, imports
+from . import copying, share_acceptance
 from .admin import AdminBackend
 from .entities import Portfolio, Product, tag_list
 from .exceptions import InvalidParametersException, ResourceNotFoundException
@@ -465,17 +465,19 @@ def list_organization_portfolio_access(request: CatalogRequest) -> dict[str, Any
 
 def accept_portfolio_share(request: CatalogRequest) -> dict[str, Any]:
     share_type = request.get("PortfolioShareType", "IMPORTED")
-    imports.accept(request.admin, request.peers(), request.params["PortfolioId"], share_type)
+    share_acceptance.accept(
+        request.admin, request.peers(), request.params["PortfolioId"], share_type
+    )
     return {}
 
 
 def reject_portfolio_share(request: CatalogRequest) -> dict[str, Any]:
-    imports.reject(request.admin, request.params["PortfolioId"])
+    share_acceptance.reject(request.admin, request.params["PortfolioId"])
     return {}
 
 
 def list_accepted_portfolio_shares(request: CatalogRequest) -> dict[str, Any]:
-    portfolios = imports.accepted_portfolios(
+    portfolios = share_acceptance.accepted_portfolios(
         request.admin, request.get("PortfolioShareType", "IMPORTED")
     )
     page, token = paginate(portfolios, request)

@@ -4,6 +4,7 @@ import json
 import re
 from typing import Any
 
+from ..cfn.failures import failure_reason
 from .rules import parameter_values, rule_violations
 
 
@@ -110,7 +111,7 @@ class StackRunner:
                 role_arn=role_arn,
             )
         except Exception as error:  # moto refused the template itself (e.g. a bad GetAtt)
-            raise StackFailure(_reason(error)) from error
+            raise StackFailure(failure_reason(error)) from error
         _require_status(stack, "CREATE_COMPLETE", stack.stack_id)
         return stack
 
@@ -135,14 +136,14 @@ class StackRunner:
                 tags=tags,
             )
         except Exception as error:  # moto refused the template itself
-            raise StackFailure(_reason(error), stack_id) from error
+            raise StackFailure(failure_reason(error), stack_id) from error
         _require_status(stack, "UPDATE_COMPLETE", stack_id)
 
     def delete(self, stack_id: str) -> None:
         try:
             self._backend().delete_stack(stack_id)
         except Exception as error:  # a resource that cannot be deleted fails the termination
-            raise StackFailure(_reason(error), stack_id) from error
+            raise StackFailure(failure_reason(error), stack_id) from error
 
     def outputs(self, stack_id: str) -> list[dict[str, str]]:
         stack = self._backend().get_stack(stack_id)
@@ -154,11 +155,6 @@ class StackRunner:
             }
             for output in stack.outputs or []
         ]
-
-
-def _reason(error: Exception) -> str:
-    message = getattr(error, "message", None) or str(error) or type(error).__name__
-    return f"{type(error).__name__}: {message}"
 
 
 def _preflight(

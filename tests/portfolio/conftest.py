@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from catalog.manifest import Manifest
 from localcloud import LocalCloud
 from portfolio import apply
 from portfolio.aws import AwsClients, CallRecorder, Target
@@ -147,11 +148,17 @@ def template_body(product: str, marker: str) -> dict[str, Any]:
     }
 
 
-def write_dist(dist: Path, versions: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """Write dist/ for products {name: (version, marker)}; a new marker is new content."""
+def write_dist(
+    dist: Path,
+    versions: dict[str, tuple[str, str]],
+    history: dict[str, dict[str, str]] | None = None,
+) -> Manifest:
+    """Write dist/ for products {name: (version, marker)}; a new marker is new content.
+    HISTORY is what the build found recorded for older versions: {name: {version: hash}}."""
     products = {}
     for name, (version, marker) in versions.items():
         products[name] = _write_product(dist, name, version, marker)
+        products[name]["version_history"] = (history or {}).get(name, {})
     (dist / "infra").mkdir(parents=True, exist_ok=True)
     (dist / "infra" / "bootstrap.json").write_text(json.dumps(BOOTSTRAP_TEMPLATE, indent=2))
     manifest = {
@@ -160,7 +167,7 @@ def write_dist(dist: Path, versions: dict[str, tuple[str, str]]) -> dict[str, An
         "products": products,
     }
     (dist / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return manifest
+    return Manifest.load(dist)
 
 
 def _write_product(dist: Path, name: str, version: str, marker: str) -> dict[str, Any]:
@@ -198,12 +205,12 @@ def portfolio_config() -> dict[str, Any]:
     return copy.deepcopy(PORTFOLIO)
 
 
-WriteDist = Callable[[Path, dict[str, tuple[str, str]]], dict[str, Any]]
+WriteDist = Callable[..., Manifest]
 
 
 @pytest.fixture
 def make_dist() -> WriteDist:
-    """write_dist(dist_dir, {product: (version, marker)}) -> manifest."""
+    """write_dist(dist_dir, {product: (version, marker)}, history=None) -> manifest."""
     return write_dist
 
 

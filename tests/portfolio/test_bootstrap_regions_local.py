@@ -7,9 +7,9 @@ from pathlib import Path
 import boto3
 import yaml
 
+from catalog.cli_context import DEFAULT_CONFIG
 from portfolio.aws import AwsClients, Target
 from portfolio.workflow import prepare, run_bootstrap
-from products.cli_context import DEFAULT_CONFIG
 
 REGIONS = ["us-east-1", "eu-west-1"]
 

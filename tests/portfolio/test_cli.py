@@ -94,6 +94,31 @@ def test_rollback_command(run: Any, cloud_endpoint: str, tmp_path: Path, make_di
     assert alpha["default_versions"] == ["1.0.0"]
 
 
+def test_status_judges_older_versions_by_the_history_of_the_given_build(
+    run: Any, cloud_endpoint: str, tmp_path: Path, make_dist: Any
+) -> None:
+    """status compares published versions with the records of the catalog that --config and
+    --dist describe, not with this repository's products/versions.json (no 'alpha' there)."""
+    target = ["--endpoint-url", cloud_endpoint, "--no-build"]
+    make_dist(tmp_path / "dist", V1)
+    run("bootstrap", *target)
+    run("publish", *target)
+    recorded_elsewhere = {"alpha": {"1.0.0": "0" * 64}}
+    make_dist(tmp_path / "dist", {**V1, "alpha": ("1.1.0", "a2")}, recorded_elsewhere)
+    assert run("publish", *target).exit_code == 0
+    status = json.loads(run("status", "--json", *target).output)
+    assert [d for d in status["drift"] if "alpha: version 1.0.0" in d] == [
+        "us-east-1: alpha: version 1.0.0 records hash "
+        f"{status_hash(status, 'alpha', '1.0.0')[:12]}, the build has 000000000000 "
+        "(content changed without a version bump)"
+    ]
+
+
+def status_hash(status: dict[str, Any], product: str, version: str) -> str:
+    entry = next(p for p in status["products"] if p["name"] == product)
+    return str(next(v["content_hash"] for v in entry["versions"] if v["name"] == version))
+
+
 def test_local_launch_runs_everything_in_one_process(
     run: Any, tmp_path: Path, make_dist: Any
 ) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+from catalog.config import load_config
+from catalog.errors import BuildOutputError
+from catalog.schema import PORTFOLIO_SCHEMA
 from portfolio.desired import desired_catalog
-from portfolio.errors import BuildOutputError, PortfolioConfigError
-from portfolio.schema import PORTFOLIO_SCHEMA
-from products.config import load_config
+from portfolio.errors import PortfolioConfigError
 
 
 def test_schema_accepts_the_test_config_and_rejects_both_role_kinds(

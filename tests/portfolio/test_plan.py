@@ -9,6 +9,13 @@ from typing import Any
 
 import pytest
 
+from portfolio.changes import (
+    Action,
+    Change,
+    LaunchConstraintParams,
+    ShareSettings,
+    VersionBuild,
+)
 from portfolio.current import (
     ConstraintState,
     PortfolioState,
@@ -18,7 +25,7 @@ from portfolio.current import (
 )
 from portfolio.desired import DesiredCatalog, desired_catalog, version_description
 from portfolio.errors import PublishError, VersionConflictError
-from portfolio.plan import Action, Change, desired_metadata, plan_region
+from portfolio.plan import plan_region
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -60,7 +67,7 @@ def converged(desired: DesiredCatalog) -> RegionState:
         products[name] = ProductState(
             id=f"prod-{i}",
             name=name,
-            metadata=desired_metadata(product),
+            metadata=product.metadata(),
             versions=[_version(f"pa-{name}", product.version, product.content_hash, 0)],
             tag_option_ids=set(),
             associated=True,
@@ -103,7 +110,7 @@ def test_empty_region_plans_every_object_in_apply_order(desired: DesiredCatalog)
     assert kinds.count("tag-option") == 3
     assert kinds.count("template-constraint") == 1
     version_changes = [c for c in changes if c.kind == "version"]
-    assert all(c.payload["already_created"] for c in version_changes)
+    assert all(c.payload_as(VersionBuild).already_created for c in version_changes)
 
 
 def test_converged_region_plans_no_change(desired: DesiredCatalog) -> None:
@@ -209,7 +216,7 @@ def test_launch_role_change_updates_the_constraint(
     )
     pending = [c for c in plan_region(changed, state) if c.action is not Action.NO_CHANGE]
     assert [(c.kind, c.action) for c in pending] == [("launch-constraint", Action.UPDATE)] * 2
-    assert pending[0].payload["id"] == "c-alpha"
+    assert pending[0].payload_as(LaunchConstraintParams).constraint_id == "c-alpha"
 
 
 def test_metadata_drift_and_extra_principal(desired: DesiredCatalog) -> None:
@@ -241,8 +248,8 @@ def test_shares_create_then_update_flags(
         ("ACCOUNT 111122223333", Action.CREATE),
         ("ORGANIZATION o-abcdefghij", Action.CREATE),
     ]
-    assert shares[0].payload["share_principals"] is False  # not allowed on account shares
-    assert shares[1].payload["share_principals"] is True
+    flags = [c.payload_as(ShareSettings).share_principals for c in shares]
+    assert flags == [False, True]  # SharePrincipals is not allowed on account shares
 
 
 def test_failed_build_version_is_refused_and_creating_one_is_awaited(

@@ -9,11 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from build import cli
+from catalog.config import load_config
+from catalog.manifest import Manifest
 from portfolio.aws import AwsClients, CallRecorder, Target
 from portfolio.demo import create_demo_prerequisites
-from portfolio.desired import desired_catalog, load_manifest
+from portfolio.desired import desired_catalog
 from portfolio.workflow import (
-    Prepared,
+    BuiltCatalog,
     run_bootstrap,
     run_launch,
     run_plan,
@@ -21,7 +23,6 @@ from portfolio.workflow import (
     run_status,
 )
 from products.build import build_all
-from products.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -29,19 +30,19 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> BuiltCatalog:
     # check_versions=False: the real templates and packages, without tying this test to
     # whether products/versions.json was bumped for the handlers' latest edits (the build's
     # own tests cover that); every product is then version 0.0.0.
     dist = tmp_path_factory.mktemp("dist")
     config = load_config(REPO / "catalog.yaml")
     build_all(config, dist, check_versions=False)
-    manifest = load_manifest(dist)
-    return Prepared(config, dist, manifest, desired_catalog(config.portfolio, manifest, dist))
+    manifest = Manifest.load(dist)
+    return BuiltCatalog(config, dist, manifest, desired_catalog(config.portfolio, manifest, dist))
 
 
 @pytest.fixture
-def published(prepared: Prepared, cloud_endpoint: str) -> AwsClients:
+def published(prepared: BuiltCatalog, cloud_endpoint: str) -> AwsClients:
     clients = AwsClients(Target(endpoint_url=cloud_endpoint))
     assert set(run_bootstrap(clients, prepared, lambda line: None).values()) == {"created"}
     run_publish(clients, prepared, lambda change: None)
@@ -49,7 +50,7 @@ def published(prepared: Prepared, cloud_endpoint: str) -> AwsClients:
 
 
 def test_publish_of_the_real_build_is_complete_and_idempotent(
-    prepared: Prepared, published: AwsClients, cloud_endpoint: str
+    prepared: BuiltCatalog, published: AwsClients, cloud_endpoint: str
 ) -> None:
     status = run_status(published, prepared)
     assert sorted(p.name for p in status.products) == sorted(prepared.desired.products)
@@ -74,7 +75,7 @@ def test_publish_of_the_real_build_is_complete_and_idempotent(
 
 
 def test_every_real_product_launches_for_dev_with_its_alarms(
-    prepared: Prepared, published: AwsClients
+    prepared: BuiltCatalog, published: AwsClients
 ) -> None:
     create_demo_prerequisites(published, prepared, "dev")
     cloudwatch = published.client("cloudwatch", REGION)
@@ -98,7 +99,7 @@ def test_every_real_product_launches_for_dev_with_its_alarms(
 
 
 def test_prod_launch_without_an_oncall_topic_is_refused_by_the_template_constraint(
-    prepared: Prepared, published: AwsClients
+    prepared: BuiltCatalog, published: AwsClients
 ) -> None:
     product = next(name for name, p in prepared.desired.products.items() if p.template_constraints)
     with pytest.raises(botocore.exceptions.ClientError, match="AlertTopicArn must name"):

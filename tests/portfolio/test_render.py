@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from portfolio.plan import Action, Change, Plan
+from portfolio.changes import Action, Change, ObjectUpload, Plan, PortfolioTags, PrincipalRef
 from portfolio.render import plan_counts, plan_json, plan_table, table
 
 KEY = "s3://bucket-us-east-1/templates/alert-handler/" + "ab" * 32 + ".json"
@@ -13,9 +14,14 @@ KEY = "s3://bucket-us-east-1/templates/alert-handler/" + "ab" * 32 + ".json"
 def _plan() -> Plan:
     return Plan(
         (
-            Change("us-east-1", "object", KEY, Action.CREATE),
-            Change("us-east-1", "portfolio", "On-call Tools", Action.NO_CHANGE, "port-1"),
-            Change("us-east-1", "principal", "IAM arn:aws:iam::1:role/X", Action.DELETE),
+            Change("us-east-1", KEY, Action.CREATE, ObjectUpload("bucket", KEY, Path("t.json"))),
+            Change("us-east-1", "On-call Tools", Action.NO_CHANGE, PortfolioTags(), "port-1"),
+            Change(
+                "us-east-1",
+                "IAM arn:aws:iam::1:role/X",
+                Action.DELETE,
+                PrincipalRef("IAM", "arn:aws:iam::1:role/X"),
+            ),
         )
     )
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from catalog.cli_context import DEFAULT_CONFIG
 from products.build import Manifest, build_all
-from products.cli_context import DEFAULT_CONFIG
 from products.config import CatalogConfig, load_config
 
 

@@ -11,7 +11,7 @@ import pytest
 from products.build import Manifest, build_all
 from products.config import CatalogConfig
 from products.errors import BuildError, VersionError
-from products.versions import VersionRecord, read_versions, write_versions
+from products.versions import VersionRecord, read_version_records, write_version_records
 
 PRODUCT_NAMES = {"log-processor", "alert-handler", "health-checker", "auto-healer"}
 
@@ -33,7 +33,8 @@ def test_build_writes_the_four_products(built: tuple[Path, Manifest]) -> None:
     assert (out / "infra" / "bootstrap.json").is_file()
     on_disk = json.loads((out / "manifest.json").read_text())
     assert (
-        on_disk["products"]["alert-handler"]["version"] == read_versions()["alert-handler"].version
+        on_disk["products"]["alert-handler"]["version"]
+        == read_version_records()["alert-handler"].version
     )
 
 
@@ -70,10 +71,10 @@ def test_changed_content_without_bump_fails_before_writing(
     config: CatalogConfig, tmp_path: Path
 ) -> None:
     versions = tmp_path / "versions.json"
-    records = read_versions()
+    records = read_version_records()
     stale = records["auto-healer"]
     records["auto-healer"] = VersionRecord(stale.version, "0" * 64, {stale.version: "0" * 64})
-    write_versions(records, versions)
+    write_version_records(records, versions)
     out = tmp_path / "dist"
     with pytest.raises(VersionError, match=r"auto-healer: content changed .*bump auto-healer"):
         build_all(config, out, versions_path=versions)
@@ -88,9 +89,9 @@ def test_a_refused_build_leaves_the_previous_build_intact(
     build_all(config, previous)
     before = _digest_tree(previous)
     versions = tmp_path / "versions.json"
-    records = read_versions()
+    records = read_version_records()
     records["log-processor"] = VersionRecord("1.0.0", "0" * 64, {"1.0.0": "0" * 64})
-    write_versions(records, versions)
+    write_version_records(records, versions)
     with pytest.raises(VersionError):
         build_all(config, previous, versions_path=versions)
     assert _digest_tree(previous) == before

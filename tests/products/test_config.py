@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from products.cli_context import DEFAULT_CONFIG
-from products.config import load_config
-from products.errors import ConfigError
+from catalog.cli_context import DEFAULT_CONFIG
+from catalog.config import load_config
+from catalog.errors import ConfigError
 
 
 def _real() -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from products.config import CatalogConfig
 from products.iam import ACTIONS_WITHOUT_RESOURCE_SCOPE
 from products.spec import Product, discover_products
-from products.versions import read_versions
+from products.versions import read_version_records
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTS = discover_products()
@@ -72,7 +72,7 @@ def test_product_has_every_part(name: str, config: CatalogConfig) -> None:
                 f"tests/handlers/{product.handler}/",
                 (ROOT / "tests/handlers" / product.handler).is_dir(),
             ),
-            ("a version in products/versions.json", name in read_versions()),
+            ("a version in products/versions.json", name in read_version_records()),
         ]
         if not present
     ]

@@ -12,8 +12,8 @@ from products.versions import (
     bump,
     check_version,
     next_version,
-    read_versions,
-    write_versions,
+    read_version_records,
+    write_version_records,
 )
 
 
@@ -48,12 +48,12 @@ def test_bump_records_history_and_refuses_no_change(tmp_path: Path) -> None:
     with pytest.raises(VersionError, match=r"unchanged since 1\.1\.0"):
         bump("tool", "b" * 64, "patch", {"tool": second})
     path = tmp_path / "versions.json"
-    write_versions({"tool": second}, path)
-    assert read_versions(path) == {"tool": second}
+    write_version_records({"tool": second}, path)
+    assert read_version_records(path) == {"tool": second}
 
 
 def test_bad_version_in_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "versions.json"
     path.write_text('{"tool": {"version": "1.0", "content_hash": "x", "history": {}}}')
     with pytest.raises(VersionError, match=r"versions\.json: tool\.version: '1\.0' is not"):
-        read_versions(path)
+        read_version_records(path)

@@ -21,9 +21,9 @@ from typing import Any
 import boto3
 import pytest
 
+from catalog.cli_context import DEFAULT_CONFIG
 from portfolio.aws import AwsClients, Target
-from portfolio.workflow import Prepared, prepare, run_bootstrap, run_launch, run_publish
-from products.cli_context import DEFAULT_CONFIG
+from portfolio.workflow import BuiltCatalog, prepare, run_bootstrap, run_launch, run_publish
 from tests.support.aws import endpoint_env
 
 REGION = "us-east-1"
@@ -85,7 +85,7 @@ def aws(local_endpoint: str) -> Callable[[str], Any]:
 
 
 @pytest.fixture
-def published(local_endpoint: str, tmp_path: Path) -> tuple[Prepared, AwsClients]:
+def published(local_endpoint: str, tmp_path: Path) -> tuple[BuiltCatalog, AwsClients]:
     """The real build, bootstrapped and published into a fresh local AWS."""
     prepared = prepare(DEFAULT_CONFIG, tmp_path / "dist")
     clients = AwsClients(Target(endpoint_url=local_endpoint, region=REGION))
@@ -96,7 +96,7 @@ def published(local_endpoint: str, tmp_path: Path) -> tuple[Prepared, AwsClients
 
 @pytest.fixture
 def launch_tool(
-    published: tuple[Prepared, AwsClients],
+    published: tuple[BuiltCatalog, AwsClients],
     aws: Callable[[str], Any],
     local_endpoint: str,
     tmp_path: Path,
