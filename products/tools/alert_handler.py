@@ -56,7 +56,7 @@ class AlertHandler(Product):
         self._allow_direct_alarm_actions(builder)
         builder.environment_variables.update(
             {
-                "DEDUPE_TABLE": Ref("DedupeTable"),
+                "DEDUPE_TABLE": Ref(builder.table),
                 "DEDUPE_TTL_HOURS": "48",
                 "ROUTES": Ref("Routes"),
                 "DEFAULT_SEVERITY": "warning",
@@ -73,7 +73,7 @@ class AlertHandler(Product):
                     dynamodb_actions.UpdateItem,
                     dynamodb_actions.DeleteItem,
                 ],
-                [GetAtt("DedupeTable", "Arn")],
+                [GetAtt(builder.table, "Arn")],
                 sid="DedupeNotifications",
             ),
             allow(

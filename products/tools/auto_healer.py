@@ -50,7 +50,7 @@ class AutoHealer(Product):
                 "DRY_RUN": Ref("DryRun"),
                 "COOLDOWN_MINUTES": Ref("CooldownMinutes"),
                 "MAX_ACTIONS_PER_HOUR": Ref("MaxActionsPerHour"),
-                "STATE_TABLE": Ref("StateTable"),
+                "STATE_TABLE": Ref(builder.table),
                 "AUTOMATION_DOCUMENT": Ref("AutomationDocumentName"),
             }
         )
@@ -82,7 +82,7 @@ class AutoHealer(Product):
                     dynamodb_actions.UpdateItem,
                     dynamodb_actions.DeleteItem,
                 ],
-                [GetAtt("StateTable", "Arn")],
+                [GetAtt(builder.table, "Arn")],
                 sid="CooldownsAndHourlyCap",
             ),
             allow(

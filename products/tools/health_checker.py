@@ -58,7 +58,7 @@ class HealthChecker(Product):
             {
                 "TARGETS": Ref("TargetsJson"),
                 "TARGETS_SSM_PARAMETER": Ref("TargetsParameterName"),
-                "STATE_TABLE": Ref("StateTable"),
+                "STATE_TABLE": Ref(builder.table),
                 "FAILURE_THRESHOLD": Ref("FailureThreshold"),
                 "CHECK_TIMEOUT_SECONDS": "5",
                 "ALLOW_PRIVATE_NETWORKS": Ref("AllowPrivateNetworks"),
@@ -69,7 +69,7 @@ class HealthChecker(Product):
         return [
             allow(
                 [dynamodb_actions.BatchGetItem, dynamodb_actions.PutItem],
-                [GetAtt("StateTable", "Arn")],
+                [GetAtt(builder.table, "Arn")],
                 sid="TargetState",
             ),
             allow(
