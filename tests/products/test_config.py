@@ -11,6 +11,7 @@ import yaml
 from products.cli_context import DEFAULT_CONFIG
 from products.config import load_config
 from products.errors import ConfigError
+from products.spec import discover_products
 
 
 def _real() -> dict[str, Any]:
@@ -26,12 +27,7 @@ def _write(tmp_path: Path, data: Any) -> Path:
 def test_the_shipped_config_loads() -> None:
     config = load_config(DEFAULT_CONFIG)
     assert {"dev", "staging", "prod"} <= set(config.environments)
-    assert set(config.products) == {
-        "log-processor",
-        "alert-handler",
-        "health-checker",
-        "auto-healer",
-    }
+    assert set(config.products) == set(discover_products())
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:

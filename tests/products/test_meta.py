@@ -6,11 +6,13 @@ docs and tests; this meta-test names whichever of those is missing.
 
 from __future__ import annotations
 
+import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import products.tools
 from products.config import CatalogConfig
 from products.iam import ACTIONS_WITHOUT_RESOURCE_SCOPE
 from products.spec import Product, discover_products
@@ -43,8 +45,13 @@ def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
     return [statement for doc in _policy_documents(template) for statement in doc["Statement"]]
 
 
-def test_the_four_tools_are_discovered() -> None:
-    assert set(PRODUCTS) >= {"log-processor", "alert-handler", "health-checker", "auto-healer"}
+def test_every_module_in_products_tools_defines_one_product() -> None:
+    modules = {module.name for module in pkgutil.iter_modules(products.tools.__path__)}
+    defined_in = sorted(
+        type(product).__module__.rsplit(".", 1)[-1] for product in PRODUCTS.values()
+    )
+    assert defined_in == sorted(modules)
+    assert len(PRODUCTS) >= 4
 
 
 @pytest.mark.parametrize("name", PRODUCTS)
