@@ -46,6 +46,7 @@ from troposphere import (
 )
 
 from products.alarms import AlarmSpec, Watched, build_alarm, standard_alarms
+from products.build_settings import checked_build_settings
 from products.config import CatalogConfig
 from products.environment import ENVIRONMENT_PARAMETER, SETTINGS_MAP, ResourceNames, setting
 from products.errors import BuildError
@@ -115,6 +116,8 @@ class ProductDefinition(Protocol):
     def summary(self) -> str: ...
     @property
     def scheduled(self) -> bool: ...
+    @property
+    def build_settings_schema(self) -> dict[str, Any]: ...
 
     def extend(self, builder: ProductBuilder) -> None: ...
     def permissions(self, builder: ProductBuilder) -> list[Grant]: ...
@@ -133,6 +136,9 @@ class ProductBuilder:
         self.config = config
         self.package_key = package_key
         self.names = ResourceNames(config.catalog["resource_prefix"], product.name)
+        self.build_settings = checked_build_settings(
+            config, product.name, product.build_settings_schema
+        )
         self.template = Template()
         self.environment_variables: dict[str, Any] = {}
         self.extra_alarms: list[AlarmSpec] = []
