@@ -69,6 +69,22 @@ ASYNC_RETRY_ATTEMPTS = 2
 # Six hours: long enough to ride out a downstream outage, short enough not to page on stale news.
 ASYNC_MAX_EVENT_AGE_SECONDS = 21600
 DLQ_RETENTION_SECONDS = 1209600  # 14 days, the SQS maximum: time to inspect and redrive.
+# What build() adds to every product; a tool declares the types it adds itself
+# (Product.launch_resource_types), and the launch role is granted both (products/launch_role.py).
+SHARED_RESOURCE_TYPES = frozenset(
+    {
+        "AWS::CloudWatch::Alarm",
+        "AWS::IAM::Role",
+        "AWS::KMS::Alias",
+        "AWS::KMS::Key",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Function",
+        "AWS::Logs::LogGroup",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+    }
+)
 
 
 @dataclass
@@ -118,6 +134,8 @@ class ProductDefinition(Protocol):
     def scheduled(self) -> bool: ...
     @property
     def build_settings_schema(self) -> dict[str, Any]: ...
+    @property
+    def launch_resource_types(self) -> frozenset[str]: ...
 
     def extend(self, builder: ProductBuilder) -> None: ...
     def permissions(self, builder: ProductBuilder) -> list[Grant]: ...

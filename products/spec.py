@@ -29,6 +29,10 @@ class Product:
     # JSON schema of the tool's catalog.yaml products.<name>.build block, checked when the
     # product is built (products/build_settings.py); builder.build_settings is the checked block.
     build_settings_schema: ClassVar[dict[str, Any]] = NO_BUILD_SETTINGS
+    # CloudFormation resource types extend() adds beyond the shared builder's (Lambda::Permission
+    # for triggers, Events::Rule, DynamoDB::Table, ...): the launch role is granted what each
+    # needs (products/launch_role.py); the meta-test checks this against the built template.
+    launch_resource_types: ClassVar[frozenset[str]] = frozenset()
 
     def extend(self, builder: ProductBuilder) -> None:
         """Add the tool's own parameters, triggers, tables and environment variables."""

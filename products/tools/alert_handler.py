@@ -43,6 +43,9 @@ class AlertHandler(Product):
         "Turns CloudWatch alarm state changes into deduplicated notifications on Slack, Microsoft "
         "Teams, PagerDuty and e-mail, including when they resolve."
     )
+    launch_resource_types = frozenset(
+        {"AWS::DynamoDB::Table", "AWS::Events::Rule", "AWS::Lambda::Permission"}
+    )
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)

@@ -48,6 +48,9 @@ class AutoHealer(Product):
         "Remediates opted-in EC2 instances (reboot, stop/start) and ECS services (new "
         "deployment) on alarms and service events, with dry-run, cooldowns and an hourly cap."
     )
+    launch_resource_types = frozenset(
+        {"AWS::DynamoDB::Table", "AWS::Events::Rule", "AWS::Lambda::Permission"}
+    )
 
     build_settings_schema = BUILD_SETTINGS_SCHEMA
 

@@ -37,6 +37,9 @@ class HealthChecker(Product):
         "Checks HTTP(S) and TCP endpoints on a schedule, publishes availability and latency, and "
         "alerts the on-call topic when a target goes down or recovers."
     )
+    launch_resource_types = frozenset(
+        {"AWS::DynamoDB::Table", "AWS::Events::Rule", "AWS::Lambda::Permission"}
+    )
     scheduled = True
 
     def extend(self, builder: ProductBuilder) -> None:

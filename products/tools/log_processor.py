@@ -27,6 +27,9 @@ class LogProcessor(Product):
         "Counts error patterns in CloudWatch Logs and S3 log objects, publishes the counts as "
         "metrics and alerts the on-call topic when a threshold is crossed."
     )
+    launch_resource_types = frozenset(
+        {"AWS::Events::Rule", "AWS::Lambda::Permission", "AWS::Logs::SubscriptionFilter"}
+    )
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)

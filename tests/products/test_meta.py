@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import products.tools
+from products.builder import SHARED_RESOURCE_TYPES
 from products.config import CatalogConfig
 from products.iam import ACTIONS_WITHOUT_RESOURCE_SCOPE
 from products.spec import Product, discover_products
@@ -131,6 +132,18 @@ def test_alarms_notify_on_alarm_and_on_ok(name: str, templates: dict[str, dict[s
         assert properties["AlarmActions"], f"{name}.{logical_id} has no AlarmActions"
         assert properties["OKActions"] == properties["AlarmActions"], f"{name}.{logical_id}"
         assert len(properties["AlarmDescription"]["Fn::Sub"]) > 60, "say what to do"
+
+
+@pytest.mark.parametrize("name", PRODUCTS)
+def test_launch_resource_types_are_exactly_what_the_template_adds(
+    name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    used = {resource["Type"] for resource in templates[name]["Resources"].values()}
+    declared = PRODUCTS[name].launch_resource_types
+    undeclared = sorted(used - SHARED_RESOURCE_TYPES - declared)
+    assert not undeclared, f"{name}: add {undeclared} to launch_resource_types"
+    unused = sorted(declared - used)
+    assert not unused, f"{name}: launch_resource_types names {unused}, which it never adds"
 
 
 @pytest.mark.parametrize("name", PRODUCTS)
