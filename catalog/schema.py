@@ -226,22 +226,9 @@ _PRODUCT_SCHEMA: dict[str, Any] = {
         "support_url": {"type": "string", "maxLength": 2083, "pattern": r"^https?://"},
         "overrides": {"type": "object", "additionalProperties": _OVERRIDE_SCHEMA},
         "launch": {"type": "object", "additionalProperties": _PARAMETER_VALUES},
-        # Build-time settings: what the template must be built for, because IAM condition keys
-        # cannot come from parameters (the auto-healer's opt-in tag keys).
-        "build": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "opt_in_tag_keys": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 10,
-                    "uniqueItems": True,
-                    # AWS tag keys: 1-128 characters of this set, not starting with "aws:".
-                    "items": {"type": "string", "pattern": r"^(?!aws:)[\w .:/=+\-@]{1,128}$"},
-                },
-            },
-        },
+        # Build-time settings: each tool declares and checks their shape when it is built
+        # (products/build_settings.py), so adding a tool never edits this schema.
+        "build": {"type": "object"},
     },
 }
 

@@ -7,12 +7,11 @@ Every alarm notifies the on-call topic on ALARM *and* on OK (otherwise nothing e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, cloudwatch
+from troposphere import GetAtt, Ref, Sub, awslambda, cloudwatch, sqs
 
-if TYPE_CHECKING:
-    from products.builder import ProductBuilder
+from products.environment import ResourceNames, setting
 
 # "Did not run" looks at a whole hour: schedules allowed by the products are at most 30 minutes
 # apart, so an hour without an invocation means at least one run was missed.
@@ -35,12 +34,24 @@ class AlarmSpec:
     treat_missing_data: str = "notBreaching"
 
 
-def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
+@dataclass(frozen=True)
+class Watched:
+    """What a product's alarms watch and whom they tell: all this module needs of a product."""
+
+    title: str  # how alarm descriptions name the tool
+    scheduled: bool  # scheduled tools also get a "did not run" alarm
+    function: awslambda.Function
+    dead_letter_queue: sqs.Queue
+    names: ResourceNames
+    notify: Any  # the on-call topic's ARN, as a template expression
+
+
+def standard_alarms(watched: Watched) -> list[AlarmSpec]:
     """Errors, throttles, duration near the timeout, DLQ depth, and missed runs when scheduled."""
-    function = {"FunctionName": Ref("Function")}
-    period = builder.setting("AlarmPeriod")
-    evaluations = builder.setting("AlarmEvaluationPeriods")
-    title = builder.product.title
+    function = {"FunctionName": Ref(watched.function)}
+    period = setting("AlarmPeriod")
+    evaluations = setting("AlarmEvaluationPeriods")
+    title = watched.title
     alarms = [
         AlarmSpec(
             "ErrorsAlarm",
@@ -51,7 +62,7 @@ def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
             "Errors",
             function,
             "Sum",
-            builder.setting("ErrorsThreshold"),
+            setting("ErrorsThreshold"),
             "GreaterThanOrEqualToThreshold",
             period,
             evaluations,
@@ -65,7 +76,7 @@ def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
             "Throttles",
             function,
             "Sum",
-            builder.setting("ThrottlesThreshold"),
+            setting("ThrottlesThreshold"),
             "GreaterThanOrEqualToThreshold",
             period,
             evaluations,
@@ -79,7 +90,7 @@ def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
             "Duration",
             function,
             "Maximum",
-            builder.setting("DurationThresholdMs"),
+            setting("DurationThresholdMs"),
             "GreaterThanOrEqualToThreshold",
             period,
             evaluations,
@@ -91,9 +102,9 @@ def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
             "queue (see DeadLetterQueueUrl). Read one, fix the cause, then redrive or purge it.",
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
-            {"QueueName": GetAtt("DeadLetterQueue", "QueueName")},
+            {"QueueName": GetAtt(watched.dead_letter_queue, "QueueName")},
             "Maximum",
-            builder.setting("DlqDepthThreshold"),
+            setting("DlqDepthThreshold"),
             "GreaterThanOrEqualToThreshold",
             period,
             1,
@@ -114,7 +125,7 @@ def standard_alarms(builder: ProductBuilder) -> list[AlarmSpec]:
             1,
         ),
     ]
-    if builder.product.scheduled:
+    if watched.scheduled:
         alarms.append(_missed_run_alarm(title, function))
     return alarms
 
@@ -138,10 +149,10 @@ def _missed_run_alarm(title: str, function: dict[str, Any]) -> AlarmSpec:
     )
 
 
-def build_alarm(builder: ProductBuilder, spec: AlarmSpec) -> cloudwatch.Alarm:
+def build_alarm(watched: Watched, spec: AlarmSpec) -> cloudwatch.Alarm:
     return cloudwatch.Alarm(
         spec.logical_id,
-        AlarmName=builder.name(spec.name_suffix),
+        AlarmName=watched.names.in_region(spec.name_suffix),
         AlarmDescription=Sub(f"[${{Environment}}] {spec.description}"),
         Namespace=spec.namespace,
         MetricName=spec.metric,
@@ -155,6 +166,6 @@ def build_alarm(builder: ProductBuilder, spec: AlarmSpec) -> cloudwatch.Alarm:
         Period=spec.period,
         EvaluationPeriods=spec.evaluation_periods,
         TreatMissingData=spec.treat_missing_data,
-        AlarmActions=[builder.alert_topic],
-        OKActions=[builder.alert_topic],
+        AlarmActions=[watched.notify],
+        OKActions=[watched.notify],
     )

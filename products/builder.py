@@ -9,7 +9,7 @@ the launch-form metadata. Building reads only its inputs: same inputs, same temp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from awacs import kms as kms_actions
 from awacs import logs as logs_actions
@@ -22,6 +22,7 @@ from troposphere import (
     AWS_ACCOUNT_ID,
     AWS_NO_VALUE,
     And,
+    AWSObject,
     Equals,
     FindInMap,
     GetAtt,
@@ -34,6 +35,7 @@ from troposphere import (
     Sub,
     Template,
     awslambda,
+    cloudwatch,
     dynamodb,
     events,
     iam,
@@ -43,13 +45,17 @@ from troposphere import (
     sqs,
 )
 
-from products.alarms import AlarmSpec, build_alarm
-from products.config import CatalogConfig
+from catalog.config import CatalogConfig
+from products.alarms import AlarmSpec, Watched, build_alarm, standard_alarms
+from products.build_settings import checked_build_settings
+from products.environment import ENVIRONMENT_PARAMETER, SETTINGS_MAP, ResourceNames, setting
+from products.errors import BuildError
 from products.iam import Grant
-from products.spec import Product
+from products.iam import statement as allow
+
+AWSObjectT = TypeVar("AWSObjectT", bound=AWSObject)
 
 POLICY_VERSION = "2012-10-17"
-SETTINGS_MAP = "EnvironmentSettings"
 # Launch-form group of the parameters most teams leave alone (runtime, boundary).
 ADVANCED_GROUP = "Advanced"
 # AllowedPattern of optional parameters that name an AWS resource (empty: not used).
@@ -63,6 +69,22 @@ ASYNC_RETRY_ATTEMPTS = 2
 # Six hours: long enough to ride out a downstream outage, short enough not to page on stale news.
 ASYNC_MAX_EVENT_AGE_SECONDS = 21600
 DLQ_RETENTION_SECONDS = 1209600  # 14 days, the SQS maximum: time to inspect and redrive.
+# What build() adds to every product; a tool declares the types it adds itself
+# (Product.launch_resource_types), and the launch role is granted both (products/launch_role.py).
+SHARED_RESOURCE_TYPES = frozenset(
+    {
+        "AWS::CloudWatch::Alarm",
+        "AWS::IAM::Role",
+        "AWS::KMS::Alias",
+        "AWS::KMS::Key",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Function",
+        "AWS::Logs::LogGroup",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+    }
+)
 
 
 @dataclass
@@ -93,19 +115,60 @@ class _Interface:
         }
 
 
-class ProductBuilder:
-    """Builds one product's template. Tools extend it through Product.extend/permissions."""
+class ProductDefinition(Protocol):
+    """What the builder reads of a tool type (products.spec.Product is the one implementation).
 
-    def __init__(self, product: Product, config: CatalogConfig, package_key: str) -> None:
+    A protocol rather than an import of products.spec, so the builder and the products it builds
+    do not import each other.
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def handler(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def scheduled(self) -> bool: ...
+    @property
+    def build_settings_schema(self) -> dict[str, Any]: ...
+    @property
+    def launch_resource_types(self) -> frozenset[str]: ...
+
+    def extend(self, builder: ProductBuilder) -> None: ...
+    def permissions(self, builder: ProductBuilder) -> list[Grant]: ...
+
+
+class ProductBuilder:
+    """Builds one product's template. Tools extend it through Product.extend/permissions.
+
+    The shared resources exist from the start (the function's role, environment and VPC
+    placement are completed after the tool has extended the builder), so a tool can point
+    triggers and grants at them: it passes these handles to Ref/GetAtt, never logical ids.
+    """
+
+    def __init__(self, product: ProductDefinition, config: CatalogConfig, package_key: str) -> None:
         self.product = product
         self.config = config
         self.package_key = package_key
+        self.names = ResourceNames(config.catalog["resource_prefix"], product.name)
+        self.build_settings = checked_build_settings(
+            config, product.name, product.build_settings_schema
+        )
         self.template = Template()
         self.environment_variables: dict[str, Any] = {}
         self.extra_alarms: list[AlarmSpec] = []
         # A tool that runs in private subnets replaces this with its VpcConfig.
         self.vpc_config: Any = Ref(AWS_NO_VALUE)
         self._interface = _Interface()
+        self._state_table: dynamodb.Table | None = None
+        self.key = self._encryption_key()
+        self.new_alert_topic = self._new_alert_topic()
+        self.dead_letter_queue = self._dead_letter_queue()
+        self.log_group = self._log_group()
+        self.function = self._function()
 
     # -- the pieces tools use -------------------------------------------------------------------
 
@@ -119,32 +182,32 @@ class ProductBuilder:
         self.template.add_condition(name, expression)
         return name
 
-    def add(self, resource: Any) -> Any:
-        return self.template.add_resource(resource)
+    def add(self, resource: AWSObjectT) -> AWSObjectT:
+        """Add RESOURCE to the template; returns it, the handle to pass to Ref and GetAtt."""
+        self.template.add_resource(resource)
+        return resource
 
     def output(self, name: str, value: Any, description: str) -> None:
         self.template.add_output(Output(name, Value=value, Description=description))
 
-    def name(self, suffix: str = "") -> Sub:
-        """A resource name unique per product and environment within an account and region."""
-        prefix = self.config.catalog["resource_prefix"]
-        return Sub(f"{prefix}-{self.product.name}-${{Environment}}{suffix}")
-
-    def global_name(self, suffix: str = "") -> Sub:
-        """A name for global resources (IAM): also unique across regions of one account."""
-        prefix = self.config.catalog["resource_prefix"]
-        return Sub(f"{prefix}-{self.product.name}-${{Environment}}-${{AWS::Region}}{suffix}")
-
     def setting(self, key: str) -> FindInMap:
         """The selected environment's value of one EnvironmentSettings mapping key."""
-        return FindInMap(SETTINGS_MAP, Ref("Environment"), key)
+        return setting(key)
 
     def state_table(self, logical_id: str, suffix: str) -> dynamodb.Table:
-        """A table keyed by "pk" with TTL on "expires_at", encrypted with the tool's key."""
-        return self.add(
+        """A table keyed by "pk" with TTL on "expires_at", encrypted with the tool's key.
+
+        A tool has at most one; `table` hands it to the tool's permissions.
+        """
+        if self._state_table is not None:
+            raise BuildError(
+                f"{self.product.name}: a second state table {logical_id!r}; a tool keeps its "
+                f"state in one table ({self._state_table.title!r})"
+            )
+        self._state_table = self.add(
             dynamodb.Table(
                 logical_id,
-                TableName=self.name(suffix),
+                TableName=self.names.in_region(suffix),
                 BillingMode="PAY_PER_REQUEST",
                 AttributeDefinitions=[
                     dynamodb.AttributeDefinition(AttributeName="pk", AttributeType="S")
@@ -154,13 +217,21 @@ class ProductBuilder:
                     AttributeName="expires_at", Enabled=True
                 ),
                 SSESpecification=dynamodb.SSESpecification(
-                    SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=Ref("EncryptionKey")
+                    SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=Ref(self.key)
                 ),
                 PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
                     PointInTimeRecoveryEnabled=True
                 ),
             )
         )
+        return self._state_table
+
+    @property
+    def table(self) -> dynamodb.Table:
+        """The tool's state table (see state_table)."""
+        if self._state_table is None:
+            raise BuildError(f"{self.product.name}: no state table; add it with state_table()")
+        return self._state_table
 
     def allow_invoke(
         self,
@@ -171,7 +242,7 @@ class ProductBuilder:
         condition: str | None = None,
         same_account: bool = False,
         metadata: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> awslambda.Permission:
         """Let PRINCIPAL invoke the function, only from SOURCE_ARN (and this account if asked)."""
         properties: dict[str, Any] = {
             "Action": "lambda:InvokeFunction",
@@ -185,15 +256,15 @@ class ProductBuilder:
             properties["Condition"] = condition
         if metadata:
             properties["Metadata"] = metadata
-        self.add(awslambda.Permission(logical_id, **properties))
+        return self.add(awslambda.Permission(logical_id, **properties))
 
     def event_rule(
         self, logical_id: str, description: str, condition: str | None = None, **trigger: Any
-    ) -> None:
+    ) -> events.Rule:
         """An EventBridge rule (EventPattern or ScheduleExpression) that invokes the function."""
         if condition:
             trigger["Condition"] = condition
-        self.add(
+        rule = self.add(
             events.Rule(
                 logical_id,
                 Description=description,
@@ -204,9 +275,10 @@ class ProductBuilder:
         self.allow_invoke(
             f"{logical_id}InvokePermission",
             "events.amazonaws.com",
-            GetAtt(logical_id, "Arn"),
+            GetAtt(rule, "Arn"),
             condition=condition,
         )
+        return rule
 
     def subscribe_to_alarm_topic(self) -> None:
         """Subscribe the function to the AlarmTopicArn parameter's topic when it is set."""
@@ -235,23 +307,26 @@ class ProductBuilder:
 
     @property
     def function_arn(self) -> GetAtt:
-        return GetAtt("Function", "Arn")
+        return GetAtt(self.function, "Arn")
 
     @property
     def alert_topic(self) -> If:
-        return If("CreateAlertTopic", Ref("AlertTopic"), Ref("AlertTopicArn"))
+        """The on-call topic: the one given at launch, or the one the product creates."""
+        return If("CreateAlertTopic", Ref(self.new_alert_topic), Ref("AlertTopicArn"))
 
     @property
     def key_arn(self) -> GetAtt:
-        return GetAtt("EncryptionKey", "Arn")
+        return GetAtt(self.key, "Arn")
 
     def own_log_group_names(self) -> list[str]:
         """The function's log group name in every environment (tools must never consume them)."""
-        prefix = self.config.catalog["resource_prefix"]
-        return [
-            f"/aws/lambda/{prefix}-{self.product.name}-{env}"
-            for env in self.config.environment_names
-        ]
+        return [self.names.log_group(env) for env in self.config.environment_names]
+
+    def own_log_group_arn(self) -> Sub:
+        return Sub(
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            + self.names.log_group()
+        )
 
     # -- assembly -------------------------------------------------------------------------------
 
@@ -265,20 +340,20 @@ class ProductBuilder:
         self._add_common_conditions()
         self._add_encryption_key()
         self._add_alert_topic()
-        self._add_dead_letter_queue()
-        self._add_log_group()
+        self.add(self.dead_letter_queue)
+        self.add(self.log_group)
         self.product.extend(self)
-        self._add_role(self.product.permissions(self))
-        self._add_function()
+        role = self._add_role(self.product.permissions(self))
+        self._add_function(role)
         self._add_invoke_config()
-        self._add_alarms()
-        self._add_outputs()
+        alarms = self._add_alarms()
+        self._add_outputs(role, alarms)
         self.template.set_metadata(self._interface.metadata())
         return self.template
 
     def _add_common_parameters(self) -> None:
         self.parameter(
-            "Environment",
+            ENVIRONMENT_PARAMETER,
             "Environment",
             "Environment",
             Type="String",
@@ -351,81 +426,103 @@ class ProductBuilder:
         self.condition("HasPermissionsBoundary", Not(Equals(Ref("PermissionsBoundaryArn"), "")))
         self.condition("TracingActive", Equals(self.setting("TracingMode"), "Active"))
 
-    def _add_encryption_key(self) -> None:
-        self.add(
-            kms.Key(
-                "EncryptionKey",
-                Description=self.name(" encryption of logs, dead letters, alerts and state"),
-                EnableKeyRotation=True,
-                KeyPolicy=_key_policy(self.own_log_group_arn()),
-            )
+    # -- the shared resources: declared in __init__, added in build -----------------------------
+
+    def _encryption_key(self) -> kms.Key:
+        return kms.Key(
+            "EncryptionKey",
+            Description=self.names.in_region(" encryption of logs, dead letters, alerts and state"),
+            EnableKeyRotation=True,
+            KeyPolicy=_key_policy(self.own_log_group_arn()),
         )
+
+    def _add_encryption_key(self) -> None:
+        self.add(self.key)
         self.add(
             kms.Alias(
                 "EncryptionKeyAlias",
-                AliasName=Sub(
-                    f"alias/{self.config.catalog['resource_prefix']}-{self.product.name}-${{Environment}}"
-                ),
-                TargetKeyId=Ref("EncryptionKey"),
+                AliasName=Sub(f"alias/{self.names.base()}"),
+                TargetKeyId=Ref(self.key),
             )
         )
 
-    def own_log_group_arn(self) -> Sub:
-        prefix = self.config.catalog["resource_prefix"]
-        return Sub(
-            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-            f"/aws/lambda/{prefix}-{self.product.name}-${{Environment}}"
+    def _new_alert_topic(self) -> sns.Topic:
+        return sns.Topic(
+            "AlertTopic",
+            Condition="CreateAlertTopic",
+            TopicName=self.names.in_region("-alerts"),
+            DisplayName=Sub(f"On-call {self.product.name} ${{Environment}}"),
+            KmsMasterKeyId=Ref(self.key),
         )
 
     def _add_alert_topic(self) -> None:
-        self.add(
-            sns.Topic(
-                "AlertTopic",
-                Condition="CreateAlertTopic",
-                TopicName=self.name("-alerts"),
-                DisplayName=Sub(f"On-call {self.product.name} ${{Environment}}"),
-                KmsMasterKeyId=Ref("EncryptionKey"),
-            )
-        )
+        self.add(self.new_alert_topic)
         self.add(
             sns.SubscriptionResource(
                 "AlertEmailSubscription",
                 Condition="SubscribeAlertEmail",
                 Protocol="email",
                 Endpoint=Ref("AlertEmail"),
-                TopicArn=Ref("AlertTopic"),
+                TopicArn=Ref(self.new_alert_topic),
             )
         )
 
-    def _add_dead_letter_queue(self) -> None:
-        self.add(
-            sqs.Queue(
-                "DeadLetterQueue",
-                QueueName=self.name("-dlq"),
-                KmsMasterKeyId=Ref("EncryptionKey"),
-                MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
-            )
+    def _dead_letter_queue(self) -> sqs.Queue:
+        return sqs.Queue(
+            "DeadLetterQueue",
+            QueueName=self.names.in_region("-dlq"),
+            KmsMasterKeyId=Ref(self.key),
+            MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
         )
 
-    def _add_log_group(self) -> None:
-        prefix = self.config.catalog["resource_prefix"]
-        self.add(
-            logs.LogGroup(
-                "FunctionLogGroup",
-                LogGroupName=Sub(f"/aws/lambda/{prefix}-{self.product.name}-${{Environment}}"),
-                RetentionInDays=self.setting("LogRetentionInDays"),
-                KmsKeyId=self.key_arn,
-            )
+    def _log_group(self) -> logs.LogGroup:
+        return logs.LogGroup(
+            "FunctionLogGroup",
+            LogGroupName=Sub(self.names.log_group()),
+            RetentionInDays=self.setting("LogRetentionInDays"),
+            KmsKeyId=self.key_arn,
         )
 
-    def _add_role(self, grants: list[Grant]) -> None:
-        statements = _base_statements(self.alert_topic) + [
+    def _function(self) -> awslambda.Function:
+        """The function without what the tool decides: role, environment and VPC placement."""
+        return awslambda.Function(
+            "Function",
+            Metadata=checkov_skips(
+                {
+                    # Asynchronous failures go to the on-failure destination (the same
+                    # encrypted queue), which also records the error; a DeadLetterConfig
+                    # would deliver every failed event twice.
+                    "CKV_AWS_116": "failures go to the DLQ through the on-failure destination",
+                    # Most tools call only public AWS endpoints; the health checker offers
+                    # subnets as parameters for private targets.
+                    "CKV_AWS_117": "VPC placement is optional and offered where it is needed",
+                }
+            ),
+            FunctionName=self.names.in_region(),
+            Description=f"{self.product.title}: {self.product.summary}"[:256],
+            Handler="app.lambda_handler",
+            Runtime=Ref("LambdaRuntime"),
+            Architectures=[Ref("LambdaArchitecture")],
+            Code=awslambda.Code(
+                S3Bucket=Sub(f"{self.config.catalog['artifact_bucket_prefix']}-${{AWS::Region}}"),
+                S3Key=self.package_key,
+            ),
+            MemorySize=self.setting("MemorySize"),
+            Timeout=self.setting("Timeout"),
+            ReservedConcurrentExecutions=self.setting("ReservedConcurrency"),
+            TracingConfig=awslambda.TracingConfig(Mode=self.setting("TracingMode")),
+            KmsKeyArn=self.key_arn,
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(self.log_group)),
+        )
+
+    def _add_role(self, grants: list[Grant]) -> iam.Role:
+        statements = _base_statements(self) + [
             grant.statement for grant in grants if grant.when is None
         ]
-        self.add(
+        return self.add(
             iam.Role(
                 "FunctionRole",
-                RoleName=self.global_name(),
+                RoleName=self.names.in_account(),
                 Description=Sub(f"Runs the {self.product.title} (${{Environment}})"),
                 AssumeRolePolicyDocument=make_simple_assume_policy("lambda.amazonaws.com"),
                 PermissionsBoundary=If(
@@ -442,86 +539,58 @@ class ProductBuilder:
             )
         )
 
-    def _add_function(self) -> None:
+    def _add_function(self, role: iam.Role) -> None:
         variables = {
-            "ENVIRONMENT": Ref("Environment"),
+            "ENVIRONMENT": Ref(ENVIRONMENT_PARAMETER),
             "ALERT_TOPIC_ARN": self.alert_topic,
             "POWERTOOLS_SERVICE_NAME": self.product.handler,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             **self.environment_variables,
         }
-        self.add(
-            awslambda.Function(
-                "Function",
-                Metadata=checkov_skips(
-                    {
-                        # Asynchronous failures go to the on-failure destination (the same
-                        # encrypted queue), which also records the error; a DeadLetterConfig
-                        # would deliver every failed event twice.
-                        "CKV_AWS_116": "failures go to the DLQ through the on-failure destination",
-                        # Most tools call only public AWS endpoints; the health checker offers
-                        # subnets as parameters for private targets.
-                        "CKV_AWS_117": "VPC placement is optional and offered where it is needed",
-                    }
-                ),
-                FunctionName=self.name(),
-                Description=f"{self.product.title}: {self.product.summary}"[:256],
-                Handler="app.lambda_handler",
-                Runtime=Ref("LambdaRuntime"),
-                Architectures=[Ref("LambdaArchitecture")],
-                Code=awslambda.Code(
-                    S3Bucket=Sub(
-                        f"{self.config.catalog['artifact_bucket_prefix']}-${{AWS::Region}}"
-                    ),
-                    S3Key=self.package_key,
-                ),
-                Role=GetAtt("FunctionRole", "Arn"),
-                MemorySize=self.setting("MemorySize"),
-                Timeout=self.setting("Timeout"),
-                ReservedConcurrentExecutions=self.setting("ReservedConcurrency"),
-                TracingConfig=awslambda.TracingConfig(Mode=self.setting("TracingMode")),
-                KmsKeyArn=self.key_arn,
-                LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref("FunctionLogGroup")),
-                Environment=awslambda.Environment(Variables=variables),
-                VpcConfig=self.vpc_config,
-            )
-        )
+        self.function.Role = GetAtt(role, "Arn")
+        self.function.Environment = awslambda.Environment(Variables=variables)
+        self.function.VpcConfig = self.vpc_config
+        self.add(self.function)
 
     def _add_invoke_config(self) -> None:
         self.add(
             awslambda.EventInvokeConfig(
                 "FunctionInvokeConfig",
-                FunctionName=Ref("Function"),
+                FunctionName=Ref(self.function),
                 Qualifier="$LATEST",
                 MaximumRetryAttempts=ASYNC_RETRY_ATTEMPTS,
                 MaximumEventAgeInSeconds=ASYNC_MAX_EVENT_AGE_SECONDS,
                 DestinationConfig=awslambda.DestinationConfig(
-                    OnFailure=awslambda.OnFailure(Destination=GetAtt("DeadLetterQueue", "Arn"))
+                    OnFailure=awslambda.OnFailure(Destination=GetAtt(self.dead_letter_queue, "Arn"))
                 ),
             )
         )
 
-    def _add_alarms(self) -> None:
-        for spec in self._standard_alarms() + self.extra_alarms:
-            self.add(build_alarm(self, spec))
+    def _add_alarms(self) -> list[cloudwatch.Alarm]:
+        watched = Watched(
+            title=self.product.title,
+            scheduled=self.product.scheduled,
+            function=self.function,
+            dead_letter_queue=self.dead_letter_queue,
+            names=self.names,
+            notify=self.alert_topic,
+        )
+        specs = standard_alarms(watched) + self.extra_alarms
+        return [self.add(build_alarm(watched, spec)) for spec in specs]
 
-    def _standard_alarms(self) -> list[AlarmSpec]:
-        from products.alarms import standard_alarms
-
-        return standard_alarms(self)
-
-    def _add_outputs(self) -> None:
-        self.output("FunctionName", Ref("Function"), "Name of the tool's Lambda function")
+    def _add_outputs(self, role: iam.Role, alarms: list[cloudwatch.Alarm]) -> None:
+        self.output("FunctionName", Ref(self.function), "Name of the tool's Lambda function")
         self.output("FunctionArn", self.function_arn, "ARN of the tool's Lambda function")
-        self.output("FunctionRoleArn", GetAtt("FunctionRole", "Arn"), "ARN of the function's role")
-        self.output("LogGroupName", Ref("FunctionLogGroup"), "The function's log group")
+        self.output("FunctionRoleArn", GetAtt(role, "Arn"), "ARN of the function's role")
+        self.output("LogGroupName", Ref(self.log_group), "The function's log group")
         self.output("AlertTopicArn", self.alert_topic, "Where alarms and alerts are sent")
-        self.output("DeadLetterQueueUrl", Ref("DeadLetterQueue"), "Failed invocations land here")
-        alarm_ids = [spec.logical_id for spec in self._standard_alarms() + self.extra_alarms]
+        self.output(
+            "DeadLetterQueueUrl", Ref(self.dead_letter_queue), "Failed invocations land here"
+        )
         self.output(
             "AlarmNames",
-            Join(",", [Ref(logical_id) for logical_id in alarm_ids]),
+            Join(",", [Ref(alarm) for alarm in alarms]),
             "The tool's CloudWatch alarms, comma-separated",
         )
 
@@ -567,28 +636,26 @@ def _conditional_policies(grants: list[Grant]) -> list[If]:
     ]
 
 
-def _base_statements(alert_topic: Any) -> list[Statement]:
-    from products.iam import statement as allow
-
+def _base_statements(builder: ProductBuilder) -> list[Statement]:
     return [
         allow(
             [logs_actions.CreateLogStream, logs_actions.PutLogEvents],
-            [GetAtt("FunctionLogGroup", "Arn")],
+            [GetAtt(builder.log_group, "Arn")],
             sid="WriteOwnLogs",
         ),
-        allow([sqs_actions.SendMessage], [GetAtt("DeadLetterQueue", "Arn")], sid="DeadLetters"),
+        allow(
+            [sqs_actions.SendMessage], [GetAtt(builder.dead_letter_queue, "Arn")], sid="DeadLetters"
+        ),
         allow(
             [kms_actions.Decrypt, kms_actions.GenerateDataKey],
-            [GetAtt("EncryptionKey", "Arn")],
+            [builder.key_arn],
             sid="UseOwnKey",
         ),
-        allow([sns_actions.Publish], [alert_topic], sid="PublishAlerts"),
+        allow([sns_actions.Publish], [builder.alert_topic], sid="PublishAlerts"),
     ]
 
 
 def _tracing_policy() -> iam.Policy:
-    from products.iam import statement as allow
-
     return iam.Policy(
         PolicyName="xray-tracing",
         PolicyDocument=PolicyDocument(

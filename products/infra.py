@@ -26,8 +26,8 @@ from troposphere import Equals, GetAtt, If, Not, Output, Parameter, Ref, Sub, Te
 from troposphere import iam as iam_resources
 from troposphere import s3 as s3_resources
 
+from catalog.config import CatalogConfig
 from products.builder import checkov_skips
-from products.config import CatalogConfig
 from products.launch_role import launch_statements
 
 POLICY_VERSION = "2012-10-17"

@@ -1,6 +1,11 @@
 """What the Service Catalog launch role may do: create, read, update and delete the resources of
 the products' templates, and nothing else.
 
+The statements are grouped by the CloudFormation resource type they serve. The role gets those
+of the types the shared builder adds (SHARED_RESOURCE_TYPES) and of the types each tool declares
+next to its builder (Product.launch_resource_types), so adding a tool that uses known types
+touches nothing here; a tool that declares a type with no statements fails the build.
+
 CloudFormation's resource handlers call more than the obvious Create/Delete (reads after every
 create, tag listings, ...); tests/products/test_launch_role.py checks this policy against the
 handler permissions AWS publishes for every resource type the templates use, so a new resource
@@ -9,6 +14,7 @@ type or property cannot ship without the grants its launch needs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from awacs import awslambda as aws_lambda
@@ -17,8 +23,14 @@ from awacs import cloudwatch, dynamodb, ec2, events, iam, kms, logs, s3, sns, sq
 from awacs.aws import Action, Condition, Statement, StringEquals
 from troposphere import Sub
 
-from products.config import CatalogConfig
+from catalog.config import CatalogConfig
+from products.builder import SHARED_RESOURCE_TYPES, ProductDefinition
+from products.errors import BuildError
 from products.iam import statement
+from products.spec import discover_products
+
+# Statements that serve the provisioned product's stack itself, whatever it contains.
+EVERY_STACK: frozenset[str] = frozenset()
 
 
 def arn(service: str, resource: str, regional: bool = True) -> Sub:
@@ -27,15 +39,40 @@ def arn(service: str, resource: str, regional: bool = True) -> Sub:
 
 
 def launch_statements(config: CatalogConfig) -> list[Statement]:
+    """The launch role's policy for every discovered product."""
+    return statements_for(config, launched_resource_types(discover_products().values()))
+
+
+def launched_resource_types(products: Iterable[ProductDefinition]) -> frozenset[str]:
+    """The shared builder's resource types and those the PRODUCTS declare, each one granted."""
+    granted = frozenset().union(*(types for _, types, _, _, _ in _grants("", "")))
+    needed = set(SHARED_RESOURCE_TYPES)
+    for product in products:
+        unknown = sorted(set(product.launch_resource_types) - granted)
+        if unknown:
+            raise BuildError(
+                f"{product.name} declares resource type(s) {', '.join(unknown)} that the launch "
+                "role has no statements for: add them to products/launch_role.py (the "
+                "permissions the type's CloudFormation handlers list)"
+            )
+        needed |= product.launch_resource_types
+    return frozenset(needed)
+
+
+def statements_for(config: CatalogConfig, resource_types: frozenset[str]) -> list[Statement]:
+    """The statements every stack needs and those serving any of RESOURCE_TYPES, in order."""
     named = f"{config.catalog['resource_prefix']}-*"
     bucket = f"{config.catalog['artifact_bucket_prefix']}-${{AWS::Region}}"
     return [
         statement(actions, resources, condition, sid)
-        for sid, actions, resources, condition in _grants(named, bucket)
+        for sid, types, actions, resources, condition in _grants(named, bucket)
+        if types == EVERY_STACK or types & resource_types
     ]
 
 
-def _grants(named: str, bucket: str) -> list[tuple[str, list[Action], list[Any], Any]]:
+def _grants(
+    named: str, bucket: str
+) -> list[tuple[str, frozenset[str], list[Action], list[Any], Any]]:
     tool_logs = [
         arn("logs", f"log-group:/aws/lambda/{named}"),
         arn("logs", f"log-group:/aws/lambda/{named}:*"),
@@ -43,19 +80,21 @@ def _grants(named: str, bucket: str) -> list[tuple[str, list[Action], list[Any],
     # Stacks of provisioned products are named SC-<account>-pp-<id>; their rules inherit that.
     # fmt: off
     return [
-        ("ProvisionedProductStacks",
+        ("ProvisionedProductStacks", EVERY_STACK,
          [cfn.CreateStack, cfn.UpdateStack, cfn.DeleteStack, cfn.DescribeStacks,
           cfn.DescribeStackEvents, cfn.DescribeStackResource, cfn.DescribeStackResources,
           cfn.GetTemplate, cfn.SetStackPolicy],
          [arn("cloudformation", "stack/SC-*")], None),
         # Service Catalog validates templates before it creates a stack; these take no resource.
-        ("ValidateTemplates", [cfn.ValidateTemplate, cfn.GetTemplateSummary], ["*"], None),
-        ("ReadPublishedArtifacts", [s3.GetObject],
+        ("ValidateTemplates", EVERY_STACK,
+         [cfn.ValidateTemplate, cfn.GetTemplateSummary], ["*"], None),
+        ("ReadPublishedArtifacts", EVERY_STACK, [s3.GetObject],
          [Sub(f"arn:${{AWS::Partition}}:s3:::{bucket}/*")], None),
         # Service Catalog keeps its own copy of each template in a bucket it owns, tagged so.
-        ("ReadServiceCatalogTemplateCopies", [s3.GetObject], ["*"],
+        ("ReadServiceCatalogTemplateCopies", EVERY_STACK, [s3.GetObject], ["*"],
          Condition(StringEquals("s3:ExistingObjectTag/servicecatalog:provisioning", "true"))),
         ("ToolFunctions",
+         _types("Lambda::Function", "Lambda::Permission", "Lambda::EventInvokeConfig"),
          [aws_lambda.CreateFunction, aws_lambda.DeleteFunction, aws_lambda.GetFunction,
           aws_lambda.UpdateFunctionCode, aws_lambda.UpdateFunctionConfiguration,
           aws_lambda.PutFunctionConcurrency, aws_lambda.DeleteFunctionConcurrency,
@@ -67,62 +106,64 @@ def _grants(named: str, bucket: str) -> list[tuple[str, list[Action], list[Any],
           aws_lambda.DeleteFunctionEventInvokeConfig, aws_lambda.GetFunctionEventInvokeConfig,
           aws_lambda.TagResource, aws_lambda.UntagResource],
          [arn("lambda", f"function:{named}")], None),
-        ("ToolRoles",
+        ("ToolRoles", _types("IAM::Role"),
          [iam.CreateRole, iam.DeleteRole, iam.GetRole, iam.UpdateRole, iam.UpdateRoleDescription,
           iam.UpdateAssumeRolePolicy, iam.PutRolePolicy, iam.GetRolePolicy, iam.DeleteRolePolicy,
           iam.ListRolePolicies, iam.ListAttachedRolePolicies, iam.PutRolePermissionsBoundary,
           iam.DeleteRolePermissionsBoundary, iam.TagRole, iam.UntagRole],
          [arn("iam", f"role/{named}", regional=False)], None),
-        ("PassToolRolesToLambda", [iam.PassRole], [arn("iam", f"role/{named}", regional=False)],
+        ("PassToolRolesToLambda", _types("IAM::Role"),
+         [iam.PassRole], [arn("iam", f"role/{named}", regional=False)],
          Condition(StringEquals("iam:PassedToService", "lambda.amazonaws.com"))),
-        ("ToolLogGroups",
+        ("ToolLogGroups", _types("Logs::LogGroup"),
          [logs.CreateLogGroup, logs.DeleteLogGroup, logs.PutRetentionPolicy,
           logs.DeleteRetentionPolicy, logs.AssociateKmsKey, logs.DisassociateKmsKey,
           logs.GetDataProtectionPolicy, logs.DeleteDataProtectionPolicy, logs.ListTagsForResource,
           logs.TagResource, logs.UntagResource],
          tool_logs, None),
         # CloudWatch Logs evaluates these against "*" whatever group they name.
-        ("DescribeLogGroups",
+        ("DescribeLogGroups", _types("Logs::LogGroup"),
          [logs.DescribeLogGroups, logs.DescribeResourcePolicies, logs.DescribeIndexPolicies],
          ["*"], None),
-        ("SubscribeWatchedLogGroups",
+        ("SubscribeWatchedLogGroups", _types("Logs::SubscriptionFilter"),
          [logs.PutSubscriptionFilter, logs.DeleteSubscriptionFilter,
           logs.DescribeSubscriptionFilters],
          [arn("logs", "log-group:*")], None),
-        ("ToolQueues",
+        ("ToolQueues", _types("SQS::Queue"),
          [sqs.CreateQueue, sqs.DeleteQueue, sqs.GetQueueUrl, sqs.GetQueueAttributes,
           sqs.SetQueueAttributes, sqs.ListQueueTags, sqs.TagQueue, sqs.UntagQueue],
          [arn("sqs", named)], None),
-        ("ToolTopics",
+        ("ToolTopics", _types("SNS::Topic"),
          [sns.CreateTopic, sns.DeleteTopic, sns.GetTopicAttributes, sns.SetTopicAttributes,
           sns.ListSubscriptionsByTopic, sns.GetDataProtectionPolicy, sns.ListTagsForResource,
           sns.TagResource, sns.UntagResource],
          [arn("sns", named)], None),
-        ("SubscribeToAlarmTopics",
+        ("SubscribeToAlarmTopics", _types("SNS::Subscription"),
          [sns.Subscribe, sns.Unsubscribe, sns.GetSubscriptionAttributes,
           sns.SetSubscriptionAttributes],
          [arn("sns", "*")], None),
-        ("CreateToolKeys", [kms.CreateKey, kms.ListAliases], ["*"], None),
+        ("CreateToolKeys", _types("KMS::Key"), [kms.CreateKey, kms.ListAliases], ["*"], None),
         # Keys cannot be named; the tool keys' own policies keep their use to this account.
-        ("ManageToolKeys",
+        ("ManageToolKeys", _types("KMS::Key"),
          [kms.DescribeKey, kms.GetKeyPolicy, kms.PutKeyPolicy, kms.EnableKeyRotation,
           kms.DisableKeyRotation, kms.GetKeyRotationStatus, kms.EnableKey, kms.DisableKey,
           kms.UpdateKeyDescription, kms.ListResourceTags, kms.TagResource, kms.UntagResource,
           kms.ScheduleKeyDeletion, kms.CreateGrant, kms.RevokeGrant, kms.Encrypt, kms.Decrypt,
           kms.GenerateDataKey],
          [arn("kms", "key/*")], None),
-        ("ToolKeyAliases", [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias],
+        ("ToolKeyAliases", _types("KMS::Alias"),
+         [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias],
          [arn("kms", f"alias/{named}"), arn("kms", "key/*")], None),
-        ("ToolAlarms",
+        ("ToolAlarms", _types("CloudWatch::Alarm"),
          [cloudwatch.PutMetricAlarm, cloudwatch.DeleteAlarms, cloudwatch.DescribeAlarms,
           cloudwatch.ListTagsForResource, cloudwatch.TagResource, cloudwatch.UntagResource],
          [arn("cloudwatch", f"alarm:{named}")], None),
-        ("ToolRules",
+        ("ToolRules", _types("Events::Rule"),
          [events.PutRule, events.DeleteRule, events.DescribeRule, events.PutTargets,
           events.RemoveTargets, events.ListTargetsByRule, events.ListTagsForResource,
           events.TagResource, events.UntagResource],
          [arn("events", "rule/SC-*")], None),
-        ("ToolTables",
+        ("ToolTables", _types("DynamoDB::Table"),
          [dynamodb.CreateTable, dynamodb.DeleteTable, dynamodb.DescribeTable, dynamodb.UpdateTable,
           dynamodb.UpdateTimeToLive, dynamodb.DescribeTimeToLive,
           dynamodb.UpdateContinuousBackups, dynamodb.DescribeContinuousBackups,
@@ -131,9 +172,13 @@ def _grants(named: str, bucket: str) -> list[tuple[str, list[Action], list[Any],
           dynamodb.UntagResource],
          [arn("dynamodb", f"table/{named}")], None),
         # Placing a function in a VPC is validated with these; they have no resource scope.
-        ("ValidateVpcPlacement",
+        ("ValidateVpcPlacement", _types("Lambda::Function"),
          [ec2.DescribeSubnets, ec2.DescribeSecurityGroups, ec2.DescribeVpcs,
           ec2.DescribeNetworkInterfaces],
          ["*"], None),
     ]
     # fmt: on
+
+
+def _types(*names: str) -> frozenset[str]:
+    return frozenset(f"AWS::{name}" for name in names)

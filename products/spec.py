@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from products.build_settings import NO_BUILD_SETTINGS
 from products.errors import BuildError
 
 if TYPE_CHECKING:
@@ -25,6 +26,13 @@ class Product:
     title: ClassVar[str]  # human name, shown in the template description
     summary: ClassVar[str]  # one sentence: what the tool does
     scheduled: ClassVar[bool] = False  # scheduled tools get a "did not run" alarm
+    # JSON schema of the tool's catalog.yaml products.<name>.build block, checked when the
+    # product is built (products/build_settings.py); builder.build_settings is the checked block.
+    build_settings_schema: ClassVar[dict[str, Any]] = NO_BUILD_SETTINGS
+    # CloudFormation resource types extend() adds beyond the shared builder's (Lambda::Permission
+    # for triggers, Events::Rule, DynamoDB::Table, ...): the launch role is granted what each
+    # needs (products/launch_role.py); the meta-test checks this against the built template.
+    launch_resource_types: ClassVar[frozenset[str]] = frozenset()
 
     def extend(self, builder: ProductBuilder) -> None:
         """Add the tool's own parameters, triggers, tables and environment variables."""

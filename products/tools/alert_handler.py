@@ -43,6 +43,9 @@ class AlertHandler(Product):
         "Turns CloudWatch alarm state changes into deduplicated notifications on Slack, Microsoft "
         "Teams, PagerDuty and e-mail, including when they resolve."
     )
+    launch_resource_types = frozenset(
+        {"AWS::DynamoDB::Table", "AWS::Events::Rule", "AWS::Lambda::Permission"}
+    )
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)
@@ -56,7 +59,7 @@ class AlertHandler(Product):
         self._allow_direct_alarm_actions(builder)
         builder.environment_variables.update(
             {
-                "DEDUPE_TABLE": Ref("DedupeTable"),
+                "DEDUPE_TABLE": Ref(builder.table),
                 "DEDUPE_TTL_HOURS": "48",
                 "ROUTES": Ref("Routes"),
                 "DEFAULT_SEVERITY": "warning",
@@ -73,7 +76,7 @@ class AlertHandler(Product):
                     dynamodb_actions.UpdateItem,
                     dynamodb_actions.DeleteItem,
                 ],
-                [GetAtt("DedupeTable", "Arn")],
+                [GetAtt(builder.table, "Arn")],
                 sid="DedupeNotifications",
             ),
             allow(

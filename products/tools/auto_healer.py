@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from awacs import autoscaling as autoscaling_actions
 from awacs import dynamodb as dynamodb_actions
 from awacs import ec2 as ec2_actions
@@ -21,6 +23,20 @@ SOURCES = "Triggers"
 # products.auto-healer.build.opt_in_tag_keys, the first is the default), and the role gets one
 # statement per choice, present only when that choice is launched.
 DEFAULT_OPT_IN_TAG_KEYS = ["oncall:auto-heal"]
+BUILD_SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "opt_in_tag_keys": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 10,
+            "uniqueItems": True,
+            # AWS tag keys: 1-128 characters of this set, not starting with "aws:".
+            "items": {"type": "string", "pattern": r"^(?!aws:)[\w .:/=+\-@]{1,128}$"},
+        },
+    },
+}
 HEALABLE_NAMESPACES = ["AWS/EC2", "AWS/ECS", "ECS/ContainerInsights"]
 
 
@@ -32,10 +48,14 @@ class AutoHealer(Product):
         "Remediates opted-in EC2 instances (reboot, stop/start) and ECS services (new "
         "deployment) on alarms and service events, with dry-run, cooldowns and an hourly cap."
     )
+    launch_resource_types = frozenset(
+        {"AWS::DynamoDB::Table", "AWS::Events::Rule", "AWS::Lambda::Permission"}
+    )
+
+    build_settings_schema = BUILD_SETTINGS_SCHEMA
 
     def opt_in_tag_keys(self, builder: ProductBuilder) -> list[str]:
-        build_settings = builder.config.products[self.name].get("build", {})
-        return list(build_settings.get("opt_in_tag_keys", DEFAULT_OPT_IN_TAG_KEYS))
+        return list(builder.build_settings.get("opt_in_tag_keys", DEFAULT_OPT_IN_TAG_KEYS))
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)
@@ -50,7 +70,7 @@ class AutoHealer(Product):
                 "DRY_RUN": Ref("DryRun"),
                 "COOLDOWN_MINUTES": Ref("CooldownMinutes"),
                 "MAX_ACTIONS_PER_HOUR": Ref("MaxActionsPerHour"),
-                "STATE_TABLE": Ref("StateTable"),
+                "STATE_TABLE": Ref(builder.table),
                 "AUTOMATION_DOCUMENT": Ref("AutomationDocumentName"),
             }
         )
@@ -82,7 +102,7 @@ class AutoHealer(Product):
                     dynamodb_actions.UpdateItem,
                     dynamodb_actions.DeleteItem,
                 ],
-                [GetAtt("StateTable", "Arn")],
+                [GetAtt(builder.table, "Arn")],
                 sid="CooldownsAndHourlyCap",
             ),
             allow(

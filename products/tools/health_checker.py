@@ -37,6 +37,9 @@ class HealthChecker(Product):
         "Checks HTTP(S) and TCP endpoints on a schedule, publishes availability and latency, and "
         "alerts the on-call topic when a target goes down or recovers."
     )
+    launch_resource_types = frozenset(
+        {"AWS::DynamoDB::Table", "AWS::Events::Rule", "AWS::Lambda::Permission"}
+    )
     scheduled = True
 
     def extend(self, builder: ProductBuilder) -> None:
@@ -58,7 +61,7 @@ class HealthChecker(Product):
             {
                 "TARGETS": Ref("TargetsJson"),
                 "TARGETS_SSM_PARAMETER": Ref("TargetsParameterName"),
-                "STATE_TABLE": Ref("StateTable"),
+                "STATE_TABLE": Ref(builder.table),
                 "FAILURE_THRESHOLD": Ref("FailureThreshold"),
                 "CHECK_TIMEOUT_SECONDS": "5",
                 "ALLOW_PRIVATE_NETWORKS": Ref("AllowPrivateNetworks"),
@@ -69,7 +72,7 @@ class HealthChecker(Product):
         return [
             allow(
                 [dynamodb_actions.BatchGetItem, dynamodb_actions.PutItem],
-                [GetAtt("StateTable", "Arn")],
+                [GetAtt(builder.table, "Arn")],
                 sid="TargetState",
             ),
             allow(

@@ -27,6 +27,9 @@ class LogProcessor(Product):
         "Counts error patterns in CloudWatch Logs and S3 log objects, publishes the counts as "
         "metrics and alerts the on-call topic when a threshold is crossed."
     )
+    launch_resource_types = frozenset(
+        {"AWS::Events::Rule", "AWS::Lambda::Permission", "AWS::Logs::SubscriptionFilter"}
+    )
 
     def extend(self, builder: ProductBuilder) -> None:
         self._add_parameters(builder)
@@ -37,7 +40,7 @@ class LogProcessor(Product):
         self._add_bucket_rule(builder)
         builder.environment_variables.update(
             {
-                "OWN_LOG_GROUP": Ref("FunctionLogGroup"),
+                "OWN_LOG_GROUP": Ref(builder.log_group),
                 "RULES_SSM_PARAMETER": Ref("RulesParameterName"),
                 "SAMPLE_LINES": "5",
             }
@@ -102,7 +105,7 @@ class LogProcessor(Product):
         )
 
     def _add_log_group_subscription(self, builder: ProductBuilder) -> None:
-        builder.allow_invoke(
+        permission = builder.allow_invoke(
             "LogsInvokePermission",
             "logs.amazonaws.com",
             Sub(
@@ -121,7 +124,7 @@ class LogProcessor(Product):
                 DestinationArn=builder.function_arn,
             )
         )
-        subscription.DependsOn = ["LogsInvokePermission"]
+        subscription.DependsOn = [permission]
 
     def _add_bucket_rule(self, builder: ProductBuilder) -> None:
         builder.event_rule(
@@ -163,7 +166,7 @@ def scans_cut_short_alarm(builder: ProductBuilder) -> AlarmSpec:
         "objects.",
         METRICS_NAMESPACE,
         "ScansCutShort",
-        {"FunctionName": Ref("Function"), "service": LogProcessor.handler},
+        {"FunctionName": Ref(builder.function), "service": LogProcessor.handler},
         "Sum",
         1,
         "GreaterThanOrEqualToThreshold",

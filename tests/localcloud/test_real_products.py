@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from catalog.config import load_config
 from products.build import build_all
-from products.config import load_config
 from tests.localcloud.conftest import wait_for
 
 CONFIG = Path(__file__).resolve().parents[2] / "catalog.yaml"

@@ -23,6 +23,7 @@ from portfolio.workflow import (
     run_status,
 )
 from products.build import build_all
+from products.spec import discover_products
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -54,14 +55,14 @@ def test_publish_of_the_real_build_is_complete_and_idempotent(
 ) -> None:
     status = run_status(published, prepared)
     assert sorted(p.name for p in status.products) == sorted(prepared.desired.products)
-    assert len(status.products) == 4
+    assert len(status.products) == len(discover_products())
     assert all(p.default_versions == [p.declared_version] for p in status.products)
     assert status.drift == []
     sc = published.client("servicecatalog", REGION)
     portfolio_id = status.portfolio_ids[REGION]
     constraints = sc.list_constraints_for_portfolio(PortfolioId=portfolio_id)["ConstraintDetails"]
     kinds = [c["Type"] for c in constraints]
-    assert kinds.count("LAUNCH") == 4
+    assert kinds.count("LAUNCH") == len(discover_products())
     assert kinds.count("TEMPLATE") == sum(
         len(p.template_constraints) for p in prepared.desired.products.values()
     )
@@ -119,7 +120,7 @@ def test_demo_command_runs_the_quick_start_end_to_end(tmp_path: Path) -> None:
     output = result.output
     assert "us-east-1: bootstrap stack created" in output
     assert "portfolio us-east-1: port-" in output
-    for product in ("log-processor", "alert-handler", "health-checker", "auto-healer"):
+    for product in discover_products():
         assert f"== launch {product} --env dev" in output
         assert f"{product}-dev: SUCCEEDED" in output
     assert "AWS::CloudWatch::Alarm" in output

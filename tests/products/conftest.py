@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from catalog.cli_context import DEFAULT_CONFIG
+from catalog.config import CatalogConfig, load_config
 from products.build import Manifest, build_all
-from products.config import CatalogConfig, load_config
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from catalog.config import CatalogConfig
 from products.build import render_product
-from products.config import CatalogConfig
 from products.lint import run_cfn_lint
 from products.tools.auto_healer import AutoHealer
 

@@ -15,8 +15,13 @@ from typing import Any
 import cfnlint
 import pytest
 
+from catalog.config import CatalogConfig
 from products.build import Manifest
+from products.builder import SHARED_RESOURCE_TYPES
+from products.errors import BuildError
 from products.iam import ACTIONS_WITHOUT_RESOURCE_SCOPE
+from products.launch_role import launched_resource_types, statements_for
+from products.spec import Product, discover_products
 
 SCHEMAS = Path(cfnlint.__file__).parent / "data" / "schemas"
 HANDLERS = ("create", "read", "update", "delete")
@@ -137,3 +142,28 @@ def test_launch_role_uses_star_only_where_nothing_tighter_exists(
 def test_the_schemas_are_read(resource_type: str) -> None:
     # Guards the check above against passing vacuously if the schema layout ever changes.
     assert len(_handler_permissions(resource_type)) >= 5
+
+
+class _BucketTool(Product):
+    # Defined outside products/tools: a product definition for these tests only, never built.
+    name = "bucket-tool"
+    handler = "bucket_tool"
+    launch_resource_types = frozenset({"AWS::S3::Bucket"})
+
+
+def _sids(config: CatalogConfig, resource_types: frozenset[str]) -> set[str]:
+    return {str(s.Sid) for s in statements_for(config, resource_types)}
+
+
+def test_a_type_no_product_declares_gets_no_statements(config: CatalogConfig) -> None:
+    everything = launched_resource_types(discover_products().values())
+    without_tables = everything - {"AWS::DynamoDB::Table"}
+    assert _sids(config, everything) - _sids(config, without_tables) == {"ToolTables"}
+    assert "ToolTables" not in _sids(config, SHARED_RESOURCE_TYPES)
+
+
+def test_a_declared_type_without_statements_fails_the_build() -> None:
+    with pytest.raises(
+        BuildError, match=r"bucket-tool declares resource type\(s\) AWS::S3::Bucket"
+    ):
+        launched_resource_types([_BucketTool()])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.config import CatalogConfig
 from products.build import Manifest
-from products.config import CatalogConfig
 from products.errors import LintError
 from products.lint import run_cfn_lint, run_checkov, templates_in
 

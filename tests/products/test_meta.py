@@ -6,12 +6,15 @@ docs and tests; this meta-test names whichever of those is missing.
 
 from __future__ import annotations
 
+import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from products.config import CatalogConfig
+import products.tools
+from catalog.config import CatalogConfig
+from products.builder import SHARED_RESOURCE_TYPES
 from products.iam import ACTIONS_WITHOUT_RESOURCE_SCOPE
 from products.spec import Product, discover_products
 from products.versions import read_version_records
@@ -43,8 +46,13 @@ def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
     return [statement for doc in _policy_documents(template) for statement in doc["Statement"]]
 
 
-def test_the_four_tools_are_discovered() -> None:
-    assert set(PRODUCTS) >= {"log-processor", "alert-handler", "health-checker", "auto-healer"}
+def test_every_module_in_products_tools_defines_one_product() -> None:
+    modules = {module.name for module in pkgutil.iter_modules(products.tools.__path__)}
+    defined_in = sorted(
+        type(product).__module__.rsplit(".", 1)[-1] for product in PRODUCTS.values()
+    )
+    assert defined_in == sorted(modules)
+    assert len(PRODUCTS) >= 4
 
 
 @pytest.mark.parametrize("name", PRODUCTS)
@@ -124,6 +132,18 @@ def test_alarms_notify_on_alarm_and_on_ok(name: str, templates: dict[str, dict[s
         assert properties["AlarmActions"], f"{name}.{logical_id} has no AlarmActions"
         assert properties["OKActions"] == properties["AlarmActions"], f"{name}.{logical_id}"
         assert len(properties["AlarmDescription"]["Fn::Sub"]) > 60, "say what to do"
+
+
+@pytest.mark.parametrize("name", PRODUCTS)
+def test_launch_resource_types_are_exactly_what_the_template_adds(
+    name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    used = {resource["Type"] for resource in templates[name]["Resources"].values()}
+    declared = PRODUCTS[name].launch_resource_types
+    undeclared = sorted(used - SHARED_RESOURCE_TYPES - declared)
+    assert not undeclared, f"{name}: add {undeclared} to launch_resource_types"
+    unused = sorted(declared - used)
+    assert not unused, f"{name}: launch_resource_types names {unused}, which it never adds"
 
 
 @pytest.mark.parametrize("name", PRODUCTS)
