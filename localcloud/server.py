@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from .cfn import register_resource_types
 from .clock import CLOCK
 from .errors import LocalCloudError
+from .monitoring import install as install_monitoring
 from .s3_policy import install_policy_condition_handling
 from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
 
@@ -188,6 +189,7 @@ def _check_can_listen(host: str, port: int) -> None:
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
+    install_monitoring()
     _check_can_listen(host, port)
     try:
         return make_server(
