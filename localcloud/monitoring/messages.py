@@ -226,13 +226,13 @@ def lambda_payload(change: StateChange) -> bytes:
 
 
 def event_entry(change: StateChange) -> dict[str, Any]:
-    """A PutEvents entry for the default bus (EventBridge adds id, account, region)."""
-    moment = datetime.fromtimestamp(change.timestamp, UTC)
+    """A PutEvents entry for the default bus (EventBridge adds id, account, region). Time is
+    epoch seconds, as a PutEvents request carries it (moto formats it for delivery)."""
     return {
         "Source": "aws.cloudwatch",
         "DetailType": EVENT_DETAIL_TYPE,
         "Resources": [change.alarm.alarm_arn],
         "Detail": json.dumps(alarm_data(change)),
-        "Time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Time": change.timestamp,
         "EventBusName": "default",
     }
