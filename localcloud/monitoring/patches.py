@@ -53,6 +53,11 @@ def check_alarm(arguments: dict[str, Any]) -> None:
         raise ValidationError(
             f"TreatMissingData {treatment!r} is not one of {', '.join(TREATMENTS)}"
         )
+    if arguments.get("evaluate_low_sample_count_percentile") == "ignore":
+        raise AlarmFeatureNotSupported(
+            "EvaluateLowSampleCountPercentile ignore is not supported by localcloud: "
+            "percentiles are always evaluated"
+        )
     queries = arguments.get("metric_data_queries")
     if queries:
         _check_queries(queries)
@@ -70,6 +75,10 @@ def _check_queries(queries: list[Any]) -> None:
         )
     known = {query.id for query in queries}
     for query in queries:
+        if query.expression and query.expression.lstrip().upper().startswith("SELECT"):
+            raise AlarmFeatureNotSupported(
+                f"Metrics Insights queries ({query.expression!r}) are not supported by localcloud"
+            )
         if query.expression:
             unknown = compile_expression(query.expression).metric_ids - known
             if unknown:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 MetricKey = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -24,10 +24,13 @@ def metric_key(namespace: str, name: str, dimensions: Iterable[tuple[str, str]])
     return (namespace, name, tuple(sorted(dimensions)))
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def epoch_of(timestamp: datetime) -> float:
     """moto stores naive UTC datetimes (and aware ones when the caller gave an offset)."""
     if timestamp.tzinfo is None:
-        timestamp = timestamp.replace(tzinfo=UTC)
+        return (timestamp - _NAIVE_EPOCH).total_seconds()
     return timestamp.timestamp()
 
 
@@ -64,23 +67,26 @@ class MetricIndex:
         self._indexed = 0
 
     def sync(self) -> None:
+        # The hot loop of a first tick over a big store: kept flat on purpose (no helper calls).
         data = self._backend.metric_data
         new = data[self._indexed : len(data)]
         self._indexed += len(new)
+        series_by_key = self._series
         for datum in new:
-            key = metric_key(datum.namespace, datum.name, _dimension_pairs(datum.dimensions))
-            series = self._series.get(key)
+            dimensions = datum.dimensions
+            if len(dimensions) == 1:
+                pairs: tuple[tuple[str, str], ...] = ((dimensions[0].name, dimensions[0].value),)
+            else:
+                pairs = tuple(sorted((d.name, d.value) for d in dimensions))
+            key = (datum.namespace, datum.name, pairs)
+            series = series_by_key.get(key)
             if series is None:
-                series = self._series[key] = _Series()
+                series = series_by_key[key] = _Series()
             series.add(epoch_of(datum.timestamp), datum)
 
     def datums(self, key: MetricKey, start: float, end: float) -> Sequence[Any]:
         series = self._series.get(key)
         return () if series is None else series.between(start, end)
-
-
-def _dimension_pairs(dimensions: Iterable[Any]) -> list[tuple[str, str]]:
-    return [(str(d.name), str(d.value)) for d in dimensions]
 
 
 def index_of(backend: Any) -> MetricIndex:

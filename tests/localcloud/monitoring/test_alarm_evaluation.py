@@ -256,3 +256,14 @@ def test_a_metric_with_other_dimensions_is_another_metric(cw: Any, localcloud: L
     )
     localcloud.advance(60)
     assert state(cw) == "INSUFFICIENT_DATA"
+
+
+def test_ignoring_low_sample_count_percentiles_is_refused_by_name(cw: Any) -> None:
+    with pytest.raises(cw.exceptions.ClientError) as refused:
+        put_alarm(
+            cw,
+            Statistic=None,
+            ExtendedStatistic="p99",
+            EvaluateLowSampleCountPercentile="ignore",
+        )
+    assert "EvaluateLowSampleCountPercentile" in refused.value.response["Error"]["Message"]

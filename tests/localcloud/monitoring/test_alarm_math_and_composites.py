@@ -143,3 +143,22 @@ def test_a_rule_localcloud_cannot_evaluate_is_refused(cw: Any, rule: str, named:
     with pytest.raises(cw.exceptions.ClientError) as refused:
         composite(cw, rule)
     assert named in refused.value.response["Error"]["Message"]
+
+
+def test_a_metrics_insights_query_is_refused_by_name(cw: Any) -> None:
+    with pytest.raises(cw.exceptions.ClientError) as refused:
+        cw.put_metric_alarm(
+            AlarmName="insights",
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold",
+            Metrics=[
+                {
+                    "Id": "q",
+                    "Expression": 'SELECT SUM(Errors) FROM "AWS/Lambda"',
+                    "Period": 60,
+                    "ReturnData": True,
+                }
+            ],
+        )
+    assert "Metrics Insights" in refused.value.response["Error"]["Message"]
