@@ -27,6 +27,7 @@ from .evaluation import ANOMALY_OPERATORS, TREATMENTS
 from .expressions import compile_expression
 from .rules import compile_rule
 from .statistics import check_statistic
+from .store import index_of
 from .transitions import LOCK, history_of, moment, record, run_actions, transition
 
 ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
@@ -134,6 +135,7 @@ def _put_metric_data(original: Callable[..., Any]) -> Callable[..., Any]:
             for datum in metric_data
         ]
         original(self, namespace, stamped)
+        index_of(self)
 
     return put_metric_data
 

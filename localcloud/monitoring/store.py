@@ -4,12 +4,14 @@ only the periods each alarm looks at instead of scanning every datapoint.
 moto keeps every datapoint in one list (`CloudWatchBackend.metric_data`) whatever wrote it
 (PutMetricData, the Lambda runtime, our SQS metrics). The index follows that list: each sync
 indexes only what was appended since the last one, so it never misses a writer and never pays
-twice for a datapoint.
+twice for a datapoint. PutMetricData syncs right after writing (the cost is paid with the
+write, not by the next tick); the tick syncs again for writers that append to the list directly.
 """
 
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,12 +67,18 @@ class MetricIndex:
         self._backend = backend
         self._series: dict[MetricKey, _Series] = {}
         self._indexed = 0
+        # PutMetricData (request threads) and the tick (the clock's thread) both sync.
+        self._lock = threading.Lock()
 
     def sync(self) -> None:
-        # The hot loop of a first tick over a big store: kept flat on purpose (no helper calls).
-        data = self._backend.metric_data
-        new = data[self._indexed : len(data)]
-        self._indexed += len(new)
+        with self._lock:
+            data = self._backend.metric_data
+            new = data[self._indexed : len(data)]
+            self._indexed += len(new)
+            self._add_all(new)
+
+    def _add_all(self, new: list[Any]) -> None:
+        # The hot loop of a bulk write: kept flat on purpose (no helper calls per datapoint).
         series_by_key = self._series
         for datum in new:
             dimensions = datum.dimensions
@@ -85,16 +93,20 @@ class MetricIndex:
             series.add(epoch_of(datum.timestamp), datum)
 
     def datums(self, key: MetricKey, start: float, end: float) -> Sequence[Any]:
-        series = self._series.get(key)
-        return () if series is None else series.between(start, end)
+        with self._lock:
+            series = self._series.get(key)
+            return () if series is None else series.between(start, end)
+
+
+_CREATION_LOCK = threading.Lock()
 
 
 def index_of(backend: Any) -> MetricIndex:
-    """The backend's index, created on first use; it lives on the backend object, so moto's
-    reset (which rebuilds every backend) drops it with the data."""
-    index = backend.__dict__.get("_localcloud_metric_index")
-    if index is None:
-        index = MetricIndex(backend)
-        backend.__dict__["_localcloud_metric_index"] = index
+    """The backend's index, brought up to date. Created on first use, on the backend object, so
+    moto's reset (which rebuilds every backend) drops it with the data."""
+    with _CREATION_LOCK:
+        index = backend.__dict__.get("_localcloud_metric_index")
+        if index is None:
+            index = backend.__dict__["_localcloud_metric_index"] = MetricIndex(backend)
     index.sync()
     return index  # type: ignore[no-any-return]
