@@ -66,6 +66,19 @@ class InvalidRuntime(LambdaClientError):
         )
 
 
+class RecursiveInvocation(LambdaClientError):
+    """Invoke's answer when a chain of requests would invoke the function a 17th time."""
+
+    code = 400
+
+    def __init__(self, function_name: str, limit: int) -> None:
+        super().__init__(
+            "RecursiveInvocationException",
+            f"Lambda detected that function {function_name} was invoked more than {limit} times "
+            "in the same chain of requests and stopped the invocation",
+        )
+
+
 class RequestTooLarge(LambdaClientError):
     code = 413
 
