@@ -112,6 +112,15 @@ class _InitError(Exception):
 
 
 def _max_memory_mb() -> int:
+    """Peak resident memory of this process (VmHWM: ru_maxrss would include the parent's peak
+    before exec on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024 + 1
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024) + 1
 
 

@@ -179,6 +179,8 @@ def test_log_type_tail_returns_start_end_report_and_output(
     assert "Duration: " in report and "Billed Duration: " in report
     assert "Memory Size: 512 MB" in report and "Max Memory Used: " in report
     assert "Init Duration" not in report
+    used = int(report.split("Max Memory Used: ")[1].split(" MB")[0])
+    assert 0 < used < 100  # the worker's own peak, not the server process's
     assert "Init Duration: " in cold
     assert "LogResult" not in untailed
 
