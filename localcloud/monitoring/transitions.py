@@ -169,7 +169,7 @@ def _publish_to_topic(change: StateChange, topic_arn: str) -> None:
 
 
 def _invoke_function(change: StateChange, function_arn: str) -> None:
-    from localcloud import lambda_runtime  # type: ignore[attr-defined, unused-ignore]
+    from localcloud import lambda_runtime
 
     _, _, _, region, account, _ = function_arn.split(":", 5)
     lambda_runtime.invoke_async(
