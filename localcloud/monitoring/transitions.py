@@ -66,6 +66,7 @@ def transition(
             region=backend.region_name,
             old_state=alarm.state_value,
             old_reason=alarm.state_reason,
+            old_reason_data=alarm.state_reason_data,
             old_timestamp=old_timestamp,
             new_state=state,
             new_reason=reason,

@@ -207,6 +207,9 @@ def test_when_data_stops_the_last_real_datapoints_count_until_the_range_is_empty
     assert found["StateValue"] == after_the_range
     if after_the_range == "INSUFFICIENT_DATA":
         assert found["StateReason"] == "Insufficient Data: 1 datapoint was unknown."
+        data = reason_data(cw)
+        assert data["recentDatapoints"] == [] and "startDate" not in data
+        assert [sorted(point) for point in data["evaluatedDatapoints"]] == [["timestamp"]]
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,7 @@ def test_a_lambda_action_receives_the_alarm_action_payload(
     assert data["state"]["value"] == "ALARM"
     assert data["state"]["reasonData"] == alarm(cw)["StateReasonData"]
     assert data["previousState"]["value"] == "INSUFFICIENT_DATA"
+    assert "reasonData" not in data["previousState"]  # a new alarm has none yet
     assert data["configuration"]["description"] == "Errors on the checker"
     [change] = parse_alarm_event(event)
     assert (change.source, change.name, change.metric_name) == ("alarm_action", "errors", "Errors")
