@@ -16,6 +16,7 @@ from typing import Any
 from ..clock import CLOCK
 from . import endpoint, workers
 from .code import code_folder
+from .emf import publish_embedded_metrics
 from .errors import Throttled, UnsupportedRuntime, WorkerCrashed, WorkerTimedOut
 from .logs import log_records, log_tail, new_log_stream_name, write_log_events
 from .metrics import put_function_metrics
@@ -184,8 +185,6 @@ def _record(invocation: Invocation, outcome: Outcome, worker: Worker | None) -> 
             "Duration": (round(outcome.duration_ms, 2), "Milliseconds"),
         },
     )
-    from .emf import publish_embedded_metrics
-
     publish_embedded_metrics(function, outcome.log_records)
 
 

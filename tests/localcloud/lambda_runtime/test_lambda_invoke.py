@@ -241,3 +241,35 @@ def test_the_function_calls_localcloud_through_its_sdk(
 
     urls = aws("sqs").list_queues()["QueueUrls"]
     assert any(url.endswith("/made-by-the-function") for url in urls)
+
+
+def test_a_worker_that_exits_is_runtime_exit_error_and_is_replaced(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import os\n"
+        "def handler(event, context):\n"
+        "    if event.get('exit'):\n"
+        "        os._exit(3)\n"
+        "    return 'alive'\n"
+    )
+    create_function("exits", source)
+
+    answer = invoke_json(aws, "exits", {"exit": True})
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in answer["Body"]["errorMessage"]
+    assert invoke_json(aws, "exits")["Body"] == "alive"
+
+
+def test_a_result_that_is_not_json_is_runtime_marshal_error(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    create_function("marshal", "def handler(event, context):\n    return {1, 2}\n")
+
+    answer = invoke_json(aws, "marshal")
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Runtime.MarshalError"
+    assert "not JSON serializable" in answer["Body"]["errorMessage"]
