@@ -156,7 +156,9 @@ def handler(event, context):
 
     assert answer["FunctionError"] == "Unhandled"
     assert answer["Body"]["errorMessage"].endswith("Task timed out after 1.00 seconds")
-    assert "Task timed out after 1.00 seconds" in base64.b64decode(answer["LogResult"]).decode()
+    tail = base64.b64decode(answer["LogResult"]).decode()
+    assert "Task timed out after 1.00 seconds" in tail
+    assert tail.rstrip().endswith("Status: timeout")
     assert invoke_json(aws, "hangs")["Body"] != pid_before  # a fresh environment
 
 

@@ -58,6 +58,26 @@ def test_an_unhandled_error_is_one_log_event_with_its_traceback(
     assert 'raise KeyError("missing")' in error
 
 
+def test_a_logging_record_is_one_event_and_each_printed_line_its_own(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import logging\n"
+        "def handler(event, context):\n"
+        "    print('first\\n  indented second')\n"
+        "    logging.getLogger().warning('record line 1\\nrecord line 2')\n"
+    )
+    create_function("lines", source)
+
+    invoke_json(aws, "lines")
+
+    messages = log_messages(aws, "lines")
+    assert "first" in messages
+    assert "  indented second" in messages
+    [record] = [m for m in messages if m.startswith("[WARNING]")]
+    assert record.endswith("record line 1\nrecord line 2")
+
+
 def test_every_invocation_records_aws_lambda_metrics(
     aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
 ) -> None:
