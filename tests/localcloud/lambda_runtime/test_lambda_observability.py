@@ -217,3 +217,26 @@ def test_subscription_filters_on_the_log_group_see_the_functions_output(
     assert "watch me" in seen
     assert any(message.startswith("REPORT RequestId") for message in seen)
     assert {body["logGroup"] for body in bodies} == {"/aws/lambda/talker"}
+
+
+def test_an_emf_directive_over_100_metrics_is_invalid_and_yields_nothing(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    source = """
+import json
+def handler(event, context):
+    names = [f"M{i}" for i in range(event["count"])]
+    document = {n: 1 for n in names}
+    document["_aws"] = {"CloudWatchMetrics": [{
+        "Namespace": event["namespace"], "Dimensions": [[]],
+        "Metrics": [{"Name": n} for n in names]}]}
+    print(json.dumps(document))
+"""
+    create_function("many", source)
+
+    invoke_json(aws, "many", {"count": 101, "namespace": "TooMany"})
+    invoke_json(aws, "many", {"count": 100, "namespace": "Enough"})
+
+    assert aws("cloudwatch").list_metrics(Namespace="TooMany")["Metrics"] == []
+    listed = aws("cloudwatch").get_paginator("list_metrics").paginate(Namespace="Enough")
+    assert sum(len(page["Metrics"]) for page in listed) == 100
