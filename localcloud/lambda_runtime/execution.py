@@ -104,6 +104,20 @@ def _pool_for(function: Any) -> FunctionWorkers:
         return pool
 
 
+def retire_function(function_arn: str) -> None:
+    """Stop the workers of a deleted function (all its versions when the ARN is unqualified)."""
+    with _pools_lock:
+        keys = [
+            key
+            for key, pool in _pools.items()
+            if pool.spec.function_arn == function_arn
+            or pool.spec.function_arn.startswith(function_arn + ":")
+        ]
+        pools = [_pools.pop(key) for key in keys]
+    for pool in pools:
+        pool.retire()
+
+
 def retire_all() -> None:
     """Stop every worker (a reset of the local cloud, or shutdown)."""
     with _pools_lock:

@@ -300,3 +300,36 @@ def test_an_event_bus_destination_gets_the_record_as_a_lambda_result_event(
 def test_invoke_async_of_a_missing_function_is_function_not_found(local_endpoint: str) -> None:
     with pytest.raises(FunctionNotFound, match="no function ghost"):
         invoke_async("123456789012", "us-east-1", "ghost", b"{}", principal=None, source_arn=None)
+
+
+def test_an_event_for_an_unsupported_runtime_is_dropped_and_recorded(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function(
+        "node-async",
+        "",
+        handler="index.handler",
+        Runtime="nodejs20.x",
+        files={"index.js": "exports.handler = async () => 1;"},
+    )
+
+    aws("lambda").invoke(FunctionName="node-async", InvocationType="Event", Payload=b"{}")
+    localcloud.advance(0)
+
+    [dropped] = [d for d in dropped_events() if d.function_arn.endswith(":node-async")]
+    assert "nodejs20.x" in dropped.reason
+    dims = {"FunctionName": "node-async"}
+    assert metric_sum(aws, "AsyncEventsDropped", dims, localcloud.now()) == 1
+
+
+def test_an_event_for_a_function_deleted_meanwhile_is_recorded(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function("gone", WORKS)
+    aws("lambda").invoke(FunctionName="gone", InvocationType="Event", Payload=b"{}")
+    aws("lambda").delete_function(FunctionName="gone")
+
+    localcloud.advance(0)
+
+    [dropped] = [d for d in dropped_events() if d.function_arn.endswith("gone")]
+    assert dropped.reason.startswith("function not found")

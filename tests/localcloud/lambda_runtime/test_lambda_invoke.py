@@ -275,3 +275,18 @@ def test_a_result_that_is_not_json_is_runtime_marshal_error(
     assert answer["FunctionError"] == "Unhandled"
     assert answer["Body"]["errorType"] == "Runtime.MarshalError"
     assert "not JSON serializable" in answer["Body"]["errorMessage"]
+
+
+def test_deleting_a_function_stops_its_warm_worker(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    import os
+
+    create_function("doomed", "import os\ndef handler(event, context):\n    return os.getpid()\n")
+    pid = invoke_json(aws, "doomed")["Body"]
+    os.kill(pid, 0)  # alive and warm
+
+    aws("lambda").delete_function(FunctionName="doomed")
+
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
