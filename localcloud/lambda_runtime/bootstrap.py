@@ -174,7 +174,9 @@ def _send(channel: TextIO, message: dict[str, Any]) -> None:
     channel.flush()
 
 
-def _serve(channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter) -> None:
+def _serve(
+    requests: TextIO, channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter
+) -> None:
     started = time.perf_counter()
     try:
         handler = _load_handler()
@@ -184,7 +186,7 @@ def _serve(channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter) ->
         return
     init_ms = (time.perf_counter() - started) * 1000
     _send(channel, {"init_ms": init_ms, "logs": capture.collect()})
-    for line in sys.stdin:
+    for line in requests:
         request = json.loads(line)
         request_ids.request_id = str(request["id"])
         answer = _invoke(handler, request)
@@ -194,10 +196,21 @@ def _serve(channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter) ->
         _send(channel, answer)
 
 
-def _install_capture() -> tuple[TextIO, _Capture, _RequestIdFilter]:
-    """Keep the protocol pipe private; fd 1 goes to stderr so child processes cannot corrupt it."""
+def _private_pipes() -> tuple[TextIO, TextIO]:
+    """Keep the protocol pipes private: a handler (or a child process) reading stdin or writing
+    to fd 1 must not eat or corrupt invocations; stdin becomes /dev/null, fd 1 goes to stderr."""
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     os.dup2(2, 1)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: PTH123, SIM115 - lives as long as the worker
+    return requests, channel
+
+
+def _install_capture() -> tuple[_Capture, _RequestIdFilter]:
+    """Output and logging of the handler go to the capture, one log event per line or record."""
     capture = _Capture()
     sys.stdout = sys.stderr = capture
     request_ids = _RequestIdFilter()
@@ -211,13 +224,14 @@ def _install_capture() -> tuple[TextIO, _Capture, _RequestIdFilter]:
     root_handler.addFilter(request_ids)
     logging.Formatter.converter = time.gmtime
     logging.getLogger().addHandler(root_handler)
-    return channel, capture, request_ids
+    return capture, request_ids
 
 
 def main() -> None:
     sys.path.insert(0, str(Path.cwd()))
-    channel, capture, request_ids = _install_capture()
-    _serve(channel, capture, request_ids)
+    requests, channel = _private_pipes()
+    capture, request_ids = _install_capture()
+    _serve(requests, channel, capture, request_ids)
 
 
 if __name__ == "__main__":

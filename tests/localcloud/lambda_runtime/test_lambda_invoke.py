@@ -290,3 +290,21 @@ def test_deleting_a_function_stops_its_warm_worker(
 
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_handler_reading_stdin_or_writing_fd_1_cannot_disturb_the_worker(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import os, sys\n"
+        "def handler(event, context):\n"
+        "    os.write(1, b'raw bytes on fd 1\\n')\n"
+        "    return sys.stdin.read()\n"
+    )
+    create_function("greedy", source)
+
+    first = invoke_json(aws, "greedy")
+    second = invoke_json(aws, "greedy")
+
+    assert (first["Body"], second["Body"]) == ("", "")
+    assert "FunctionError" not in second
