@@ -22,22 +22,52 @@ from typing import Any, TextIO
 
 
 class _Capture(io.TextIOBase):
-    """Stands in for sys.stdout and sys.stderr: everything written is kept until collected."""
+    """Stands in for sys.stdout and sys.stderr: the log events of the current invocation.
+
+    As in Lambda, each line written is one event, while one logging record (or the runtime's
+    report of an unhandled error) is one event however many lines it has.
+    """
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
+        self._records: list[str] = []
+        self._partial = ""
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self._parts.append(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        self._records.extend(lines)
         return len(text)
 
-    def collect(self) -> str:
-        text = "".join(self._parts)
-        self._parts.clear()
-        return text
+    def add_record(self, text: str) -> None:
+        self._flush_partial()
+        self._records.append(text.rstrip("\n"))
+
+    def _flush_partial(self) -> None:
+        if self._partial:
+            self._records.append(self._partial)
+            self._partial = ""
+
+    def collect(self) -> list[str]:
+        self._flush_partial()
+        records = [record for record in self._records if record]
+        self._records.clear()
+        return records
+
+
+class _RecordHandler(logging.Handler):
+    """The runtime's root logging handler: one formatted record, one log event."""
+
+    def __init__(self, capture: _Capture) -> None:
+        super().__init__()
+        self.capture = capture
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.capture.add_record(self.format(record))
+        except Exception:  # logging must never break the handler
+            self.handleError(record)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -144,34 +174,47 @@ def _send(channel: TextIO, message: dict[str, Any]) -> None:
     channel.flush()
 
 
-def _serve(channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter) -> None:
+def _serve(
+    requests: TextIO, channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter
+) -> None:
     started = time.perf_counter()
     try:
         handler = _load_handler()
     except _InitError as failure:
-        logs = capture.collect() + _error_log(failure.error) + "\n"
-        _send(channel, {"init_error": failure.error, "logs": logs})
+        capture.add_record(_error_log(failure.error))
+        _send(channel, {"init_error": failure.error, "logs": capture.collect()})
         return
     init_ms = (time.perf_counter() - started) * 1000
     _send(channel, {"init_ms": init_ms, "logs": capture.collect()})
-    for line in sys.stdin:
+    for line in requests:
         request = json.loads(line)
         request_ids.request_id = str(request["id"])
         answer = _invoke(handler, request)
         if "error" in answer:
-            capture.write(_error_log(answer["error"], request_ids.request_id) + "\n")
+            capture.add_record(_error_log(answer["error"], request_ids.request_id))
         answer.update(logs=capture.collect(), max_memory_mb=_max_memory_mb())
         _send(channel, answer)
 
 
-def _install_capture() -> tuple[TextIO, _Capture, _RequestIdFilter]:
-    """Keep the protocol pipe private; fd 1 goes to stderr so child processes cannot corrupt it."""
+def _private_pipes() -> tuple[TextIO, TextIO]:
+    """Keep the protocol pipes private: a handler (or a child process) reading stdin or writing
+    to fd 1 must not eat or corrupt invocations; stdin becomes /dev/null, fd 1 goes to stderr."""
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     os.dup2(2, 1)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: PTH123, SIM115 - lives as long as the worker
+    return requests, channel
+
+
+def _install_capture() -> tuple[_Capture, _RequestIdFilter]:
+    """Output and logging of the handler go to the capture, one log event per line or record."""
     capture = _Capture()
     sys.stdout = sys.stderr = capture
     request_ids = _RequestIdFilter()
-    root_handler = logging.StreamHandler(capture)
+    root_handler = _RecordHandler(capture)
     root_handler.setFormatter(
         logging.Formatter(
             "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
@@ -181,13 +224,14 @@ def _install_capture() -> tuple[TextIO, _Capture, _RequestIdFilter]:
     root_handler.addFilter(request_ids)
     logging.Formatter.converter = time.gmtime
     logging.getLogger().addHandler(root_handler)
-    return channel, capture, request_ids
+    return capture, request_ids
 
 
 def main() -> None:
     sys.path.insert(0, str(Path.cwd()))
-    channel, capture, request_ids = _install_capture()
-    _serve(channel, capture, request_ids)
+    requests, channel = _private_pipes()
+    capture, request_ids = _install_capture()
+    _serve(requests, channel, capture, request_ids)
 
 
 if __name__ == "__main__":

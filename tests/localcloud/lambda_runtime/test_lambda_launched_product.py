@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from localcloud.lambda_runtime import DeliveryDenied, invoke_async
 from portfolio.aws import AwsClients, Target
 from portfolio.workflow import prepare, run_bootstrap, run_launch, run_publish
 from products.cli_context import DEFAULT_CONFIG
@@ -90,6 +91,35 @@ def test_invoking_the_launched_log_processor_runs_its_real_code(
     group = log_processor["LogGroupName"]
     events = aws("logs").filter_log_events(logGroupName=group)["events"]
     assert any(e["message"].startswith("START RequestId") for e in events)
+
+
+def test_the_launched_permission_lets_only_its_log_group_deliver(
+    log_processor: dict[str, str], aws: Callable[[str], Any], localcloud: LocalCloud
+) -> None:
+    group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:{}:*"
+    delivery = {
+        "principal": "logs.amazonaws.com",
+        "source_account": "123456789012",
+    }
+    arn = log_processor["FunctionArn"]
+    payload = _logs_event("/aws/app/checkout", ["GET / 200"])
+
+    with pytest.raises(DeliveryDenied):
+        invoke_async(
+            "123456789012", REGION, arn, payload, source_arn=group_arn.format("/other"), **delivery
+        )
+    request_id = invoke_async(
+        "123456789012",
+        REGION,
+        arn,
+        payload,
+        source_arn=group_arn.format("/aws/app/checkout"),
+        **delivery,
+    )
+    localcloud.advance(0)
+
+    events = aws("logs").filter_log_events(logGroupName=log_processor["LogGroupName"])["events"]
+    assert any(f"END RequestId: {request_id}" == e["message"] for e in events)
 
 
 def test_an_async_failure_of_the_launched_tool_lands_in_its_dead_letter_queue(
