@@ -14,9 +14,11 @@ from xml.sax.saxutils import escape
 import botocore.session
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from . import lambda_runtime
 from .cfn import register_resource_types
 from .clock import CLOCK
 from .errors import LocalCloudError
+from .monitoring import install as install_monitoring
 from .s3_policy import install_policy_condition_handling
 from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
 
@@ -34,6 +36,7 @@ def reset_state() -> None:
     moto_api_backend.reset()
     STATE.reset()
     CLOCK.reset()
+    lambda_runtime.reset()
 
 
 # Signing names that differ from botocore's service names (most are equal).
@@ -188,10 +191,16 @@ def _check_can_listen(host: str, port: int) -> None:
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
+    lambda_runtime.install()
+    install_monitoring()
     _check_can_listen(host, port)
     try:
         return make_server(
-            host, port, LocalCloudApp(), threaded=True, request_handler=_request_handler(verbose)
+            host,
+            port,
+            lambda_runtime.with_request_context(LocalCloudApp()),
+            threaded=True,
+            request_handler=_request_handler(verbose),
         )
     except OSError as error:
         raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error
