@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from catalog.cli_context import DEFAULT_CONFIG
 from localcloud import LocalCloud
 from localcloud.lambda_runtime import DeliveryDenied, invoke_async
 from portfolio.aws import AwsClients, Target
 from portfolio.workflow import prepare, run_bootstrap, run_launch, run_publish
-from products.cli_context import DEFAULT_CONFIG
 from tests.localcloud.lambda_runtime.functions import REGION, queue_bodies
 from tests.support.aws import subscribe_inbox
 
