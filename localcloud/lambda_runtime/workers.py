@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -51,8 +52,6 @@ class Worker:
     process: subprocess.Popen[bytes]
     log_stream: str
     stderr_path: Path
-    init_ms: float | None = None
-    init_logs: str = ""
     _buffer: bytes = field(default=b"", repr=False)
 
     def send(self, request: dict[str, Any]) -> None:
@@ -65,9 +64,16 @@ class Worker:
         except (BrokenPipeError, OSError) as error:
             raise WorkerCrashed("the worker stopped reading", self.exit_detail()) from error
 
-    def receive(self, timeout_s: float) -> dict[str, Any]:
-        """The next answer line, or WorkerTimedOut / WorkerCrashed."""
+    def receive(self, timeout_s: float, on_log: Callable[[str], None]) -> dict[str, Any]:
+        """The next answer, passing log events on as they come; WorkerTimedOut / WorkerCrashed."""
         deadline = time.monotonic() + timeout_s
+        while True:
+            message = self._next_message(deadline, timeout_s)
+            if "log" not in message:
+                return message
+            on_log(str(message["log"]))
+
+    def _next_message(self, deadline: float, timeout_s: float) -> dict[str, Any]:
         stdout: IO[bytes] = self.process.stdout  # type: ignore[assignment]
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -111,7 +117,7 @@ class Worker:
 
 
 def start_worker(spec: EnvironmentSpec, environment: dict[str, str], log_stream: str) -> Worker:
-    """Start a worker and wait for its init phase (the handler import) to finish."""
+    """Start a worker; its first message says how its init phase (the handler import) went."""
     handle, stderr_name = tempfile.mkstemp(prefix="localcloud-lambda-", suffix=".stderr")
     with os.fdopen(handle, "wb") as stderr:
         process = subprocess.Popen(  # noqa: S603 - our own bootstrap, no shell
@@ -122,8 +128,7 @@ def start_worker(spec: EnvironmentSpec, environment: dict[str, str], log_stream:
             stdout=subprocess.PIPE,
             stderr=stderr,
         )
-    worker = Worker(process, log_stream, Path(stderr_name))
-    return worker
+    return Worker(process, log_stream, Path(stderr_name))
 
 
 class FunctionWorkers:

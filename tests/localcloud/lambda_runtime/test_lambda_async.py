@@ -333,3 +333,36 @@ def test_an_event_for_a_function_deleted_meanwhile_is_recorded(
 
     [dropped] = [d for d in dropped_events() if d.function_arn.endswith("gone")]
     assert dropped.reason.startswith("function not found")
+
+
+def test_source_account_and_wildcard_source_arn_conditions_are_evaluated(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function("logs-target", WORKS)
+    aws("lambda").add_permission(
+        FunctionName="logs-target",
+        StatementId="logs",
+        Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn="arn:aws:logs:us-east-1:123456789012:log-group:/app/*",
+        SourceAccount="123456789012",
+    )
+    base = ("123456789012", "us-east-1", "logs-target", b"{}")
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/app/orders:*"
+
+    with pytest.raises(DeliveryDenied):
+        invoke_async(*base, principal="logs.amazonaws.com", source_arn=group)  # no account
+    with pytest.raises(DeliveryDenied):
+        invoke_async(
+            *base, principal="logs.amazonaws.com", source_arn=group, source_account="999999999999"
+        )
+    with pytest.raises(DeliveryDenied):
+        invoke_async(
+            *base,
+            principal="logs.amazonaws.com",
+            source_arn="arn:aws:logs:us-east-1:123456789012:log-group:/other:*",
+            source_account="123456789012",
+        )
+    invoke_async(
+        *base, principal="logs.amazonaws.com", source_arn=group, source_account="123456789012"
+    )

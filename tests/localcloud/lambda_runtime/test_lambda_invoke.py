@@ -145,6 +145,7 @@ def test_a_hanging_handler_is_killed_at_its_timeout(
 import os
 def handler(event, context):
     if event.get("hang"):
+        print("about to hang")
         while True:
             pass
     return os.getpid()
@@ -159,6 +160,7 @@ def handler(event, context):
     tail = base64.b64decode(answer["LogResult"]).decode()
     assert "Task timed out after 1.00 seconds" in tail
     assert tail.rstrip().endswith("Status: timeout")
+    assert "about to hang" in tail  # written before the kill, kept as on Lambda
     assert invoke_json(aws, "hangs")["Body"] != pid_before  # a fresh environment
 
 
