@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 import botocore.session
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from . import delivery
 from .cfn import register_resource_types
 from .clock import CLOCK
 from .errors import LocalCloudError
@@ -34,6 +35,7 @@ def reset_state() -> None:
     moto_api_backend.reset()
     STATE.reset()
     CLOCK.reset()
+    delivery.reset()
 
 
 # Signing names that differ from botocore's service names (most are equal).
@@ -106,6 +108,8 @@ class LocalCloudApp:
         path = environ.get("PATH_INFO", "")
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith(TARGET_PREFIX):
             return service_catalog_app(environ, start_response)
+        if delivery.control.handles(environ):
+            return delivery.control.app(environ, start_response)
         if path.startswith(_CBOR_PATH):
             return _aws_error(
                 environ,
@@ -188,13 +192,16 @@ def _check_can_listen(host: str, port: int) -> None:
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
+    delivery.install()
     _check_can_listen(host, port)
     try:
-        return make_server(
+        server = make_server(
             host, port, LocalCloudApp(), threaded=True, request_handler=_request_handler(verbose)
         )
     except OSError as error:
         raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    delivery.set_endpoint(f"http://{host}:{server.server_port}")
+    return server
 
 
 class LocalCloud:

@@ -1,0 +1,26 @@
+"""Event delivery: SNS subscriptions, EventBridge rules and schedules, CloudWatch Logs
+subscription filters and S3 notifications, plus the control endpoint (/_localcloud/)."""
+
+from __future__ import annotations
+
+from . import control
+from .state import DELIVERY
+
+__all__ = ["DELIVERY", "control", "install", "reset", "set_endpoint"]
+
+
+def install() -> None:
+    """Patch moto's delivery paths (once per process)."""
+    from . import moto_sns
+
+    moto_sns.install()
+
+
+def reset() -> None:
+    """Forget the outbox, recorded failures and pending confirmations (with reset_state)."""
+    DELIVERY.reset()
+
+
+def set_endpoint(endpoint_url: str) -> None:
+    """Where links in SNS messages (SubscribeURL, UnsubscribeURL, SigningCertURL) point."""
+    DELIVERY.endpoint_url = endpoint_url

@@ -1,0 +1,68 @@
+"""HTTP delivery that can only ever reach this machine.
+
+The project's rule: nothing localcloud does may even try another address. So an endpoint's host
+must be a loopback IP literal (127.0.0.0/8, ::1) or `localhost` (mapped here, never resolved:
+a DNS query would itself leave the machine). Anything else is refused before any socket exists.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..errors import LocalCloudError
+
+TIMEOUT_SECONDS = 15.0  # SNS waits about 15 s for an HTTP endpoint's answer
+
+
+class NonLoopbackEndpoint(LocalCloudError):
+    """An endpoint outside 127.0.0.0/8 and ::1: localcloud never connects to it."""
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    body: bytes
+
+
+def loopback_address(url: str) -> str:
+    """The loopback IP that URL names, or NonLoopbackEndpoint (without resolving any name)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise NonLoopbackEndpoint(f"endpoint {url!r} is not an http(s) URL")
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise NonLoopbackEndpoint(
+            f"endpoint {url!r} names host {host!r}: localcloud delivers only to loopback"
+            " addresses (127.0.0.0/8, ::1) and never resolves names"
+        ) from None
+    if not address.is_loopback:
+        raise NonLoopbackEndpoint(
+            f"endpoint {url!r} is not a loopback address (127.0.0.0/8, ::1): not contacted"
+        )
+    return str(address)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> HttpAnswer:
+    """POST BODY to a loopback URL (checked first); raises OSError when it cannot connect."""
+    address = loopback_address(url)
+    parts = urlsplit(url)
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(address, parts.port, timeout=TIMEOUT_SECONDS)
+    target = parts.path or "/"
+    if parts.query:
+        target = f"{target}?{parts.query}"
+    try:
+        connection.request("POST", target, body=body, headers={"Host": parts.netloc, **headers})
+        response = connection.getresponse()
+        return HttpAnswer(response.status, response.read())
+    finally:
+        connection.close()

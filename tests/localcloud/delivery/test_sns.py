@@ -1,0 +1,320 @@
+"""SNS delivery: SQS envelopes and raw messages, HTTP endpoints with confirmation and retries,
+loopback-only HTTP, and the e-mail outbox."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from localcloud.control import ControlClient
+from tests.support.http_receiver import HttpReceiver
+
+from .conftest import ConnectGuard
+
+Advance = Callable[[float], float]
+
+
+def _topic_and_queue(aws: Callable[..., Any], **attributes: str) -> tuple[str, str, str]:
+    sns, sqs = aws("sns"), aws("sqs")
+    topic_arn = sns.create_topic(Name="oncall")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    subscription_arn = sns.subscribe(
+        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes
+    )["SubscriptionArn"]
+    return topic_arn, queue_url, subscription_arn
+
+
+def _received(aws: Callable[..., Any], queue_url: str) -> list[dict[str, Any]]:
+    answer = aws("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )
+    return list(answer.get("Messages", []))
+
+
+def _iso(seconds: float) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _verify_signature(document: dict[str, Any], signed: list[str]) -> None:
+    with urllib.request.urlopen(document["SigningCertURL"]) as answer:  # loopback endpoint
+        certificate = x509.load_pem_x509_certificate(answer.read())
+    text = "".join(f"{name}\n{document[name]}\n" for name in signed if name in document)
+    certificate.public_key().verify(  # type: ignore[union-attr,call-arg]
+        base64.b64decode(document["Signature"]),
+        text.encode(),
+        padding.PKCS1v15(),  # type: ignore[arg-type]
+        hashes.SHA256(),  # type: ignore[arg-type]
+    )
+
+
+NOTIFICATION_SIGNED = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+
+
+def test_sqs_gets_the_envelope_aws_sends(aws: Callable[..., Any], localcloud: Any) -> None:
+    topic_arn, queue_url, subscription_arn = _topic_and_queue(aws)
+    published = aws("sns").publish(
+        TopicArn=topic_arn,
+        Message="disk full",
+        Subject="ALARM",
+        MessageAttributes={"severity": {"DataType": "String", "StringValue": "high"}},
+    )
+    envelope = json.loads(_received(aws, queue_url)[0]["Body"])
+    assert envelope["Type"] == "Notification"
+    assert envelope["MessageId"] == published["MessageId"]
+    assert envelope["TopicArn"] == topic_arn
+    assert (envelope["Subject"], envelope["Message"]) == ("ALARM", "disk full")
+    assert envelope["Timestamp"] == _iso(localcloud.now())
+    assert envelope["MessageAttributes"] == {"severity": {"Type": "String", "Value": "high"}}
+    assert parse_qs(urlsplit(envelope["UnsubscribeURL"]).query)["SubscriptionArn"] == [
+        subscription_arn
+    ]
+    _verify_signature(envelope, NOTIFICATION_SIGNED)
+
+
+def test_the_envelope_has_no_subject_when_none_was_given(aws: Callable[..., Any]) -> None:
+    topic_arn, queue_url, _ = _topic_and_queue(aws)
+    aws("sns").publish(TopicArn=topic_arn, Message="plain")
+    envelope = json.loads(_received(aws, queue_url)[0]["Body"])
+    assert "Subject" not in envelope
+    assert "MessageAttributes" not in envelope
+
+
+def test_raw_delivery_sends_the_message_and_its_attributes(aws: Callable[..., Any]) -> None:
+    topic_arn, queue_url, _ = _topic_and_queue(aws, RawMessageDelivery="true")
+    aws("sns").publish(
+        TopicArn=topic_arn,
+        Message='{"raw": true}',
+        MessageAttributes={"count": {"DataType": "Number", "StringValue": "3"}},
+    )
+    message = _received(aws, queue_url)[0]
+    assert message["Body"] == '{"raw": true}'
+    assert message["MessageAttributes"]["count"] == {"DataType": "Number", "StringValue": "3"}
+
+
+def test_raw_delivery_false_as_a_string_still_envelopes(aws: Callable[..., Any]) -> None:
+    topic_arn, queue_url, _ = _topic_and_queue(aws, RawMessageDelivery="false")
+    aws("sns").publish(TopicArn=topic_arn, Message="hello")
+    assert json.loads(_received(aws, queue_url)[0]["Body"])["Message"] == "hello"
+
+
+# -- HTTP endpoints ---------------------------------------------------------------------
+
+
+def _subscribe_http(aws: Callable[..., Any], url: str) -> tuple[str, str]:
+    sns = aws("sns")
+    topic_arn = sns.create_topic(Name="hooks")["TopicArn"]
+    answer = sns.subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=url)
+    return topic_arn, answer["SubscriptionArn"]
+
+
+def test_an_http_subscription_waits_for_confirmation(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, answered = _subscribe_http(aws, f"{receiver.url}/hook")
+    assert answered == "pending confirmation"
+    assert receiver.requests == []  # a clock job: nothing happens before the clock moves
+    advance(0)
+    [request] = receiver.requests
+    document = request.json()
+    assert request.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+    assert document["Type"] == "SubscriptionConfirmation"
+    assert document["TopicArn"] == topic_arn
+    assert f"Token={document['Token']}" in document["SubscribeURL"]
+    _verify_signature(
+        document,
+        ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"],
+    )
+    aws("sns").publish(TopicArn=topic_arn, Message="before confirming")
+    advance(0)
+    assert len(receiver.requests) == 1
+
+
+def _confirmed_http(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance, path: str = "/hook"
+) -> tuple[str, str]:
+    topic_arn, _ = _subscribe_http(aws, f"{receiver.url}{path}")
+    advance(0)
+    token = receiver.requests[-1].json()["Token"]
+    subscription_arn = aws("sns").confirm_subscription(TopicArn=topic_arn, Token=token)[
+        "SubscriptionArn"
+    ]
+    return topic_arn, subscription_arn
+
+
+def test_a_confirmed_http_endpoint_gets_notifications(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, subscription_arn = _confirmed_http(aws, receiver, advance)
+    attributes = aws("sns").get_subscription_attributes(SubscriptionArn=subscription_arn)
+    assert attributes["Attributes"]["PendingConfirmation"] == "false"
+    aws("sns").publish(TopicArn=topic_arn, Message="alarm!", Subject="ALARM")
+    advance(0)
+    request = receiver.requests[-1]
+    assert request.path == "/hook"
+    assert request.headers["x-amz-sns-message-type"] == "Notification"
+    assert request.headers["x-amz-sns-subscription-arn"] == subscription_arn
+    assert request.headers["Content-Type"] == "text/plain; charset=UTF-8"
+    assert (request.json()["Message"], request.json()["Subject"]) == ("alarm!", "ALARM")
+
+
+def test_following_the_subscribe_url_confirms(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, _ = _subscribe_http(aws, f"{receiver.url}/hook")
+    advance(0)
+    with urllib.request.urlopen(receiver.requests[0].json()["SubscribeURL"]) as answer:
+        assert b"<SubscriptionArn>" in answer.read()
+    aws("sns").publish(TopicArn=topic_arn, Message="after the link")
+    advance(0)
+    assert receiver.requests[-1].json()["Message"] == "after the link"
+
+
+def test_a_wrong_token_is_refused(aws: Callable[..., Any], receiver: HttpReceiver) -> None:
+    topic_arn, _ = _subscribe_http(aws, f"{receiver.url}/hook")
+    with pytest.raises(ClientError) as caught:
+        aws("sns").confirm_subscription(TopicArn=topic_arn, Token="not-the-token")
+    assert caught.value.response["Error"]["Code"] == "InvalidParameter"
+
+
+def test_a_server_error_is_retried_20_seconds_later(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, _ = _confirmed_http(aws, receiver, advance)
+    receiver.script(status=500)
+    aws("sns").publish(TopicArn=topic_arn, Message="try again")
+    advance(0)
+    assert len(receiver.requests) == 2
+    advance(19)
+    assert len(receiver.requests) == 2
+    advance(1)
+    assert len(receiver.requests) == 3
+    assert receiver.requests[-1].json()["Message"] == "try again"
+
+
+def test_a_client_error_is_not_retried_and_is_recorded(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance, control: ControlClient
+) -> None:
+    topic_arn, _ = _confirmed_http(aws, receiver, advance)
+    receiver.script(status=404)
+    aws("sns").publish(TopicArn=topic_arn, Message="gone")
+    advance(300)
+    assert len(receiver.requests) == 2
+    [failure] = control.delivery_failures()
+    assert (failure["service"], failure["reason"]) == ("sns", "HTTP 404")
+
+
+def test_retries_end_after_three_and_are_recorded(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance, control: ControlClient
+) -> None:
+    topic_arn, _ = _confirmed_http(aws, receiver, advance)
+    receiver.default.status = 503
+    aws("sns").publish(TopicArn=topic_arn, Message="down")
+    advance(3600)
+    assert len(receiver.requests) == 1 + 4  # confirmation, then the attempt and 3 retries
+    assert "retries exhausted" in control.delivery_failures()[0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://10.0.0.8/hook",
+        "https://hooks.example.com/services/x",
+        "http://169.254.169.254/latest",
+        "http://[2001:db8::1]:8080/",
+        "http://[::ffff:10.0.0.1]/",
+    ],
+)
+def test_a_non_loopback_endpoint_is_never_contacted(
+    endpoint: str,
+    aws: Callable[..., Any],
+    advance: Advance,
+    control: ControlClient,
+    connect_guard: ConnectGuard,
+) -> None:
+    control.set_auto_confirm(True)  # so the notification itself is attempted too
+    topic_arn, _ = _subscribe_http(aws, endpoint)
+    aws("sns").publish(TopicArn=topic_arn, Message="must not leave the machine")
+    advance(600)
+    assert connect_guard.attempts == []
+    [failure] = control.delivery_failures()
+    assert failure["target"] == endpoint
+    assert "loopback" in failure["reason"]
+
+
+# -- e-mail -----------------------------------------------------------------------------
+
+
+def _subscribe_email(aws: Callable[..., Any], protocol: str = "email") -> str:
+    sns = aws("sns")
+    topic_arn = str(sns.create_topic(Name="alerts")["TopicArn"])
+    sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint="oncall@example.com")
+    return topic_arn
+
+
+def test_an_email_subscription_gets_a_confirmation_mail_first(
+    aws: Callable[..., Any], control: ControlClient
+) -> None:
+    topic_arn = _subscribe_email(aws)
+    aws("sns").publish(TopicArn=topic_arn, Message="not yet")
+    [mail] = control.outbox(to="oncall@example.com")
+    assert mail["kind"] == "SubscriptionConfirmation"
+    assert mail["subject"] == "AWS Notification - Subscription Confirmation"
+    link = mail["body"].rsplit("\n", 1)[-1]
+    with urllib.request.urlopen(link) as answer:
+        assert answer.status == 200
+    aws("sns").publish(TopicArn=topic_arn, Message="disk full", Subject="ALARM: disk")
+    notification = control.outbox(to="oncall@example.com")[-1]
+    assert (notification["kind"], notification["subject"]) == ("Notification", "ALARM: disk")
+    assert notification["body"].startswith("disk full\n")
+
+
+def test_email_json_gets_the_json_document(aws: Callable[..., Any], control: ControlClient) -> None:
+    control.set_auto_confirm(True)
+    topic_arn = _subscribe_email(aws, "email-json")
+    aws("sns").publish(TopicArn=topic_arn, Message="m1")
+    [mail] = control.outbox()
+    assert mail["subject"] == "AWS Notification Message"
+    assert json.loads(mail["body"])["Message"] == "m1"
+
+
+def test_auto_confirm_skips_the_round_trip(
+    aws: Callable[..., Any], control: ControlClient, receiver: HttpReceiver, advance: Advance
+) -> None:
+    control.set_auto_confirm(True)
+    topic_arn, answered = _subscribe_http(aws, f"{receiver.url}/hook")
+    assert answered.startswith(topic_arn)
+    aws("sns").publish(TopicArn=topic_arn, Message="straight in")
+    advance(0)
+    [request] = receiver.requests
+    assert request.json()["Message"] == "straight in"
+
+
+def test_the_outbox_filters_by_address_and_clears(
+    aws: Callable[..., Any], control: ControlClient
+) -> None:
+    control.set_auto_confirm(True)
+    sns = aws("sns")
+    topic_arn = sns.create_topic(Name="two")["TopicArn"]
+    for address in ("a@example.com", "b@example.com"):
+        sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
+    sns.publish(TopicArn=topic_arn, Message="both")
+    assert [m["to"] for m in control.outbox(to="B@example.com")] == ["b@example.com"]
+    assert control.clear_outbox(to="a@example.com") == 1
+    assert [m["to"] for m in control.outbox()] == ["b@example.com"]
+    assert control.clear_outbox() == 1
+    assert control.outbox() == []
