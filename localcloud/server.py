@@ -18,6 +18,7 @@ from . import delivery
 from .cfn import register_resource_types
 from .clock import CLOCK
 from .errors import LocalCloudError
+from .monitoring import install as install_monitoring
 from .s3_policy import install_policy_condition_handling
 from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
 
@@ -193,6 +194,7 @@ def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
     delivery.install()
+    install_monitoring()
     _check_can_listen(host, port)
     try:
         server = make_server(
