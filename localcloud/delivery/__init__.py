@@ -11,14 +11,18 @@ __all__ = ["DELIVERY", "control", "install", "reset", "set_endpoint"]
 
 def install() -> None:
     """Patch moto's delivery paths (once per process)."""
-    from . import moto_sns
+    from . import moto_events, moto_sns
 
     moto_sns.install()
+    moto_events.install()
 
 
 def reset() -> None:
     """Forget the outbox, recorded failures and pending confirmations (with reset_state)."""
+    from . import events
+
     DELIVERY.reset()
+    events.reset()
 
 
 def set_endpoint(endpoint_url: str) -> None:

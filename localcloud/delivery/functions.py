@@ -4,7 +4,6 @@ the function's resource policy (AWS::Lambda::Permission) as Lambda does for a se
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 from typing import Any
 
@@ -25,14 +24,14 @@ def function_location(function_arn: str) -> tuple[str, str]:
 def invoke_function(
     service: str,
     function_arn: str,
-    event: Any,
+    payload: bytes,
     *,
     principal: str,
     source_arn: str,
     source_account: str | None = None,
     trace_header: str | None = None,
 ) -> str | None:
-    """Queue EVENT for the function as SERVICE does; a refusal is recorded, never raised."""
+    """Queue PAYLOAD for the function as SERVICE does; a refusal is recorded, never raised."""
     runtime = _runtime()
     try:
         account, region = function_location(function_arn)
@@ -40,7 +39,7 @@ def invoke_function(
             account,
             region,
             function_arn,
-            json.dumps(event).encode(),
+            payload,
             principal=principal,
             source_arn=source_arn,
             source_account=source_account,

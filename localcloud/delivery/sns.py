@@ -161,7 +161,7 @@ def deliver_lambda(subscription: Any, message: str, message_id: str, args: Publi
     invoke_function(
         "sns",
         subscription.endpoint,
-        event,
+        json.dumps(event).encode(),
         principal="sns.amazonaws.com",
         source_arn=subscription.topic.arn,
         trace_header=trace_header(),

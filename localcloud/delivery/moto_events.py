@@ -1,0 +1,137 @@
+"""moto's EventBridge, re-wired: our pattern matcher and validation, state-aware delivery to
+Lambda/SNS/SQS targets, event times from the clock, schedules planned on the clock."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from ..clock import CLOCK
+from . import events, patterns, schedules
+from .moto_sns import patch
+
+_installed = False
+
+
+def install() -> None:
+    global _installed  # noqa: PLW0603 - moto's classes are patched once per process
+    if _installed:
+        return
+    from moto.events import models
+
+    _patch_patterns(models)
+    _patch_delivery(models)
+    _patch_rule_lifecycle(models)
+    patch(models, "unix_time", CLOCK.now)  # PutEvents without Time: the clock's now
+    _installed = True
+
+
+def _patch_patterns(models: Any) -> None:
+    from moto.events.exceptions import InvalidEventPatternException
+
+    original_parse = models.EventPatternParser.parse
+
+    def parse(self: Any) -> dict[str, Any]:
+        pattern: dict[str, Any] = original_parse(self)
+        try:
+            patterns.validate(pattern)
+        except patterns.PatternError as error:
+            raise InvalidEventPatternException(reason=str(error)) from None
+        return pattern
+
+    def matches_event(self: Any, event: Any) -> bool:
+        return patterns.matches(self._pattern or {}, json.loads(json.dumps(event)))
+
+    patch(models.EventPatternParser, "parse", parse)
+    patch(models.EventPattern, "matches_event", matches_event)
+    from moto.events.responses import EventsHandler
+
+    patch(EventsHandler, "test_event_pattern", test_event_pattern)
+
+
+# TestEventPattern requires these in the event, as AWS documents.
+_REQUIRED_EVENT_FIELDS = ("id", "account", "source", "time", "region", "resources", "detail-type")
+
+
+def test_event_pattern(self: Any) -> str:
+    """TestEventPattern (moto lacks it): our matcher, AWS's checks on the event."""
+    from moto.events.exceptions import ValidationException
+    from moto.events.models import EventPattern
+
+    pattern = EventPattern.load(self._get_param("EventPattern"))
+    try:
+        event = json.loads(self._get_param("Event") or "")
+    except ValueError:
+        raise ValidationException("Parameter Event is not valid: not JSON") from None
+    missing = [name for name in _REQUIRED_EVENT_FIELDS if name not in event]
+    if missing:
+        raise ValidationException(f"Parameter Event is not valid: missing {', '.join(missing)}")
+    return json.dumps({"Result": pattern.matches_event(event)})
+
+
+def _patch_delivery(models: Any) -> None:
+    original_send = models.Rule.send_to_targets
+
+    def send_to_targets(self: Any, event: Any, transform_input: bool = True) -> None:
+        if self.state != "ENABLED" or not self.event_pattern.matches_event(event):
+            return
+        others = events.deliver(self, events.as_delivered(event))
+        if others:
+            rest = copy.copy(self)
+            rest.targets = others
+            original_send(rest, event, transform_input)
+
+    patch(models.Rule, "send_to_targets", send_to_targets)
+
+
+def _patch_rule_lifecycle(models: Any) -> None:
+    from moto.events.exceptions import ValidationException
+
+    backend_class = models.EventsBackend
+    original_put_rule = backend_class.put_rule
+    original_delete_rule = backend_class.delete_rule
+    original_enable, original_disable = backend_class.enable_rule, backend_class.disable_rule
+
+    def put_rule(self: Any, name: str, **kwargs: Any) -> Any:
+        expression = kwargs.get("scheduled_expression")
+        if expression:
+            try:
+                schedules.parse(expression, CLOCK.now())
+            except schedules.ScheduleError as error:
+                raise ValidationException(
+                    f"Parameter ScheduleExpression is not valid: {error}"
+                ) from None
+        rule = original_put_rule(self, name, **kwargs)
+        events.plan(rule)
+        return rule
+
+    def delete_rule(self: Any, name: str, event_bus_arn: str | None) -> None:
+        rule = _find_rule(self, name, event_bus_arn)
+        original_delete_rule(self, name, event_bus_arn)
+        if rule is not None and _find_rule(self, name, event_bus_arn) is None:
+            events.unplan(rule)
+
+    def enable_rule(self: Any, name: str, event_bus_arn: str | None) -> bool:
+        found = bool(original_enable(self, name, event_bus_arn))
+        rule = _find_rule(self, name, event_bus_arn)
+        if rule is not None:
+            events.plan(rule)
+        return found
+
+    def disable_rule(self: Any, name: str, event_bus_arn: str | None) -> bool:
+        found = bool(original_disable(self, name, event_bus_arn))
+        rule = _find_rule(self, name, event_bus_arn)
+        if rule is not None:
+            events.unplan(rule)
+        return found
+
+    patch(backend_class, "put_rule", put_rule)
+    patch(backend_class, "delete_rule", delete_rule)
+    patch(backend_class, "enable_rule", enable_rule)
+    patch(backend_class, "disable_rule", disable_rule)
+
+
+def _find_rule(backend: Any, name: str, event_bus_arn: str | None) -> Any:
+    bus = backend.event_buses.get(backend._normalize_event_bus_arn(event_bus_arn))
+    return None if bus is None else bus.rules.get(name)
