@@ -209,7 +209,10 @@ def echo_history(cloudwatch: Any, alarm_name: str, echo: Echo, since: Any = None
         kwargs["StartDate"] = since
     pages = cloudwatch.get_paginator("describe_alarm_history").paginate(**kwargs)
     items = [item for page in pages for item in page["AlarmHistoryItems"]]
-    for item in sorted(items, key=lambda entry: entry["Timestamp"]):
+    # AWS lists newest first; reading it backwards is oldest first, same-instant changes included.
+    oldest_first = items[::-1]
+    oldest_first.sort(key=lambda entry: entry["Timestamp"])
+    for item in oldest_first:
         echo(f"  {item['Timestamp'].isoformat()}  {item['HistorySummary']}")
 
 

@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +26,10 @@ from portfolio.drill import (
 )
 from portfolio.workflow import Prepared, prepare, run_bootstrap, run_launch, run_publish
 from products.cli_context import DEFAULT_CONFIG
+from products.config import load_config
 
 REGION = "us-east-1"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +127,121 @@ def test_a_tool_that_is_not_launched_is_one_clear_error(
             "error: us-east-1: no provisioned product 'health-checker-staging'; launch it first"
         )
     )
+
+
+def _errors_threshold(tool: str, environment: str) -> int:
+    config = load_config(DEFAULT_CONFIG)
+    return int(config.settings_for(tool, environment)["alarms"]["errors_threshold"])
+
+
+def test_local_drill_fails_the_function_and_prints_the_alarm_and_ok_it_observed(
+    tmp_path: Path,
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--dist", str(tmp_path / "dist"), "drill", "health-checker", "--env", "dev", "--local"],
+    )
+    assert result.exit_code == 0, result.output
+    threshold = _errors_threshold("health-checker", "dev")
+    out = result.output
+    assert f"invoked oncall-health-checker-dev {threshold} time(s) with a bad event" in out
+    alarm = out.split("== ALARM notification from the real failures")[1]
+    assert f"Threshold Crossed: 1 out of the last 1 datapoints [{float(threshold)} (" in alarm
+    assert "== OK notification from the real failures" in out
+    assert [summary for _, summary in _printed_history(out)] == [
+        f"Alarm updated from {old} to {new}"
+        for old, new in (
+            ("INSUFFICIENT_DATA", "ALARM"),
+            ("ALARM", "OK"),
+            ("OK", "ALARM"),
+            ("ALARM", "OK"),
+        )
+    ]
+
+
+def _served_local(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """`build.py local --port 0` in its own process; its endpoint from the banner."""
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.startswith("localcloud listening on http://127.0.0.1:"), first
+    return process, first.rsplit(" ", 1)[1].strip()
+
+
+def _aws_cli(endpoint: str, *args: str) -> Any:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _printed_history(output: str) -> list[tuple[datetime.datetime, str]]:
+    lines = output.split("== alarm history of ")[1].splitlines()[1:]
+    entries = [line.strip().split("  ", 1) for line in lines if line.startswith("  ")]
+    return [(datetime.datetime.fromisoformat(when), summary) for when, summary in entries]
+
+
+def _cli_time(value: Any) -> datetime.datetime:
+    # The CLI prints the wire's form: epoch seconds (JSON protocol) or ISO 8601 (query protocol).
+    if isinstance(value, int | float):
+        return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+    return datetime.datetime.fromisoformat(value)
+
+
+@pytest.mark.slow
+def test_drill_against_build_py_local_shows_the_history_the_aws_cli_shows(
+    tmp_path: Path,
+) -> None:
+    process, endpoint = _served_local(tmp_path)
+    try:
+        dist = ["--dist", str(tmp_path / "dist")]
+        target = ["--endpoint-url", endpoint]
+        for command in (
+            ["bootstrap"],
+            ["publish", "-y"],
+            ["launch", "health-checker", "--env", "dev"],
+        ):
+            step = CliRunner().invoke(cli, [*dist, *command, *target])
+            assert step.exit_code == 0, step.output
+        drilled = CliRunner().invoke(
+            cli, [*dist, "drill", "health-checker", "--env", "dev", *target]
+        )
+        assert drilled.exit_code == 0, drilled.output
+        assert "== OK notification from the real failures" in drilled.output
+        shown = _aws_cli(
+            endpoint,
+            "cloudwatch",
+            "describe-alarm-history",
+            "--alarm-name",
+            "oncall-health-checker-dev-errors",
+            "--history-item-type",
+            "StateUpdate",
+        )["AlarmHistoryItems"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    from_cli = sorted((_cli_time(item["Timestamp"]), item["HistorySummary"]) for item in shown)
+    printed = _printed_history(drilled.output)
+    assert len(printed) == 4
+    assert sorted(printed) == from_cli
