@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.awslambda.exceptions import LambdaClientError
+
 from ..clock import CLOCK
 from . import destinations, tracing
 from .errors import (
+    FunctionNotFound,
     InvalidRequestContent,
     RequestTooLarge,
     Throttled,
@@ -122,7 +125,12 @@ def invoke_async(
     must be allowed by the function's resource policy, else DeliveryDenied.
     """
     name, qualifier = split_qualifier(function)
-    target = lookup_function(account_id, region, name, qualifier)
+    try:
+        target = lookup_function(account_id, region, name, qualifier)
+    except LambdaClientError as missing:
+        raise FunctionNotFound(
+            f"no function {function} in account {account_id}, region {region}: {missing.message}"
+        ) from missing
     if principal is not None:
         check_delivery_allowed(target, principal, source_arn, source_account)
     check_payload(payload, ASYNC_PAYLOAD_LIMIT)

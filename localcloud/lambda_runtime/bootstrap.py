@@ -22,22 +22,52 @@ from typing import Any, TextIO
 
 
 class _Capture(io.TextIOBase):
-    """Stands in for sys.stdout and sys.stderr: everything written is kept until collected."""
+    """Stands in for sys.stdout and sys.stderr: the log events of the current invocation.
+
+    As in Lambda, each line written is one event, while one logging record (or the runtime's
+    report of an unhandled error) is one event however many lines it has.
+    """
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
+        self._records: list[str] = []
+        self._partial = ""
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self._parts.append(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        self._records.extend(lines)
         return len(text)
 
-    def collect(self) -> str:
-        text = "".join(self._parts)
-        self._parts.clear()
-        return text
+    def add_record(self, text: str) -> None:
+        self._flush_partial()
+        self._records.append(text.rstrip("\n"))
+
+    def _flush_partial(self) -> None:
+        if self._partial:
+            self._records.append(self._partial)
+            self._partial = ""
+
+    def collect(self) -> list[str]:
+        self._flush_partial()
+        records = [record for record in self._records if record]
+        self._records.clear()
+        return records
+
+
+class _RecordHandler(logging.Handler):
+    """The runtime's root logging handler: one formatted record, one log event."""
+
+    def __init__(self, capture: _Capture) -> None:
+        super().__init__()
+        self.capture = capture
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.capture.add_record(self.format(record))
+        except Exception:  # logging must never break the handler
+            self.handleError(record)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -112,6 +142,15 @@ class _InitError(Exception):
 
 
 def _max_memory_mb() -> int:
+    """Peak resident memory of this process (VmHWM: ru_maxrss would include the parent's peak
+    before exec on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024 + 1
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024) + 1
 
 
@@ -140,8 +179,8 @@ def _serve(channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter) ->
     try:
         handler = _load_handler()
     except _InitError as failure:
-        logs = capture.collect() + _error_log(failure.error) + "\n"
-        _send(channel, {"init_error": failure.error, "logs": logs})
+        capture.add_record(_error_log(failure.error))
+        _send(channel, {"init_error": failure.error, "logs": capture.collect()})
         return
     init_ms = (time.perf_counter() - started) * 1000
     _send(channel, {"init_ms": init_ms, "logs": capture.collect()})
@@ -150,7 +189,7 @@ def _serve(channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter) ->
         request_ids.request_id = str(request["id"])
         answer = _invoke(handler, request)
         if "error" in answer:
-            capture.write(_error_log(answer["error"], request_ids.request_id) + "\n")
+            capture.add_record(_error_log(answer["error"], request_ids.request_id))
         answer.update(logs=capture.collect(), max_memory_mb=_max_memory_mb())
         _send(channel, answer)
 
@@ -162,7 +201,7 @@ def _install_capture() -> tuple[TextIO, _Capture, _RequestIdFilter]:
     capture = _Capture()
     sys.stdout = sys.stderr = capture
     request_ids = _RequestIdFilter()
-    root_handler = logging.StreamHandler(capture)
+    root_handler = _RecordHandler(capture)
     root_handler.setFormatter(
         logging.Formatter(
             "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",

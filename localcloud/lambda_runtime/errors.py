@@ -13,6 +13,10 @@ class DeliveryDenied(LocalCloudError):
     """The function's resource policy does not let this service principal invoke it."""
 
 
+class FunctionNotFound(LocalCloudError):
+    """invoke_async named a function that does not exist (in that account and region)."""
+
+
 class UnsupportedRuntime(LocalCloudError):
     """The function's runtime is not one localcloud can run (python3.x only)."""
 
@@ -63,6 +67,19 @@ class InvalidRuntime(LambdaClientError):
             "InvalidRuntimeException",
             f"The runtime {runtime} of function {function_name} is not supported by localcloud: "
             "only python3.x runtimes can be invoked",
+        )
+
+
+class RecursiveInvocation(LambdaClientError):
+    """Invoke's answer when a chain of requests would invoke the function a 17th time."""
+
+    code = 400
+
+    def __init__(self, function_name: str, limit: int) -> None:
+        super().__init__(
+            "RecursiveInvocationException",
+            f"Lambda detected that function {function_name} was invoked more than {limit} times "
+            "in the same chain of requests and stopped the invocation",
         )
 
 

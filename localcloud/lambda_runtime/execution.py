@@ -16,6 +16,7 @@ from typing import Any
 from ..clock import CLOCK
 from . import endpoint, workers
 from .code import code_folder
+from .emf import publish_embedded_metrics
 from .errors import Throttled, UnsupportedRuntime, WorkerCrashed, WorkerTimedOut
 from .logs import log_records, log_tail, new_log_stream_name, write_log_events
 from .metrics import put_function_metrics
@@ -184,8 +185,6 @@ def _record(invocation: Invocation, outcome: Outcome, worker: Worker | None) -> 
             "Duration": (round(outcome.duration_ms, 2), "Milliseconds"),
         },
     )
-    from .emf import publish_embedded_metrics
-
     publish_embedded_metrics(function, outcome.log_records)
 
 
@@ -204,6 +203,7 @@ class _Run:
         self.records: list[str] = []
         self.init_ms: float | None = None
         self.max_memory_mb = 0
+        self.status: str | None = None  # "timeout" ends the REPORT line as Lambda's does
 
     def execute(self) -> Outcome:
         started = time.perf_counter()
@@ -231,7 +231,7 @@ class _Run:
         except (WorkerTimedOut, WorkerCrashed) as failure:
             self.reusable = False
             return self._exit_error(failure)
-        self.records.extend(log_records(str(answer.get("logs", ""))))
+        self.records.extend(log_records(answer.get("logs", [])))
         if "init_error" in answer:
             self.reusable = False
             error = {**answer["init_error"], "requestId": ""}
@@ -261,7 +261,7 @@ class _Run:
         except WorkerCrashed as failure:
             self.reusable = False
             return self._exit_error(failure), "Unhandled"
-        self.records.extend(log_records(str(answer.get("logs", ""))))
+        self.records.extend(log_records(answer.get("logs", [])))
         self.max_memory_mb = int(answer.get("max_memory_mb", 0))
         if "error" in answer:
             error = {**answer["error"], "requestId": invocation.request_id}
@@ -271,6 +271,7 @@ class _Run:
     def _timed_out(self) -> bytes:
         """Lambda stops the environment at the timeout and says so in the log and the answer."""
         self.reusable = False
+        self.status = "timeout"
         if self.worker is not None:
             self.worker.kill()
         request_id = self.invocation.request_id
@@ -316,4 +317,6 @@ class _Run:
         ]
         if self.init_ms is not None:
             parts.append(f"Init Duration: {self.init_ms:.2f} ms")
+        if self.status:
+            parts.append(f"Status: {self.status}")
         return "\t".join(parts)

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import atexit
 import base64
+import json
 from typing import Any
+from urllib.parse import unquote
+
+from moto.utilities.aws_headers import amz_crc32
 
 from . import execution, tracing
 from .asynchronous import check_payload, invoke_async
 from .endpoint import current_trace_header
-from .errors import InvalidRuntime, Throttled, TooManyRequests, UnsupportedRuntime
+from .errors import (
+    InvalidRuntime,
+    RecursiveInvocation,
+    Throttled,
+    TooManyRequests,
+    UnsupportedRuntime,
+)
+from .metrics import put_function_metrics
 
 REQUEST_ID_HEADER = "x-amzn-requestid"
 SYNC_PAYLOAD_LIMIT = 6_291_456  # bytes (6 MB) for synchronous invocations
@@ -63,6 +74,9 @@ def _invoke_sync(
 ) -> bytes:
     check_payload(payload, SYNC_PAYLOAD_LIMIT)
     hop = tracing.next_hop(current_trace_header(), str(function.function_arn))
+    if hop.count > tracing.MAX_RECURSIVE_INVOCATIONS:
+        put_function_metrics(function, qualifier, {"RecursiveInvocationsDropped": (1, "Count")})
+        raise RecursiveInvocation(function.function_name, tracing.MAX_RECURSIVE_INVOCATIONS)
     invocation = execution.Invocation(
         function, qualifier, payload, execution.new_request_id(), hop.trace_id
     )
@@ -79,6 +93,35 @@ def _invoke_sync(
     if outcome.function_error:
         response_headers["x-amz-function-error"] = outcome.function_error
     return outcome.payload
+
+
+_STATUS_BY_TYPE = {"Event": 202, "DryRun": 204}
+
+
+def _invoke_response(response: Any) -> tuple[int, dict[str, str], bytes]:
+    """The Invoke route (moto's read the qualifier from the wrong query key and lost it)."""
+    function_name = unquote(response.path.rsplit("/", 2)[-2])
+    qualifier = response.querystring.get("Qualifier", [None])[0]
+    headers: dict[str, str] = {}
+    payload = response.backend.invoke(
+        function_name, qualifier, response.body, response.headers, headers
+    )
+    invocation_type = response.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+    if invocation_type == "RequestResponse" and len(payload) > SYNC_PAYLOAD_LIMIT:
+        payload = json.dumps(
+            {
+                "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                f"({SYNC_PAYLOAD_LIMIT} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+        ).encode()
+        headers["x-amz-function-error"] = "Unhandled"
+    if response.headers.get("X-Amz-Log-Type") != "Tail":
+        headers.pop("x-amz-log-result", None)
+    headers["content-type"] = "application/json"
+    status = _STATUS_BY_TYPE.get(invocation_type, 200)
+    headers["status"] = str(status)
+    return status, headers, payload
 
 
 def _deliver_from_moto(function: Any, body: Any, *headers: Any) -> bytes:
@@ -137,6 +180,7 @@ def install() -> None:
     setattr(LambdaFunction, "invoke", _deliver_from_moto)  # noqa: B010
     setattr(LambdaBackend, "put_function_event_invoke_config", _put_event_invoke_config)  # noqa: B010
     setattr(LambdaBackend, "update_function_event_invoke_config", _update_event_invoke_config)  # noqa: B010
+    setattr(LambdaResponse, "invoke", amz_crc32(_invoke_response))  # noqa: B010
     enrich = _keep_invocation_request_id(LambdaResponse._enrich_response)
     setattr(LambdaResponse, "_enrich_response", enrich)  # noqa: B010
     atexit.register(execution.retire_all)

@@ -17,16 +17,11 @@ def new_log_stream_name(version: str) -> str:
     return f"{day:%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
 
 
-def log_records(text: str) -> list[str]:
-    """Log events from captured output: one per line, a traceback's lines kept with its head."""
-    records: list[str] = []
-    for line in text.splitlines():
-        continues = line[:1] in (" ", "\t") or line.startswith("Traceback (most recent")
-        if continues and records:
-            records[-1] += "\n" + line
-        elif line:
-            records.append(line)
-    return records
+def log_records(captured: Any) -> list[str]:
+    """The worker's log events (a list), or a process's raw output split into lines."""
+    if isinstance(captured, list):
+        return [str(record) for record in captured if record]
+    return [line for line in str(captured).splitlines() if line]
 
 
 def write_log_events(function: Any, stream: str, records: list[str]) -> None:

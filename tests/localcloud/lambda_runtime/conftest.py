@@ -26,7 +26,7 @@ def aws(local_endpoint: str) -> Callable[[str], Any]:
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
                 # one attempt: a throttle or an error must reach the test as Lambda answered it
-                config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+                config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
             )
         return made[service]
 

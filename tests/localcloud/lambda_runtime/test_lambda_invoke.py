@@ -156,7 +156,9 @@ def handler(event, context):
 
     assert answer["FunctionError"] == "Unhandled"
     assert answer["Body"]["errorMessage"].endswith("Task timed out after 1.00 seconds")
-    assert "Task timed out after 1.00 seconds" in base64.b64decode(answer["LogResult"]).decode()
+    tail = base64.b64decode(answer["LogResult"]).decode()
+    assert "Task timed out after 1.00 seconds" in tail
+    assert tail.rstrip().endswith("Status: timeout")
     assert invoke_json(aws, "hangs")["Body"] != pid_before  # a fresh environment
 
 
@@ -179,6 +181,8 @@ def test_log_type_tail_returns_start_end_report_and_output(
     assert "Duration: " in report and "Billed Duration: " in report
     assert "Memory Size: 512 MB" in report and "Max Memory Used: " in report
     assert "Init Duration" not in report
+    used = int(report.split("Max Memory Used: ")[1].split(" MB")[0])
+    assert 0 < used < 100  # the worker's own peak, not the server process's
     assert "Init Duration: " in cold
     assert "LogResult" not in untailed
 
@@ -239,3 +243,35 @@ def test_the_function_calls_localcloud_through_its_sdk(
 
     urls = aws("sqs").list_queues()["QueueUrls"]
     assert any(url.endswith("/made-by-the-function") for url in urls)
+
+
+def test_a_worker_that_exits_is_runtime_exit_error_and_is_replaced(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import os\n"
+        "def handler(event, context):\n"
+        "    if event.get('exit'):\n"
+        "        os._exit(3)\n"
+        "    return 'alive'\n"
+    )
+    create_function("exits", source)
+
+    answer = invoke_json(aws, "exits", {"exit": True})
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in answer["Body"]["errorMessage"]
+    assert invoke_json(aws, "exits")["Body"] == "alive"
+
+
+def test_a_result_that_is_not_json_is_runtime_marshal_error(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    create_function("marshal", "def handler(event, context):\n    return {1, 2}\n")
+
+    answer = invoke_json(aws, "marshal")
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Runtime.MarshalError"
+    assert "not JSON serializable" in answer["Body"]["errorMessage"]
