@@ -173,7 +173,10 @@ def _judge(alarm: Any, points: list[Point], now: float, period: int, wanted: int
         if treatment == "ignore":
             return None
         reason = f"Insufficient Data: {wanted} datapoint{_plural(wanted)} {_were(wanted)} unknown."
-        return Outcome("INSUFFICIENT_DATA", reason, _reason_data(alarm, points, [], now, period))
+        unknown = list(reversed(latest))  # listed with their timestamps only, as AWS does
+        return Outcome(
+            "INSUFFICIENT_DATA", reason, _reason_data(alarm, points, unknown, now, period)
+        )
     else:
         filled = wanted - len(real) if treatment in ("breaching", "notBreaching") else 0
         judgement = _Judgement(list(reversed(real)), filled)
@@ -200,7 +203,9 @@ def _threshold_outcome(
         phrase=phrase,
         wanted=wanted,
     )
-    data = _reason_data(alarm, points, judgement.evaluated, now, period)
+    missing = [point for point in reversed(points) if point.value is None][: judgement.filled]
+    evaluated = sorted(judgement.evaluated + missing, key=lambda point: -point.start)
+    data = _reason_data(alarm, points, evaluated, now, period)
     return Outcome(state, reason, data)
 
 
@@ -250,11 +255,9 @@ def _reason_data(
 ) -> str:
     """StateReasonData as CloudWatch writes it (compact JSON, keys in its order)."""
     recent = [p for p in points if p.value is not None]
-    document: dict[str, Any] = {
-        "version": "1.0",
-        "queryDate": aws_time(now),
-        "startDate": aws_time(recent[0].start if recent else points[0].start),
-    }
+    document: dict[str, Any] = {"version": "1.0", "queryDate": aws_time(now)}
+    if recent:
+        document["startDate"] = aws_time(recent[0].start)
     if not alarm.metric_data_queries:
         statistic_key = "extendedStatistic" if alarm.extended_statistic else "statistic"
         document[statistic_key] = alarm.extended_statistic or alarm.statistic
@@ -271,5 +274,6 @@ def _evaluated_point(point: Point) -> Mapping[str, Any]:
     entry: dict[str, Any] = {"timestamp": aws_time(point.start)}
     if point.sample_count is not None:
         entry["sampleCount"] = point.sample_count
-    entry["value"] = point.value
+    if point.value is not None:
+        entry["value"] = point.value
     return entry

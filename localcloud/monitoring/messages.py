@@ -58,6 +58,7 @@ class StateChange:
     region: str
     old_state: str
     old_reason: str
+    old_reason_data: str
     old_timestamp: float
     new_state: str
     new_reason: str
@@ -163,11 +164,10 @@ def alarm_data(change: StateChange) -> dict[str, Any]:
     if change.new_reason_data and change.new_reason_data != "{}":
         state["reasonData"] = change.new_reason_data
     state["timestamp"] = aws_time(change.timestamp)
-    previous = {
-        "value": change.old_state,
-        "reason": change.old_reason,
-        "timestamp": aws_time(change.old_timestamp),
-    }
+    previous: dict[str, Any] = {"value": change.old_state, "reason": change.old_reason}
+    if change.old_reason_data and change.old_reason_data != "{}":
+        previous["reasonData"] = change.old_reason_data
+    previous["timestamp"] = aws_time(change.old_timestamp)
     return {
         "alarmName": change.alarm.name,
         "state": state,
@@ -193,6 +193,8 @@ def _camel_metrics(alarm: Any) -> list[dict[str, Any]]:
         stat = alarm.extended_statistic or alarm.statistic
         query_id = str(uuid.uuid5(uuid.NAMESPACE_URL, alarm.alarm_arn))
         metric_stat = {"metric": metric, "period": alarm_period(alarm), "stat": stat}
+        if alarm.unit:
+            metric_stat["unit"] = alarm.unit
         return [{"id": query_id, "metricStat": metric_stat, "returnData": True}]
     return [_camel_query(query) for query in alarm.metric_data_queries]
 
@@ -209,6 +211,8 @@ def _camel_query(query: Any) -> dict[str, Any]:
             "dimensions": {d.name: d.value for d in stat.metric.dimensions},
         }
         entry["metricStat"] = {"metric": metric, "period": int(stat.period), "stat": stat.stat}
+        if stat.unit:
+            entry["metricStat"]["unit"] = stat.unit
     entry["returnData"] = query.return_data is None or str(query.return_data).lower() != "false"
     return entry
 
@@ -226,13 +230,13 @@ def lambda_payload(change: StateChange) -> bytes:
 
 
 def event_entry(change: StateChange) -> dict[str, Any]:
-    """A PutEvents entry for the default bus (EventBridge adds id, account, region)."""
-    moment = datetime.fromtimestamp(change.timestamp, UTC)
+    """A PutEvents entry for the default bus (EventBridge adds id, account, region). Time is
+    epoch seconds, as a PutEvents request carries it (moto formats it for delivery)."""
     return {
         "Source": "aws.cloudwatch",
         "DetailType": EVENT_DETAIL_TYPE,
         "Resources": [change.alarm.alarm_arn],
         "Detail": json.dumps(alarm_data(change)),
-        "Time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Time": change.timestamp,
         "EventBusName": "default",
     }

@@ -27,6 +27,7 @@ from .evaluation import ANOMALY_OPERATORS, TREATMENTS
 from .expressions import compile_expression
 from .rules import compile_rule
 from .statistics import check_statistic
+from .store import index_of
 from .transitions import LOCK, history_of, moment, record, run_actions, transition
 
 ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
@@ -53,6 +54,11 @@ def check_alarm(arguments: dict[str, Any]) -> None:
         raise ValidationError(
             f"TreatMissingData {treatment!r} is not one of {', '.join(TREATMENTS)}"
         )
+    if arguments.get("evaluate_low_sample_count_percentile") == "ignore":
+        raise AlarmFeatureNotSupported(
+            "EvaluateLowSampleCountPercentile ignore is not supported by localcloud: "
+            "percentiles are always evaluated"
+        )
     queries = arguments.get("metric_data_queries")
     if queries:
         _check_queries(queries)
@@ -70,6 +76,10 @@ def _check_queries(queries: list[Any]) -> None:
         )
     known = {query.id for query in queries}
     for query in queries:
+        if query.expression and query.expression.lstrip().upper().startswith("SELECT"):
+            raise AlarmFeatureNotSupported(
+                f"Metrics Insights queries ({query.expression!r}) are not supported by localcloud"
+            )
         if query.expression:
             unknown = compile_expression(query.expression).metric_ids - known
             if unknown:
@@ -125,6 +135,7 @@ def _put_metric_data(original: Callable[..., Any]) -> Callable[..., Any]:
             for datum in metric_data
         ]
         original(self, namespace, stamped)
+        index_of(self)
 
     return put_metric_data
 

@@ -66,6 +66,7 @@ def transition(
             region=backend.region_name,
             old_state=alarm.state_value,
             old_reason=alarm.state_reason,
+            old_reason_data=alarm.state_reason_data,
             old_timestamp=old_timestamp,
             new_state=state,
             new_reason=reason,
@@ -169,7 +170,7 @@ def _publish_to_topic(change: StateChange, topic_arn: str) -> None:
 
 
 def _invoke_function(change: StateChange, function_arn: str) -> None:
-    from localcloud import lambda_runtime  # type: ignore[attr-defined, unused-ignore]
+    from localcloud import lambda_runtime
 
     _, _, _, region, account, _ = function_arn.split(":", 5)
     lambda_runtime.invoke_async(
