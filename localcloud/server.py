@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 import botocore.session
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import delivery
+from . import delivery, lambda_runtime
 from .cfn import register_resource_types
 from .clock import CLOCK
 from .errors import LocalCloudError
@@ -35,6 +35,7 @@ def reset_state() -> None:
     moto_api_backend.reset()
     STATE.reset()
     CLOCK.reset()
+    lambda_runtime.reset()
     delivery.reset()
 
 
@@ -192,11 +193,16 @@ def _check_can_listen(host: str, port: int) -> None:
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
+    lambda_runtime.install()
     delivery.install()
     _check_can_listen(host, port)
     try:
         server = make_server(
-            host, port, LocalCloudApp(), threaded=True, request_handler=_request_handler(verbose)
+            host,
+            port,
+            lambda_runtime.with_request_context(LocalCloudApp()),
+            threaded=True,
+            request_handler=_request_handler(verbose),
         )
     except OSError as error:
         raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error

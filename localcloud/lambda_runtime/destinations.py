@@ -1,0 +1,114 @@
+"""Destinations of asynchronous invocations (SQS, SNS, Lambda) with Lambda's invocation record."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .metrics import put_function_metrics
+
+if TYPE_CHECKING:
+    from .asynchronous import AsyncEvent
+
+logger = logging.getLogger("localcloud.lambda")
+
+
+class DestinationError(Exception):
+    """The destination could not take the record (missing, or a kind localcloud does not send)."""
+
+
+def on_success(event: AsyncEvent, function: Any, config: dict[str, Any]) -> None:
+    destination = _destination(config, "OnSuccess")
+    if destination:
+        _deliver(event, function, destination, "Success")
+
+
+def on_failure(
+    event: AsyncEvent, function: Any, config: dict[str, Any], condition: str
+) -> tuple[str | None, str | None]:
+    """(destination ARN, delivery error) after sending the record to the on-failure destination."""
+    destination = _destination(config, "OnFailure")
+    if not destination:
+        return None, None
+    return destination, _deliver(event, function, destination, condition)
+
+
+def _destination(config: dict[str, Any], which: str) -> str | None:
+    target = (config.get("DestinationConfig") or {}).get(which) or {}
+    return str(target["Destination"]) if target.get("Destination") else None
+
+
+def _deliver(event: AsyncEvent, function: Any, destination: str, condition: str) -> str | None:
+    body = json.dumps(invocation_record(event, function, condition))
+    try:
+        _send(destination, body, event)
+    except Exception as problem:  # any failure to deliver is a metric and a record, not a crash
+        put_function_metrics(
+            function, event.qualifier, {"DestinationDeliveryFailures": (1, "Count")}
+        )
+        logger.warning("localcloud: destination %s refused the record: %s", destination, problem)
+        return f"{type(problem).__name__}: {problem}"
+    return None
+
+
+def invocation_record(event: AsyncEvent, function: Any, condition: str) -> dict[str, Any]:
+    """Lambda's record for destinations: the request, the condition and the last response."""
+    from .asynchronous import record_timestamp
+
+    qualifier = event.qualifier or "$LATEST"
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": record_timestamp(),
+        "requestContext": {
+            "requestId": event.request_id,
+            "functionArn": f"{_unqualified_arn(function)}:{qualifier}",
+            "condition": condition,
+            "approximateInvokeCount": event.attempts,
+        },
+        "requestPayload": _json_or_text(event.payload),
+    }
+    outcome = event.last_outcome
+    if outcome is not None:
+        context: dict[str, Any] = {"statusCode": 200, "executedVersion": outcome.executed_version}
+        if outcome.function_error:
+            context["functionError"] = outcome.function_error
+        record["responseContext"] = context
+        record["responsePayload"] = _json_or_text(outcome.payload)
+    return record
+
+
+def _unqualified_arn(function: Any) -> str:
+    arn = str(function.function_arn)
+    prefix, _, rest = arn.partition(":function:")
+    return f"{prefix}:function:{rest.split(':')[0]}"
+
+
+def _json_or_text(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace")
+
+
+def _send(destination: str, body: str, event: AsyncEvent) -> None:
+    parts = destination.split(":")
+    if len(parts) < 6:
+        raise DestinationError(f"destination {destination} is not an ARN")
+    service, region, account = parts[2], parts[3], parts[4]
+    if service == "sqs":
+        from moto.sqs.models import sqs_backends
+
+        sqs_backends[account][region].send_message(parts[5], body)
+    elif service == "sns":
+        from moto.sns.models import sns_backends
+
+        sns_backends[account][region].publish(body, arn=destination)
+    elif service == "lambda":
+        from .asynchronous import invoke_async
+
+        invoke_async(account, region, destination, body.encode(), principal=None, source_arn=None)
+    else:
+        raise DestinationError(
+            f"destination {destination}: localcloud delivers to SQS, SNS and Lambda only"
+        )
