@@ -206,7 +206,7 @@ def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
         )
     except OSError as error:
         raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error
-    delivery.set_endpoint(f"http://{host}:{server.server_port}")
+    delivery.set_endpoint(f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}")
     return server
 
 
