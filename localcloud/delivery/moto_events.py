@@ -74,7 +74,10 @@ def _patch_delivery(models: Any) -> None:
     original_send = models.Rule.send_to_targets
 
     def send_to_targets(self: Any, event: Any, transform_input: bool = True) -> None:
-        if self.state != "ENABLED" or not self.event_pattern.matches_event(event):
+        # A rule without an event pattern is a schedule: it never matches events on the bus.
+        if self.state != "ENABLED" or self.event_pattern._raw_pattern is None:
+            return
+        if not self.event_pattern.matches_event(event):
             return
         others = events.deliver(self, events.as_delivered(event))
         if others:
