@@ -16,7 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from . import delivery, lambda_runtime
 from .cfn import register_resource_types
-from .clock import CLOCK
+from .clock import CLOCK, RealTimeDriver
 from .errors import LocalCloudError
 from .monitoring import install as install_monitoring
 from .s3_policy import install_policy_condition_handling
@@ -36,8 +36,8 @@ def reset_state() -> None:
     moto_api_backend.reset()
     STATE.reset()
     CLOCK.reset()
-    delivery.reset()
     lambda_runtime.reset()
+    delivery.reset()
 
 
 # Signing names that differ from botocore's service names (most are equal).
@@ -208,7 +208,7 @@ def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
         )
     except OSError as error:
         raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error
-    delivery.set_endpoint(f"http://{host}:{server.server_port}")
+    delivery.set_endpoint(f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}")
     return server
 
 
@@ -286,17 +286,29 @@ def _stop_on_signals() -> None:
         signal.signal(signal.SIGINT, _interrupt)
 
 
-def serve(host: str, port: int, announce: Callable[[str], None] | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    announce: Callable[[str], None] | None = None,
+    speed: float = 1.0,
+    auto_confirm: bool = False,
+) -> None:
     """Serve in the foreground until interrupted (Ctrl-C raises KeyboardInterrupt to the caller).
 
-    `announce` receives the endpoint URL once the socket is listening (useful with port 0).
+    `announce` receives the endpoint URL once the socket is listening (useful with port 0). The
+    clock runs in real time, `speed` times faster; `auto_confirm` confirms SNS http/https/email
+    subscriptions without the confirmation round trip.
     """
     reset_state()
     server = build_server(host, port, verbose=True)
+    delivery.DELIVERY.auto_confirm = auto_confirm
+    driver = RealTimeDriver(CLOCK, speed)
     _stop_on_signals()
     if announce is not None:
         announce(f"http://{host}:{server.server_port}")
+    driver.start()
     try:
         server.serve_forever()
     finally:
+        driver.stop()
         server.server_close()

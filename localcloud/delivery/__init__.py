@@ -11,10 +11,12 @@ __all__ = ["DELIVERY", "control", "install", "reset", "set_endpoint"]
 
 def install() -> None:
     """Patch moto's delivery paths (once per process)."""
-    from . import moto_events, moto_sns
+    from . import moto_events, moto_logs, moto_s3, moto_sns
 
     moto_sns.install()
     moto_events.install()
+    moto_logs.install()
+    moto_s3.install()
 
 
 def reset() -> None:

@@ -3,11 +3,12 @@ the function's resource policy (AWS::Lambda::Permission) as Lambda does for a se
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
+
+from moto.core.exceptions import JsonRESTError
 
 from ..errors import LocalCloudError
+from ..lambda_runtime import DeliveryDenied, current_trace_header, invoke_async
 from .state import DELIVERY
 
 logger = logging.getLogger("localcloud.delivery")
@@ -32,10 +33,9 @@ def invoke_function(
     trace_header: str | None = None,
 ) -> str | None:
     """Queue PAYLOAD for the function as SERVICE does; a refusal is recorded, never raised."""
-    runtime = _runtime()
     try:
         account, region = function_location(function_arn)
-        request_id: str = runtime.invoke_async(
+        return invoke_async(
             account,
             region,
             function_arn,
@@ -45,8 +45,8 @@ def invoke_function(
             source_account=source_account,
             trace_header=trace_header,
         )
-        return request_id
-    except (runtime.DeliveryDenied, LocalCloudError) as error:
+    except (DeliveryDenied, LocalCloudError, JsonRESTError) as error:
+        # A service delivers asynchronously: the caller's request never fails for it.
         reason = f"{type(error).__name__}: {error}"
         logger.warning("%s could not deliver to %s: %s", service, function_arn, reason)
         DELIVERY.record_failure(service, source_arn, function_arn, reason)
@@ -54,10 +54,4 @@ def invoke_function(
 
 
 def trace_header() -> str | None:
-    header: str | None = _runtime().current_trace_header()
-    return header
-
-
-def _runtime() -> Any:
-    # The runtime package lands on its own branch; imported late so this module loads without it.
-    return importlib.import_module("localcloud.lambda_runtime")
+    return current_trace_header()

@@ -89,3 +89,52 @@ def connect_guard(monkeypatch: pytest.MonkeyPatch) -> ConnectGuard:
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return guard
+
+
+RECORDING_HANDLER = """
+import json, os, boto3
+
+def handler(event, context):
+    # Write what arrived where the test can read it: an SQS queue on the local endpoint.
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=os.environ["RECORD_QUEUE_URL"], MessageBody=json.dumps(event))
+    return {"ok": True}
+"""
+
+
+def make_function(
+    aws: Callable[..., Any],
+    name: str,
+    source: str = RECORDING_HANDLER,
+    environment: dict[str, str] | None = None,
+) -> str:
+    """A real Python function (zip built here) with its own role; returns its ARN."""
+    import io
+    import json
+    import zipfile
+
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = aws("iam").create_role(
+        RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust)
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    answer = aws("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Environment={"Variables": environment or {}},
+    )
+    return str(answer["FunctionArn"])

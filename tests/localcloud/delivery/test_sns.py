@@ -318,3 +318,57 @@ def test_the_outbox_filters_by_address_and_clears(
     assert [m["to"] for m in control.outbox()] == ["b@example.com"]
     assert control.clear_outbox() == 1
     assert control.outbox() == []
+
+
+def _self_signed_files(directory: Any) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=36500))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_an_https_endpoint_on_loopback_gets_notifications(
+    aws: Callable[..., Any], control: ControlClient, advance: Advance, tmp_path: Any
+) -> None:
+    import ssl
+
+    receiver = HttpReceiver()
+    try:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*_self_signed_files(tmp_path))
+        server = receiver._server
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        control.set_auto_confirm(True)
+        sns = aws("sns")
+        topic_arn = sns.create_topic(Name="secure")["TopicArn"]
+        sns.subscribe(
+            TopicArn=topic_arn, Protocol="https", Endpoint=f"https://127.0.0.1:{receiver.port}/in"
+        )
+        sns.publish(TopicArn=topic_arn, Message="over tls")
+        advance(0)
+        assert [r.json()["Message"] for r in receiver.requests] == ["over tls"]
+    finally:
+        receiver.close()
