@@ -195,19 +195,16 @@ def set_state_drill(cloudwatch: Any, tool: LaunchedTool, echo: Echo) -> None:
             AlarmName=tool.alarm_name, StateValue=state, StateReason=DRILL_REASON
         )
         now = cloudwatch.describe_alarms(AlarmNames=[tool.alarm_name])["MetricAlarms"][0]
-        if now["StateValue"] != state:
-            raise DrillError(
-                f"alarm {tool.alarm_name} is {now['StateValue']} right after SetAlarmState {state}"
-            )
-        echo(f"  set to {state}: its {state} actions ran")
+        # On AWS an evaluation may run in between and set the state its data says again.
+        seen = "" if now["StateValue"] == state else f" (now {now['StateValue']} again)"
+        echo(f"  set to {state}: its {state} actions ran{seen}")
 
 
-def echo_history(cloudwatch: Any, alarm_name: str, echo: Echo, since: Any = None) -> None:
+def echo_history(cloudwatch: Any, alarm_name: str, echo: Echo) -> None:
     echo(f"== alarm history of {alarm_name}")
-    kwargs: dict[str, Any] = {"AlarmName": alarm_name, "HistoryItemType": "StateUpdate"}
-    if since is not None:
-        kwargs["StartDate"] = since
-    pages = cloudwatch.get_paginator("describe_alarm_history").paginate(**kwargs)
+    pages = cloudwatch.get_paginator("describe_alarm_history").paginate(
+        AlarmName=alarm_name, HistoryItemType="StateUpdate"
+    )
     items = [item for page in pages for item in page["AlarmHistoryItems"]]
     # AWS lists newest first; reading it backwards is oldest first, same-instant changes included.
     oldest_first = items[::-1]
@@ -241,11 +238,11 @@ def _served_clock(endpoint_url: str | None) -> Callable[[float], float] | None:
     from localcloud.errors import LocalCloudError
 
     try:
-        control = ControlClient(endpoint_url, timeout=5.0)
-        control.clock()
+        ControlClient(endpoint_url, timeout=5.0).clock()
     except (LocalCloudError, OSError, ValueError):
         return None  # real AWS or another compatible endpoint: SetAlarmState only
-    return control.advance
+    # Advancing runs every job due (invocations included): give it the client's full timeout.
+    return ControlClient(endpoint_url).advance
 
 
 def _region(obj: CliContext, target: Target) -> str:

@@ -27,6 +27,7 @@ from portfolio.drill import (
 from portfolio.workflow import Prepared, prepare, run_bootstrap, run_launch, run_publish
 from products.cli_context import DEFAULT_CONFIG
 from products.config import load_config
+from tests.support.http_receiver import HttpReceiver
 
 REGION = "us-east-1"
 REPO = Path(__file__).resolve().parents[2]
@@ -245,3 +246,17 @@ def test_drill_against_build_py_local_shows_the_history_the_aws_cli_shows(
     printed = _printed_history(drilled.output)
     assert len(printed) == 4
     assert sorted(printed) == from_cli
+
+
+def test_an_endpoint_that_is_not_a_local_cloud_gets_no_clock_and_is_never_contacted() -> None:
+    from portfolio.drill import _served_clock
+
+    assert _served_clock(None) is None
+    # Not loopback: refused before any connection (the tests may reach only 127.0.0.1).
+    assert _served_clock("https://monitoring.us-east-1.amazonaws.com") is None
+    other = HttpReceiver()  # an endpoint on this machine that is not localcloud
+    try:
+        assert _served_clock(other.url) is None
+    finally:
+        other.close()
+    assert [request.path for request in other.requests] == ["/_localcloud/clock"]
