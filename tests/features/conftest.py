@@ -116,6 +116,11 @@ class Subscriber:
         self.alerts.extend(new)
         return new
 
+    def alert_count(self) -> int:
+        """How many alerts arrived so far (polling first)."""
+        self.poll()
+        return len(self.alerts)
+
     def _receive_all(self) -> list[dict[str, Any]]:
         received: list[dict[str, Any]] = []
         while True:
