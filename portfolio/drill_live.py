@@ -175,7 +175,6 @@ class LiveDrill:
 
     def run(self) -> None:
         """Real failures through Invoke until the alarm fires, then its recovery."""
-        self._settle()
         breach = Breach.of(self.tool.errors_alarm)
         self.echo("== make the function fail")
         self.echo(f"  errors alarm: {describe_alarm(self.tool.errors_alarm)}")
@@ -184,10 +183,6 @@ class LiveDrill:
         self.echo("== recovery: no more failures")
         self._wait_for_state("OK", breach.patience_seconds)
         self._show_message("OK", real=True)
-
-    def _settle(self) -> None:
-        """Let the alarm reach OK before the failures (a fresh alarm has no data yet)."""
-        self._advance(0)
 
     def _breach(self, breach: Breach) -> None:
         lambda_client = self.clients.client("lambda", self.tool.region)
@@ -217,10 +212,17 @@ class LiveDrill:
         return False
 
     def _advance(self, seconds: float) -> None:
-        self.advance(seconds)
+        from localcloud.errors import LocalCloudError
+
+        try:
+            self.advance(seconds)
+        except LocalCloudError as error:  # the control endpoint or the clock refused
+            message = f"advancing the local clock by {seconds:g} s failed: {error}"
+            raise DrillError(message) from None
 
     def _show_message(self, state: str, real: bool = False) -> None:
-        assert self.observer is not None, "subscribe() first"
+        if self.observer is None:
+            raise DrillError("the drill's observer is not subscribed yet")
         self._advance(0)  # deliveries due now
         self.observer.poll()
         envelope = self.observer.take_state_message(self.tool.alarm_name, state)
