@@ -162,7 +162,7 @@ def event_invoke_config(function: Any) -> dict[str, Any]:
 def _attempt(event: AsyncEvent) -> None:
     try:
         function = lookup_function(event.account_id, event.region, event.function, event.qualifier)
-    except Exception as missing:  # deleted since it was queued: Lambda drops the event
+    except LambdaClientError as missing:  # deleted since it was queued: Lambda drops the event
         _record_drop(event, str(event.function), f"function not found: {missing}")
         return
     config = event_invoke_config(function)
@@ -189,8 +189,8 @@ def _run(event: AsyncEvent, function: Any, config: dict[str, Any], trace_id: str
         low, high = THROTTLE_BACKOFF_S
         _schedule(event, min(low * 2 ** (event.throttled - 1), high))
         return
-    except UnsupportedRuntime as problem:
-        _record_drop(event, str(function.function_arn), str(problem))
+    except UnsupportedRuntime as problem:  # it can never run: no retry helps
+        _give_up(event, function, config, "RetriesExhausted", str(problem))
         return
     event.attempts += 1
     event.last_outcome = outcome

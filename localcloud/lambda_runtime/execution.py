@@ -18,7 +18,7 @@ from . import endpoint, workers
 from .code import code_folder
 from .emf import publish_embedded_metrics
 from .errors import Throttled, UnsupportedRuntime, WorkerCrashed, WorkerTimedOut
-from .logs import log_records, log_tail, new_log_stream_name, write_log_events
+from .logs import log_tail, new_log_stream_name, write_log_events
 from .metrics import put_function_metrics
 from .workers import EnvironmentSpec, FunctionWorkers, Worker
 
@@ -102,6 +102,20 @@ def _pool_for(function: Any) -> FunctionWorkers:
             pool.retire()  # code or configuration changed: new environments from now on
         pool = _pools[key] = FunctionWorkers(spec)
         return pool
+
+
+def retire_function(function_arn: str) -> None:
+    """Stop the workers of a deleted function (all its versions when the ARN is unqualified)."""
+    with _pools_lock:
+        keys = [
+            key
+            for key, pool in _pools.items()
+            if pool.spec.function_arn == function_arn
+            or pool.spec.function_arn.startswith(function_arn + ":")
+        ]
+        pools = [_pools.pop(key) for key in keys]
+    for pool in pools:
+        pool.retire()
 
 
 def retire_all() -> None:
@@ -227,11 +241,10 @@ class _Run:
         environment = worker_environment(function, self.spec, stream)
         worker = self.worker = workers.start_worker(self.spec, environment, stream)
         try:
-            answer = worker.receive(max(INIT_TIMEOUT_S, self.spec.timeout_s))
+            answer = worker.receive(max(INIT_TIMEOUT_S, self.spec.timeout_s), self.records.append)
         except (WorkerTimedOut, WorkerCrashed) as failure:
             self.reusable = False
             return self._exit_error(failure)
-        self.records.extend(log_records(answer.get("logs", [])))
         if "init_error" in answer:
             self.reusable = False
             error = {**answer["init_error"], "requestId": ""}
@@ -255,13 +268,12 @@ class _Run:
         }
         try:
             self.worker.send(request)
-            answer = self.worker.receive(timeout_s)
+            answer = self.worker.receive(timeout_s, self.records.append)
         except WorkerTimedOut:
             return self._timed_out(), "Unhandled"
         except WorkerCrashed as failure:
             self.reusable = False
             return self._exit_error(failure), "Unhandled"
-        self.records.extend(log_records(answer.get("logs", [])))
         self.max_memory_mb = int(answer.get("max_memory_mb", 0))
         if "error" in answer:
             error = {**answer["error"], "requestId": invocation.request_id}
@@ -288,7 +300,7 @@ class _Run:
         request_id = self.invocation.request_id
         message = f"RequestId: {request_id} Error: Runtime exited with error: {detail}"
         tail = self.worker.stderr_tail() if self.worker is not None else ""
-        self.records.extend(log_records(tail))
+        self.records.extend(line for line in tail.splitlines() if line)
         self.records.append(f"{message}\nRuntime.ExitError")
         return json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
 

@@ -17,13 +17,6 @@ def new_log_stream_name(version: str) -> str:
     return f"{day:%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
 
 
-def log_records(captured: Any) -> list[str]:
-    """The worker's log events (a list), or a process's raw output split into lines."""
-    if isinstance(captured, list):
-        return [str(record) for record in captured if record]
-    return [line for line in str(captured).splitlines() if line]
-
-
 def write_log_events(function: Any, stream: str, records: list[str]) -> None:
     """Append to the function's log group (created as Lambda does) through moto's logs backend.
 

@@ -300,3 +300,69 @@ def test_an_event_bus_destination_gets_the_record_as_a_lambda_result_event(
 def test_invoke_async_of_a_missing_function_is_function_not_found(local_endpoint: str) -> None:
     with pytest.raises(FunctionNotFound, match="no function ghost"):
         invoke_async("123456789012", "us-east-1", "ghost", b"{}", principal=None, source_arn=None)
+
+
+def test_an_event_for_an_unsupported_runtime_is_dropped_and_recorded(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function(
+        "node-async",
+        "",
+        handler="index.handler",
+        Runtime="nodejs20.x",
+        files={"index.js": "exports.handler = async () => 1;"},
+    )
+
+    aws("lambda").invoke(FunctionName="node-async", InvocationType="Event", Payload=b"{}")
+    localcloud.advance(0)
+
+    [dropped] = [d for d in dropped_events() if d.function_arn.endswith(":node-async")]
+    assert "nodejs20.x" in dropped.reason
+    dims = {"FunctionName": "node-async"}
+    assert metric_sum(aws, "AsyncEventsDropped", dims, localcloud.now()) == 1
+
+
+def test_an_event_for_a_function_deleted_meanwhile_is_recorded(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function("gone", WORKS)
+    aws("lambda").invoke(FunctionName="gone", InvocationType="Event", Payload=b"{}")
+    aws("lambda").delete_function(FunctionName="gone")
+
+    localcloud.advance(0)
+
+    [dropped] = [d for d in dropped_events() if d.function_arn.endswith("gone")]
+    assert dropped.reason.startswith("function not found")
+
+
+def test_source_account_and_wildcard_source_arn_conditions_are_evaluated(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function("logs-target", WORKS)
+    aws("lambda").add_permission(
+        FunctionName="logs-target",
+        StatementId="logs",
+        Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn="arn:aws:logs:us-east-1:123456789012:log-group:/app/*",
+        SourceAccount="123456789012",
+    )
+    base = ("123456789012", "us-east-1", "logs-target", b"{}")
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/app/orders:*"
+
+    with pytest.raises(DeliveryDenied):
+        invoke_async(*base, principal="logs.amazonaws.com", source_arn=group)  # no account
+    with pytest.raises(DeliveryDenied):
+        invoke_async(
+            *base, principal="logs.amazonaws.com", source_arn=group, source_account="999999999999"
+        )
+    with pytest.raises(DeliveryDenied):
+        invoke_async(
+            *base,
+            principal="logs.amazonaws.com",
+            source_arn="arn:aws:logs:us-east-1:123456789012:log-group:/other:*",
+            source_account="123456789012",
+        )
+    invoke_async(
+        *base, principal="logs.amazonaws.com", source_arn=group, source_account="123456789012"
+    )

@@ -145,6 +145,7 @@ def test_a_hanging_handler_is_killed_at_its_timeout(
 import os
 def handler(event, context):
     if event.get("hang"):
+        print("about to hang")
         while True:
             pass
     return os.getpid()
@@ -159,6 +160,7 @@ def handler(event, context):
     tail = base64.b64decode(answer["LogResult"]).decode()
     assert "Task timed out after 1.00 seconds" in tail
     assert tail.rstrip().endswith("Status: timeout")
+    assert "about to hang" in tail  # written before the kill, kept as on Lambda
     assert invoke_json(aws, "hangs")["Body"] != pid_before  # a fresh environment
 
 
@@ -275,3 +277,36 @@ def test_a_result_that_is_not_json_is_runtime_marshal_error(
     assert answer["FunctionError"] == "Unhandled"
     assert answer["Body"]["errorType"] == "Runtime.MarshalError"
     assert "not JSON serializable" in answer["Body"]["errorMessage"]
+
+
+def test_deleting_a_function_stops_its_warm_worker(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    import os
+
+    create_function("doomed", "import os\ndef handler(event, context):\n    return os.getpid()\n")
+    pid = invoke_json(aws, "doomed")["Body"]
+    os.kill(pid, 0)  # alive and warm
+
+    aws("lambda").delete_function(FunctionName="doomed")
+
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_handler_reading_stdin_or_writing_fd_1_cannot_disturb_the_worker(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import os, sys\n"
+        "def handler(event, context):\n"
+        "    os.write(1, b'raw bytes on fd 1\\n')\n"
+        "    return sys.stdin.read()\n"
+    )
+    create_function("greedy", source)
+
+    first = invoke_json(aws, "greedy")
+    second = invoke_json(aws, "greedy")
+
+    assert (first["Body"], second["Body"]) == ("", "")
+    assert "FunctionError" not in second
