@@ -99,7 +99,7 @@ def evaluate_metric_alarm(alarm: Any, index: MetricIndex, now: float) -> Outcome
 
 def _points(alarm: Any, index: MetricIndex, starts: list[float], period: int) -> list[Point]:
     if alarm.metric_data_queries:
-        values = _math_series(alarm, index, starts, period)
+        values = _math_series(alarm, index, starts)
         return [Point(start, value) for start, value in zip(starts, values, strict=True)]
     key = metric_key(alarm.namespace, alarm.metric_name, _pairs(alarm.dimensions))
     statistic = alarm.extended_statistic or alarm.statistic
@@ -113,10 +113,11 @@ def _points(alarm: Any, index: MetricIndex, starts: list[float], period: int) ->
 
 
 def _pairs(dimensions: Sequence[Any]) -> list[tuple[str, str]]:
-    return [(str(d.name), str(d.value)) for d in dimensions]
+    # As the index keys datapoints: the names and values moto stored, unconverted.
+    return [(d.name, d.value) for d in dimensions]
 
 
-def _math_series(alarm: Any, index: MetricIndex, starts: list[float], period: int) -> Series:
+def _math_series(alarm: Any, index: MetricIndex, starts: list[float]) -> Series:
     queries = {query.id: query for query in alarm.metric_data_queries}
     computed: dict[str, Series] = {}
 

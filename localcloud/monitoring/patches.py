@@ -74,20 +74,43 @@ def _check_queries(queries: list[Any]) -> None:
         raise ValidationError(
             f"Metrics must have exactly one query with ReturnData true (found {len(returned)})"
         )
-    known = {query.id for query in queries}
+    uses: dict[str, frozenset[str]] = {}
     for query in queries:
-        if query.expression and query.expression.lstrip().upper().startswith("SELECT"):
-            raise AlarmFeatureNotSupported(
-                f"Metrics Insights queries ({query.expression!r}) are not supported by localcloud"
-            )
         if query.expression:
-            unknown = compile_expression(query.expression).metric_ids - known
-            if unknown:
-                raise ValidationError(
-                    f"expression {query.expression!r} uses unknown metric id(s) {sorted(unknown)}"
-                )
+            uses[query.id] = _expression_uses(query.expression)
         elif query.metric_stat is not None:
             check_statistic(query.metric_stat.stat)
+    _check_references(uses, known={query.id for query in queries})
+
+
+def _expression_uses(expression: str) -> frozenset[str]:
+    if expression.lstrip().upper().startswith("SELECT"):
+        raise AlarmFeatureNotSupported(
+            f"Metrics Insights queries ({expression!r}) are not supported by localcloud"
+        )
+    return compile_expression(expression).metric_ids
+
+
+def _check_references(uses: dict[str, frozenset[str]], known: set[str]) -> None:
+    """Every id an expression names exists, and no expression depends on itself."""
+    for query_id, names in uses.items():
+        if names - known:
+            raise ValidationError(
+                f"expression {query_id} uses unknown metric id(s) {sorted(names - known)}"
+            )
+    visiting: list[str] = []
+
+    def visit(query_id: str) -> None:
+        if query_id in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(query_id) :], query_id])
+            raise ValidationError(f"metric math expressions refer to each other: {cycle}")
+        visiting.append(query_id)
+        for name in sorted(uses.get(query_id, frozenset())):
+            visit(name)
+        visiting.pop()
+
+    for query_id in uses:
+        visit(query_id)
 
 
 def _put_metric_alarm(original: Callable[..., Any]) -> Callable[..., Any]:

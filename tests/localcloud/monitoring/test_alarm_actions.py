@@ -249,3 +249,21 @@ def test_an_action_localcloud_does_not_run_is_recorded_as_failed(
         "Failed to execute action arn:aws:automate:us-east-1:ec2:stop"
     )
     assert "not supported by localcloud" in action["HistorySummary"]
+
+
+def test_a_composite_alarm_notifies_with_its_rule(
+    cw: Any, sns: Any, sqs: Any, localcloud: LocalCloud
+) -> None:
+    topic, inbox = topic_with_queue(sns, sqs)
+    put_alarm(cw)
+    cw.put_composite_alarm(
+        AlarmName="checker-down", AlarmRule="ALARM(errors)", AlarmActions=[topic]
+    )
+    put_values(cw, localcloud, 9)
+    localcloud.advance(60)
+    [envelope] = received(sqs, inbox)
+    message = json.loads(envelope["Message"])
+    assert (message["AlarmName"], message["AlarmRule"]) == ("checker-down", "ALARM(errors)")
+    assert "Trigger" not in message
+    [change] = parse_alarm_event({"Records": [{"Sns": envelope}]})
+    assert change.is_composite and change.new_state == "ALARM"

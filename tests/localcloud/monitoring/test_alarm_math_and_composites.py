@@ -162,3 +162,18 @@ def test_a_metrics_insights_query_is_refused_by_name(cw: Any) -> None:
             ],
         )
     assert "Metrics Insights" in refused.value.response["Error"]["Message"]
+
+
+def test_expressions_that_refer_to_each_other_are_refused(cw: Any) -> None:
+    with pytest.raises(cw.exceptions.ClientError) as refused:
+        cw.put_metric_alarm(
+            AlarmName="loop",
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold",
+            Metrics=[
+                {"Id": "a", "Expression": "b + 1", "ReturnData": True},
+                {"Id": "b", "Expression": "a * 2", "ReturnData": False},
+            ],
+        )
+    assert "a -> b -> a" in refused.value.response["Error"]["Message"]
