@@ -58,10 +58,17 @@ def install() -> None:
         return result
 
     patch(Subscription, "publish", publish)
+    # List(Subscriptions|SubscriptionsByTopic) serialize this before `arn`: AWS lists a pending
+    # subscription as "PendingConfirmation".
+    patch(Subscription, "SubscriptionArn", property(_listed_arn))
     patch(SNSBackend, "subscribe", subscribe)
     patch(SNSResponse, "subscribe", subscribe_response)
     patch(SNSResponse, "confirm_subscription", confirm_subscription_response)
     _installed = True
+
+
+def _listed_arn(subscription: Any) -> str:
+    return "PendingConfirmation" if sns.is_pending(subscription) else str(subscription.arn)
 
 
 def confirm_subscription_response(self: Any) -> Any:

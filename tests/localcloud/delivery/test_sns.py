@@ -184,6 +184,18 @@ def test_following_the_subscribe_url_confirms(
     assert receiver.requests[-1].json()["Message"] == "after the link"
 
 
+def test_a_pending_subscription_is_listed_as_pending_confirmation(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, _ = _subscribe_http(aws, f"{receiver.url}/hook")
+    listed = aws("sns").list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in listed] == ["PendingConfirmation"]
+    advance(0)
+    token = receiver.requests[0].json()["Token"]
+    arn = aws("sns").confirm_subscription(TopicArn=topic_arn, Token=token)["SubscriptionArn"]
+    assert [s["SubscriptionArn"] for s in aws("sns").list_subscriptions()["Subscriptions"]] == [arn]
+
+
 def test_a_wrong_token_is_refused(aws: Callable[..., Any], receiver: HttpReceiver) -> None:
     topic_arn, _ = _subscribe_http(aws, f"{receiver.url}/hook")
     with pytest.raises(ClientError) as caught:
