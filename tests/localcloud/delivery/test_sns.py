@@ -295,6 +295,18 @@ def test_an_email_subscription_gets_a_confirmation_mail_first(
     assert notification["body"].startswith("disk full\n")
 
 
+@pytest.mark.parametrize("protocol", ["email", "email-json"])
+def test_the_client_confirms_what_the_outbox_asks_to(
+    aws: Callable[..., Any], control: ControlClient, protocol: str
+) -> None:
+    topic_arn = _subscribe_email(aws, protocol)
+    assert control.confirm_subscriptions(to="oncall@example.com") == 1
+    [listed] = aws("sns").list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert listed["SubscriptionArn"].startswith(f"{topic_arn}:")
+    aws("sns").publish(TopicArn=topic_arn, Message="now it arrives")
+    assert control.outbox()[-1]["kind"] == "Notification"
+
+
 def test_email_json_gets_the_json_document(aws: Callable[..., Any], control: ControlClient) -> None:
     control.set_auto_confirm(True)
     topic_arn = _subscribe_email(aws, "email-json")
