@@ -7,7 +7,7 @@ deliver events through `invoke_async` (the function's resource policy is checked
 
 from .asynchronous import DroppedEvent, dropped_events, forget_dropped_events, invoke_async
 from .endpoint import current_trace_header, with_request_context
-from .errors import DeliveryDenied, UnsupportedRuntime
+from .errors import DeliveryDenied, FunctionNotFound, UnsupportedRuntime
 from .execution import retire_all
 from .invoke_api import install
 
@@ -21,6 +21,7 @@ def reset() -> None:
 __all__ = [
     "DeliveryDenied",
     "DroppedEvent",
+    "FunctionNotFound",
     "UnsupportedRuntime",
     "current_trace_header",
     "dropped_events",

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.awslambda.exceptions import LambdaClientError
+
 from ..clock import CLOCK
 from . import destinations, tracing
 from .errors import (
+    FunctionNotFound,
     InvalidRequestContent,
     RequestTooLarge,
     Throttled,
@@ -122,7 +125,12 @@ def invoke_async(
     must be allowed by the function's resource policy, else DeliveryDenied.
     """
     name, qualifier = split_qualifier(function)
-    target = lookup_function(account_id, region, name, qualifier)
+    try:
+        target = lookup_function(account_id, region, name, qualifier)
+    except LambdaClientError as missing:
+        raise FunctionNotFound(
+            f"no function {function} in account {account_id}, region {region}: {missing.message}"
+        ) from missing
     if principal is not None:
         check_delivery_allowed(target, principal, source_arn, source_account)
     check_payload(payload, ASYNC_PAYLOAD_LIMIT)
@@ -154,7 +162,7 @@ def event_invoke_config(function: Any) -> dict[str, Any]:
 def _attempt(event: AsyncEvent) -> None:
     try:
         function = lookup_function(event.account_id, event.region, event.function, event.qualifier)
-    except Exception as missing:  # deleted since it was queued: Lambda drops the event
+    except LambdaClientError as missing:  # deleted since it was queued: Lambda drops the event
         _record_drop(event, str(event.function), f"function not found: {missing}")
         return
     config = event_invoke_config(function)
@@ -181,8 +189,8 @@ def _run(event: AsyncEvent, function: Any, config: dict[str, Any], trace_id: str
         low, high = THROTTLE_BACKOFF_S
         _schedule(event, min(low * 2 ** (event.throttled - 1), high))
         return
-    except UnsupportedRuntime as problem:
-        _record_drop(event, str(function.function_arn), str(problem))
+    except UnsupportedRuntime as problem:  # it can never run: no retry helps
+        _give_up(event, function, config, "RetriesExhausted", str(problem))
         return
     event.attempts += 1
     event.last_outcome = outcome

@@ -2,9 +2,9 @@
 
 localcloud starts `python -I bootstrap.py` with the function's environment and its unzipped code
 as the working directory. The worker imports the handler once (the init phase), then loops: one
-JSON line per invocation on stdin, one JSON line per answer on the protocol pipe (the original
-stdout). What the handler prints (stdout, stderr, logging) is captured per invocation and sent
-back with the answer; the parent writes it to CloudWatch Logs. Kept free of localcloud imports so
+JSON line per invocation on stdin, JSON lines back on the protocol pipe (the original stdout):
+`{"log": ...}` for each log event as the handler writes it (stdout, stderr, logging), then the
+answer. The parent writes the events to CloudWatch Logs. Kept free of localcloud imports so
 a cold start costs little more than starting Python.
 """
 
@@ -15,29 +15,74 @@ import logging
 import os
 import resource
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
 
-class _Capture(io.TextIOBase):
-    """Stands in for sys.stdout and sys.stderr: everything written is kept until collected."""
+class _Channel:
+    """The answer pipe: one JSON message a line, from any thread of the handler."""
 
-    def __init__(self) -> None:
-        self._parts: list[str] = []
+    def __init__(self, pipe: TextIO) -> None:
+        self._pipe = pipe
+        self._lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        line = json.dumps(message) + "\n"
+        with self._lock:
+            self._pipe.write(line)
+            self._pipe.flush()
+
+
+class _Capture(io.TextIOBase):
+    """Stands in for sys.stdout and sys.stderr: each log event goes to localcloud at once (so a
+    handler killed at its timeout keeps what it wrote before).
+
+    As in Lambda, each line written is one event, while one logging record (or the runtime's
+    report of an unhandled error) is one event however many lines it has.
+    """
+
+    def __init__(self, channel: _Channel) -> None:
+        self._channel = channel
+        self._partial = ""
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self._parts.append(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._emit(line)
         return len(text)
 
-    def collect(self) -> str:
-        text = "".join(self._parts)
-        self._parts.clear()
-        return text
+    def add_record(self, text: str) -> None:
+        self.flush_partial()
+        self._emit(text.rstrip("\n"))
+
+    def flush_partial(self) -> None:
+        """A last line without its newline is an event of its own at the end of an invocation."""
+        partial, self._partial = self._partial, ""
+        self._emit(partial)
+
+    def _emit(self, record: str) -> None:
+        if record:
+            self._channel.send({"log": record})
+
+
+class _RecordHandler(logging.Handler):
+    """The runtime's root logging handler: one formatted record, one log event."""
+
+    def __init__(self, capture: _Capture) -> None:
+        super().__init__()
+        self.capture = capture
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.capture.add_record(self.format(record))
+        except Exception:  # logging must never break the handler
+            self.handleError(record)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -112,6 +157,15 @@ class _InitError(Exception):
 
 
 def _max_memory_mb() -> int:
+    """Peak resident memory of this process (VmHWM: ru_maxrss would include the parent's peak
+    before exec on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024 + 1
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024) + 1
 
 
@@ -130,39 +184,48 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
         return {"error": _error("Runtime.MarshalError", message, [])}
 
 
-def _send(channel: TextIO, message: dict[str, Any]) -> None:
-    channel.write(json.dumps(message) + "\n")
-    channel.flush()
-
-
-def _serve(channel: TextIO, capture: _Capture, request_ids: _RequestIdFilter) -> None:
+def _serve(
+    requests: TextIO, channel: _Channel, capture: _Capture, request_ids: _RequestIdFilter
+) -> None:
     started = time.perf_counter()
     try:
         handler = _load_handler()
     except _InitError as failure:
-        logs = capture.collect() + _error_log(failure.error) + "\n"
-        _send(channel, {"init_error": failure.error, "logs": logs})
+        capture.add_record(_error_log(failure.error))
+        channel.send({"init_error": failure.error})
         return
-    init_ms = (time.perf_counter() - started) * 1000
-    _send(channel, {"init_ms": init_ms, "logs": capture.collect()})
-    for line in sys.stdin:
+    capture.flush_partial()
+    channel.send({"init_ms": (time.perf_counter() - started) * 1000})
+    for line in requests:
         request = json.loads(line)
         request_ids.request_id = str(request["id"])
         answer = _invoke(handler, request)
         if "error" in answer:
-            capture.write(_error_log(answer["error"], request_ids.request_id) + "\n")
-        answer.update(logs=capture.collect(), max_memory_mb=_max_memory_mb())
-        _send(channel, answer)
+            capture.add_record(_error_log(answer["error"], request_ids.request_id))
+        capture.flush_partial()
+        answer["max_memory_mb"] = _max_memory_mb()
+        channel.send(answer)
 
 
-def _install_capture() -> tuple[TextIO, _Capture, _RequestIdFilter]:
-    """Keep the protocol pipe private; fd 1 goes to stderr so child processes cannot corrupt it."""
+def _private_pipes() -> tuple[TextIO, _Channel]:
+    """Keep the protocol pipes private: a handler (or a child process) reading stdin or writing
+    to fd 1 must not eat or corrupt invocations; stdin becomes /dev/null, fd 1 goes to stderr."""
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     os.dup2(2, 1)
-    capture = _Capture()
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: PTH123, SIM115 - lives as long as the worker
+    return requests, _Channel(channel)
+
+
+def _install_capture(channel: _Channel) -> tuple[_Capture, _RequestIdFilter]:
+    """Output and logging of the handler go to the capture, one log event per line or record."""
+    capture = _Capture(channel)
     sys.stdout = sys.stderr = capture
     request_ids = _RequestIdFilter()
-    root_handler = logging.StreamHandler(capture)
+    root_handler = _RecordHandler(capture)
     root_handler.setFormatter(
         logging.Formatter(
             "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
@@ -172,13 +235,14 @@ def _install_capture() -> tuple[TextIO, _Capture, _RequestIdFilter]:
     root_handler.addFilter(request_ids)
     logging.Formatter.converter = time.gmtime
     logging.getLogger().addHandler(root_handler)
-    return channel, capture, request_ids
+    return capture, request_ids
 
 
 def main() -> None:
     sys.path.insert(0, str(Path.cwd()))
-    channel, capture, request_ids = _install_capture()
-    _serve(channel, capture, request_ids)
+    requests, channel = _private_pipes()
+    capture, request_ids = _install_capture(channel)
+    _serve(requests, channel, capture, request_ids)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Destinations of asynchronous invocations (SQS, SNS, Lambda) with Lambda's invocation record."""
+"""Destinations of asynchronous invocations (SQS, SNS, Lambda, EventBridge) with Lambda's record."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _destination(config: dict[str, Any], which: str) -> str | None:
 def _deliver(event: AsyncEvent, function: Any, destination: str, condition: str) -> str | None:
     body = json.dumps(invocation_record(event, function, condition))
     try:
-        _send(destination, body, event)
+        _send(destination, body, event, condition)
     except Exception as problem:  # any failure to deliver is a metric and a record, not a crash
         put_function_metrics(
             function, event.qualifier, {"DestinationDeliveryFailures": (1, "Count")}
@@ -91,7 +91,23 @@ def _json_or_text(data: bytes) -> Any:
         return data.decode("utf-8", "replace")
 
 
-def _send(destination: str, body: str, event: AsyncEvent) -> None:
+def _send_to_event_bus(bus_arn: str, account: str, region: str, body: str, condition: str) -> None:
+    """Lambda puts the record on the bus as `source: lambda` with a result detail-type."""
+    from moto.events.models import events_backends
+
+    result = "Success" if condition == "Success" else "Failure"
+    entry = {
+        "Source": "lambda",
+        "DetailType": f"Lambda Function Invocation Result - {result}",
+        "Detail": body,
+        "EventBusName": bus_arn,
+    }
+    [answer] = events_backends[account][region].put_events([entry])
+    if "ErrorCode" in answer:
+        raise DestinationError(f"event bus {bus_arn}: {answer['ErrorCode']}")
+
+
+def _send(destination: str, body: str, event: AsyncEvent, condition: str) -> None:
     parts = destination.split(":")
     if len(parts) < 6:
         raise DestinationError(f"destination {destination} is not an ARN")
@@ -108,7 +124,10 @@ def _send(destination: str, body: str, event: AsyncEvent) -> None:
         from .asynchronous import invoke_async
 
         invoke_async(account, region, destination, body.encode(), principal=None, source_arn=None)
+    elif service == "events":
+        _send_to_event_bus(destination, account, region, body, condition)
     else:
         raise DestinationError(
-            f"destination {destination}: localcloud delivers to SQS, SNS and Lambda only"
+            f"destination {destination}: localcloud delivers to SQS, SNS, Lambda and "
+            "EventBridge only"
         )

@@ -6,7 +6,8 @@ yields, for every directive, every dimension set and every metric, one datum who
 or an array of numbers, at most 100 values) is the member of the root named after the metric;
 dimension values are the root members named by the keys. Timestamp is `_aws.Timestamp` in epoch
 milliseconds. An invalid document yields no metrics (CloudWatch counts it in AWS/Logs and keeps the
-log event); at most 100 metrics per directive and 30 dimensions per set are taken.
+log event): more than 100 metrics in a directive, 30 keys in a dimension set or 100 values for
+a metric make it invalid, as the specification says they MUST NOT occur.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def _directive_data(
     if not isinstance(namespace, str) or not namespace:
         raise ValueError(f"Namespace must be a non-empty string, got {namespace!r}")
     dimension_sets = [_dimensions(root, keys) for keys in directive.get("Dimensions", [[]])]
-    metrics = directive["Metrics"][:MAX_METRICS_PER_DIRECTIVE]
+    metrics = directive["Metrics"]
+    if not isinstance(metrics, list) or len(metrics) > MAX_METRICS_PER_DIRECTIVE:
+        raise ValueError(f"Metrics must be an array of at most 100 definitions, got {metrics!r}")
     data = []
     for metric in metrics:
         values = _values(root, metric["Name"])

@@ -13,6 +13,10 @@ class DeliveryDenied(LocalCloudError):
     """The function's resource policy does not let this service principal invoke it."""
 
 
+class FunctionNotFound(LocalCloudError):
+    """invoke_async named a function that does not exist (in that account and region)."""
+
+
 class UnsupportedRuntime(LocalCloudError):
     """The function's runtime is not one localcloud can run (python3.x only)."""
 

@@ -16,8 +16,9 @@ from typing import Any
 from ..clock import CLOCK
 from . import endpoint, workers
 from .code import code_folder
+from .emf import publish_embedded_metrics
 from .errors import Throttled, UnsupportedRuntime, WorkerCrashed, WorkerTimedOut
-from .logs import log_records, log_tail, new_log_stream_name, write_log_events
+from .logs import log_tail, new_log_stream_name, write_log_events
 from .metrics import put_function_metrics
 from .workers import EnvironmentSpec, FunctionWorkers, Worker
 
@@ -103,6 +104,20 @@ def _pool_for(function: Any) -> FunctionWorkers:
         return pool
 
 
+def retire_function(function_arn: str) -> None:
+    """Stop the workers of a deleted function (all its versions when the ARN is unqualified)."""
+    with _pools_lock:
+        keys = [
+            key
+            for key, pool in _pools.items()
+            if pool.spec.function_arn == function_arn
+            or pool.spec.function_arn.startswith(function_arn + ":")
+        ]
+        pools = [_pools.pop(key) for key in keys]
+    for pool in pools:
+        pool.retire()
+
+
 def retire_all() -> None:
     """Stop every worker (a reset of the local cloud, or shutdown)."""
     with _pools_lock:
@@ -184,8 +199,6 @@ def _record(invocation: Invocation, outcome: Outcome, worker: Worker | None) -> 
             "Duration": (round(outcome.duration_ms, 2), "Milliseconds"),
         },
     )
-    from .emf import publish_embedded_metrics
-
     publish_embedded_metrics(function, outcome.log_records)
 
 
@@ -204,6 +217,7 @@ class _Run:
         self.records: list[str] = []
         self.init_ms: float | None = None
         self.max_memory_mb = 0
+        self.status: str | None = None  # "timeout" ends the REPORT line as Lambda's does
 
     def execute(self) -> Outcome:
         started = time.perf_counter()
@@ -227,11 +241,10 @@ class _Run:
         environment = worker_environment(function, self.spec, stream)
         worker = self.worker = workers.start_worker(self.spec, environment, stream)
         try:
-            answer = worker.receive(max(INIT_TIMEOUT_S, self.spec.timeout_s))
+            answer = worker.receive(max(INIT_TIMEOUT_S, self.spec.timeout_s), self.records.append)
         except (WorkerTimedOut, WorkerCrashed) as failure:
             self.reusable = False
             return self._exit_error(failure)
-        self.records.extend(log_records(str(answer.get("logs", ""))))
         if "init_error" in answer:
             self.reusable = False
             error = {**answer["init_error"], "requestId": ""}
@@ -255,13 +268,12 @@ class _Run:
         }
         try:
             self.worker.send(request)
-            answer = self.worker.receive(timeout_s)
+            answer = self.worker.receive(timeout_s, self.records.append)
         except WorkerTimedOut:
             return self._timed_out(), "Unhandled"
         except WorkerCrashed as failure:
             self.reusable = False
             return self._exit_error(failure), "Unhandled"
-        self.records.extend(log_records(str(answer.get("logs", ""))))
         self.max_memory_mb = int(answer.get("max_memory_mb", 0))
         if "error" in answer:
             error = {**answer["error"], "requestId": invocation.request_id}
@@ -271,6 +283,7 @@ class _Run:
     def _timed_out(self) -> bytes:
         """Lambda stops the environment at the timeout and says so in the log and the answer."""
         self.reusable = False
+        self.status = "timeout"
         if self.worker is not None:
             self.worker.kill()
         request_id = self.invocation.request_id
@@ -287,7 +300,7 @@ class _Run:
         request_id = self.invocation.request_id
         message = f"RequestId: {request_id} Error: Runtime exited with error: {detail}"
         tail = self.worker.stderr_tail() if self.worker is not None else ""
-        self.records.extend(log_records(tail))
+        self.records.extend(line for line in tail.splitlines() if line)
         self.records.append(f"{message}\nRuntime.ExitError")
         return json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
 
@@ -316,4 +329,6 @@ class _Run:
         ]
         if self.init_ms is not None:
             parts.append(f"Init Duration: {self.init_ms:.2f} ms")
+        if self.status:
+            parts.append(f"Status: {self.status}")
         return "\t".join(parts)

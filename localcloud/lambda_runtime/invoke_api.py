@@ -169,6 +169,15 @@ def _update_event_invoke_config(backend: Any, function_name: str, config: dict[s
     return _put_event_invoke_config(backend, function_name, {**current, **config})
 
 
+def _stopping_workers_on_delete(original: Any) -> Any:
+    def delete_function(backend: Any, function_name: str, qualifier: str | None = None) -> None:
+        function = backend.get_function(function_name, qualifier)
+        original(backend, function_name, qualifier)
+        execution.retire_function(str(function.function_arn))
+
+    return delete_function
+
+
 def install() -> None:
     """Replace moto's Docker-based invoke path with the local runtime (idempotent)."""
     if _installed["done"]:
@@ -178,6 +187,8 @@ def install() -> None:
 
     setattr(LambdaBackend, "invoke", invoke_api)  # noqa: B010
     setattr(LambdaFunction, "invoke", _deliver_from_moto)  # noqa: B010
+    deleting = _stopping_workers_on_delete(LambdaBackend.delete_function)
+    setattr(LambdaBackend, "delete_function", deleting)  # noqa: B010
     setattr(LambdaBackend, "put_function_event_invoke_config", _put_event_invoke_config)  # noqa: B010
     setattr(LambdaBackend, "update_function_event_invoke_config", _update_event_invoke_config)  # noqa: B010
     setattr(LambdaResponse, "invoke", amz_crc32(_invoke_response))  # noqa: B010

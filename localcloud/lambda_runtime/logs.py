@@ -17,18 +17,6 @@ def new_log_stream_name(version: str) -> str:
     return f"{day:%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
 
 
-def log_records(text: str) -> list[str]:
-    """Log events from captured output: one per line, a traceback's lines kept with its head."""
-    records: list[str] = []
-    for line in text.splitlines():
-        continues = line[:1] in (" ", "\t") or line.startswith("Traceback (most recent")
-        if continues and records:
-            records[-1] += "\n" + line
-        elif line:
-            records.append(line)
-    return records
-
-
 def write_log_events(function: Any, stream: str, records: list[str]) -> None:
     """Append to the function's log group (created as Lambda does) through moto's logs backend.
 

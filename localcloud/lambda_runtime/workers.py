@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -65,9 +66,16 @@ class Worker:
         except (BrokenPipeError, OSError) as error:
             raise WorkerCrashed("the worker stopped reading", self.exit_detail()) from error
 
-    def receive(self, timeout_s: float) -> dict[str, Any]:
-        """The next answer line, or WorkerTimedOut / WorkerCrashed."""
+    def receive(self, timeout_s: float, on_log: Callable[[str], None]) -> dict[str, Any]:
+        """The next answer, passing log events on as they come; WorkerTimedOut / WorkerCrashed."""
         deadline = time.monotonic() + timeout_s
+        while True:
+            message = self._next_message(deadline, timeout_s)
+            if "log" not in message:
+                return message
+            on_log(str(message["log"]))
+
+    def _next_message(self, deadline: float, timeout_s: float) -> dict[str, Any]:
         stdout: IO[bytes] = self.process.stdout  # type: ignore[assignment]
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()

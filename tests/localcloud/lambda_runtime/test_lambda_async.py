@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.lambda_runtime import DeliveryDenied, dropped_events, invoke_async
+from localcloud.lambda_runtime import DeliveryDenied, FunctionNotFound, dropped_events, invoke_async
 from tests.localcloud.lambda_runtime.functions import (
     log_messages,
     metric_sum,
@@ -272,3 +272,64 @@ def test_invoke_async_without_a_principal_is_a_same_account_caller(
     localcloud.advance(0)
 
     assert any(request_id in message for message in log_messages(aws, "direct"))
+
+
+def test_an_event_bus_destination_gets_the_record_as_a_lambda_result_event(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function("to-bus", FAILS)
+    url, queue_arn = _queue(aws, "bus-copy")
+    aws("events").put_rule(Name="lambda-results", EventPattern=json.dumps({"source": ["lambda"]}))
+    aws("events").put_targets(Rule="lambda-results", Targets=[{"Id": "q", "Arn": queue_arn}])
+    bus = "arn:aws:events:us-east-1:123456789012:event-bus/default"
+    aws("lambda").put_function_event_invoke_config(
+        FunctionName="to-bus",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": bus}},
+    )
+    aws("lambda").invoke(FunctionName="to-bus", InvocationType="Event", Payload=b'{"b": 1}')
+
+    localcloud.advance(0)
+
+    [event] = queue_bodies(aws, url)
+    assert event["source"] == "lambda"
+    assert event["detail-type"] == "Lambda Function Invocation Result - Failure"
+    assert event["detail"]["requestPayload"] == {"b": 1}
+
+
+def test_invoke_async_of_a_missing_function_is_function_not_found(local_endpoint: str) -> None:
+    with pytest.raises(FunctionNotFound, match="no function ghost"):
+        invoke_async("123456789012", "us-east-1", "ghost", b"{}", principal=None, source_arn=None)
+
+
+def test_an_event_for_an_unsupported_runtime_is_dropped_and_recorded(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function(
+        "node-async",
+        "",
+        handler="index.handler",
+        Runtime="nodejs20.x",
+        files={"index.js": "exports.handler = async () => 1;"},
+    )
+
+    aws("lambda").invoke(FunctionName="node-async", InvocationType="Event", Payload=b"{}")
+    localcloud.advance(0)
+
+    [dropped] = [d for d in dropped_events() if d.function_arn.endswith(":node-async")]
+    assert "nodejs20.x" in dropped.reason
+    dims = {"FunctionName": "node-async"}
+    assert metric_sum(aws, "AsyncEventsDropped", dims, localcloud.now()) == 1
+
+
+def test_an_event_for_a_function_deleted_meanwhile_is_recorded(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function("gone", WORKS)
+    aws("lambda").invoke(FunctionName="gone", InvocationType="Event", Payload=b"{}")
+    aws("lambda").delete_function(FunctionName="gone")
+
+    localcloud.advance(0)
+
+    [dropped] = [d for d in dropped_events() if d.function_arn.endswith("gone")]
+    assert dropped.reason.startswith("function not found")

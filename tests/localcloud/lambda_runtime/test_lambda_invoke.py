@@ -145,6 +145,7 @@ def test_a_hanging_handler_is_killed_at_its_timeout(
 import os
 def handler(event, context):
     if event.get("hang"):
+        print("about to hang")
         while True:
             pass
     return os.getpid()
@@ -156,7 +157,10 @@ def handler(event, context):
 
     assert answer["FunctionError"] == "Unhandled"
     assert answer["Body"]["errorMessage"].endswith("Task timed out after 1.00 seconds")
-    assert "Task timed out after 1.00 seconds" in base64.b64decode(answer["LogResult"]).decode()
+    tail = base64.b64decode(answer["LogResult"]).decode()
+    assert "Task timed out after 1.00 seconds" in tail
+    assert tail.rstrip().endswith("Status: timeout")
+    assert "about to hang" in tail  # written before the kill, kept as on Lambda
     assert invoke_json(aws, "hangs")["Body"] != pid_before  # a fresh environment
 
 
@@ -179,6 +183,8 @@ def test_log_type_tail_returns_start_end_report_and_output(
     assert "Duration: " in report and "Billed Duration: " in report
     assert "Memory Size: 512 MB" in report and "Max Memory Used: " in report
     assert "Init Duration" not in report
+    used = int(report.split("Max Memory Used: ")[1].split(" MB")[0])
+    assert 0 < used < 100  # the worker's own peak, not the server process's
     assert "Init Duration: " in cold
     assert "LogResult" not in untailed
 
@@ -239,3 +245,68 @@ def test_the_function_calls_localcloud_through_its_sdk(
 
     urls = aws("sqs").list_queues()["QueueUrls"]
     assert any(url.endswith("/made-by-the-function") for url in urls)
+
+
+def test_a_worker_that_exits_is_runtime_exit_error_and_is_replaced(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import os\n"
+        "def handler(event, context):\n"
+        "    if event.get('exit'):\n"
+        "        os._exit(3)\n"
+        "    return 'alive'\n"
+    )
+    create_function("exits", source)
+
+    answer = invoke_json(aws, "exits", {"exit": True})
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in answer["Body"]["errorMessage"]
+    assert invoke_json(aws, "exits")["Body"] == "alive"
+
+
+def test_a_result_that_is_not_json_is_runtime_marshal_error(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    create_function("marshal", "def handler(event, context):\n    return {1, 2}\n")
+
+    answer = invoke_json(aws, "marshal")
+
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Runtime.MarshalError"
+    assert "not JSON serializable" in answer["Body"]["errorMessage"]
+
+
+def test_deleting_a_function_stops_its_warm_worker(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    import os
+
+    create_function("doomed", "import os\ndef handler(event, context):\n    return os.getpid()\n")
+    pid = invoke_json(aws, "doomed")["Body"]
+    os.kill(pid, 0)  # alive and warm
+
+    aws("lambda").delete_function(FunctionName="doomed")
+
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_handler_reading_stdin_or_writing_fd_1_cannot_disturb_the_worker(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import os, sys\n"
+        "def handler(event, context):\n"
+        "    os.write(1, b'raw bytes on fd 1\\n')\n"
+        "    return sys.stdin.read()\n"
+    )
+    create_function("greedy", source)
+
+    first = invoke_json(aws, "greedy")
+    second = invoke_json(aws, "greedy")
+
+    assert (first["Body"], second["Body"]) == ("", "")
+    assert "FunctionError" not in second

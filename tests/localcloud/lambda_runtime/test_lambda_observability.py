@@ -6,7 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from localcloud import LocalCloud
-from tests.localcloud.lambda_runtime.functions import invoke_json, log_messages, metric_sum
+from tests.localcloud.lambda_runtime.functions import (
+    invoke_json,
+    log_messages,
+    metric_sum,
+    queue_bodies,
+)
 
 PRINTS = """
 import logging
@@ -56,6 +61,26 @@ def test_an_unhandled_error_is_one_log_event_with_its_traceback(
     [error] = [m for m in log_messages(aws, "tb") if m.startswith("[ERROR]")]
     assert error.startswith("[ERROR] KeyError: 'missing'\nTraceback (most recent call last):")
     assert 'raise KeyError("missing")' in error
+
+
+def test_a_logging_record_is_one_event_and_each_printed_line_its_own(
+    aws: Callable[[str], Any], create_function: Callable[..., str]
+) -> None:
+    source = (
+        "import logging\n"
+        "def handler(event, context):\n"
+        "    print('first\\n  indented second')\n"
+        "    logging.getLogger().warning('record line 1\\nrecord line 2')\n"
+    )
+    create_function("lines", source)
+
+    invoke_json(aws, "lines")
+
+    messages = log_messages(aws, "lines")
+    assert "first" in messages
+    assert "  indented second" in messages
+    [record] = [m for m in messages if m.startswith("[WARNING]")]
+    assert record.endswith("record line 1\nrecord line 2")
 
 
 def test_every_invocation_records_aws_lambda_metrics(
@@ -158,3 +183,67 @@ def test_embedded_metric_format_lines_become_custom_metrics(
     assert (latency[0]["SampleCount"], latency[0]["Maximum"]) == (2, 30)
     assert aws("cloudwatch").list_metrics(Namespace="Bad")["Metrics"] == []
     assert any(m.startswith("{not json") for m in log_messages(aws, "emf"))
+
+
+RECORDER = """
+import base64, boto3, gzip, json
+def handler(event, context):
+    data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+    queue = boto3.client("sqs").get_queue_url(QueueName="seen-logs")["QueueUrl"]
+    boto3.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(data))
+"""
+
+
+def test_subscription_filters_on_the_log_group_see_the_functions_output(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    create_function("talker", "def handler(event, context):\n    print('watch me')\n")
+    create_function("listener", RECORDER)
+    queue = aws("sqs").create_queue(QueueName="seen-logs")["QueueUrl"]
+    listener = aws("lambda").get_function(FunctionName="listener")["Configuration"]["FunctionArn"]
+    aws("logs").create_log_group(logGroupName="/aws/lambda/talker")
+    aws("lambda").add_permission(  # CloudWatch Logs delivers only where the policy allows it
+        FunctionName="listener",
+        StatementId="logs",
+        Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn="arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/talker:*",
+    )
+    aws("logs").put_subscription_filter(
+        logGroupName="/aws/lambda/talker",
+        filterName="all",
+        filterPattern="",
+        destinationArn=listener,
+    )
+
+    invoke_json(aws, "talker")
+    localcloud.advance(0)
+
+    bodies = queue_bodies(aws, queue)
+    seen = [event["message"] for body in bodies for event in body["logEvents"]]
+    assert "watch me" in seen
+    assert any(message.startswith("REPORT RequestId") for message in seen)
+    assert {body["logGroup"] for body in bodies} == {"/aws/lambda/talker"}
+
+
+def test_an_emf_directive_over_100_metrics_is_invalid_and_yields_nothing(
+    aws: Callable[[str], Any], create_function: Callable[..., str], localcloud: LocalCloud
+) -> None:
+    source = """
+import json
+def handler(event, context):
+    names = [f"M{i}" for i in range(event["count"])]
+    document = {n: 1 for n in names}
+    document["_aws"] = {"CloudWatchMetrics": [{
+        "Namespace": event["namespace"], "Dimensions": [[]],
+        "Metrics": [{"Name": n} for n in names]}]}
+    print(json.dumps(document))
+"""
+    create_function("many", source)
+
+    invoke_json(aws, "many", {"count": 101, "namespace": "TooMany"})
+    invoke_json(aws, "many", {"count": 100, "namespace": "Enough"})
+
+    assert aws("cloudwatch").list_metrics(Namespace="TooMany")["Metrics"] == []
+    listed = aws("cloudwatch").get_paginator("list_metrics").paginate(Namespace="Enough")
+    assert sum(len(page["Metrics"]) for page in listed) == 100
