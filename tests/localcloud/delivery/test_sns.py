@@ -396,3 +396,64 @@ def test_an_https_endpoint_on_loopback_gets_notifications(
         assert [r.json()["Message"] for r in receiver.requests] == ["over tls"]
     finally:
         receiver.close()
+
+
+def test_a_subscription_delivery_policy_sets_retries_and_content_type(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance, control: ControlClient
+) -> None:
+    topic_arn, subscription_arn = _confirmed_http(aws, receiver, advance)
+    policy = {
+        "healthyRetryPolicy": {"numRetries": 2, "minDelayTarget": 5, "maxDelayTarget": 5},
+        "requestPolicy": {"headerContentType": "application/json"},
+    }
+    aws("sns").set_subscription_attributes(
+        SubscriptionArn=subscription_arn,
+        AttributeName="DeliveryPolicy",
+        AttributeValue=json.dumps(policy),
+    )
+    receiver.default.status = 500
+    aws("sns").publish(TopicArn=topic_arn, Message="policy")
+    advance(4)
+    assert len(receiver.requests) == 1 + 1
+    advance(1)
+    assert len(receiver.requests) == 1 + 2
+    advance(100)
+    assert len(receiver.requests) == 1 + 3  # the attempt and 2 retries
+    assert receiver.requests[-1].headers["Content-Type"] == "application/json"
+    assert "retries exhausted" in control.delivery_failures()[0]["reason"]
+
+
+def test_a_topic_delivery_policy_applies_to_its_http_subscriptions(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, _ = _confirmed_http(aws, receiver, advance)
+    policy = {"http": {"defaultHealthyRetryPolicy": {"numRetries": 0}}}
+    aws("sns").set_topic_attributes(
+        TopicArn=topic_arn, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy)
+    )
+    receiver.default.status = 503
+    aws("sns").publish(TopicArn=topic_arn, Message="once")
+    advance(3600)
+    assert len(receiver.requests) == 1 + 1
+
+
+def test_retry_phases_follow_the_policy() -> None:
+    from localcloud.delivery.sns import retry_delays
+
+    policy = {
+        "healthyRetryPolicy": {
+            "numRetries": 10,
+            "numNoDelayRetries": 2,
+            "numMinDelayRetries": 1,
+            "numMaxDelayRetries": 2,
+            "minDelayTarget": 1,
+            "maxDelayTarget": 16,
+            "backoffFunction": "exponential",
+        }
+    }
+    delays = retry_delays(policy)
+    assert delays[:3] == [0.0, 0.0, 1.0]
+    assert delays[-3:] == [16.0, 16.0, 16.0]  # the backoff ends at the maximum
+    assert delays[3:7] == sorted(delays[3:7]) and 1 < delays[3] < delays[6] < 16
+    assert len(delays) == 10
+    assert retry_delays({}) == [20.0, 20.0, 20.0]
