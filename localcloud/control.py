@@ -49,6 +49,24 @@ class ControlClient:
         query = f"?{urlencode({'to': to})}" if to else ""
         return int(self._call("DELETE", f"outbox{query}")["removed"])
 
+    def confirm_subscriptions(self, to: str | None = None) -> int:
+        """Follow the SubscribeURL of every confirmation mail in the outbox (to one address or
+        all), as the on-call person clicking the link would; how many were confirmed."""
+        confirmed = 0
+        for mail in self.outbox(to):
+            if mail["kind"] == "SubscriptionConfirmation":
+                self._follow(_subscribe_url(mail))
+                confirmed += 1
+        return confirmed
+
+    def _follow(self, url: str) -> None:
+        loopback_address(url)
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout):  # noqa: S310 - checked above
+                pass
+        except urllib.error.HTTPError as error:
+            raise ControlError(f"GET {url}: HTTP {error.code}") from None
+
     def delivery_failures(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "deliveries/failures")["failures"])
 
@@ -69,3 +87,9 @@ class ControlClient:
             raise ControlError(
                 f"{method} /_localcloud/{route}: {document.get('message', error.reason)}"
             ) from None
+
+
+def _subscribe_url(mail: dict[str, Any]) -> str:
+    if mail["protocol"] == "email-json":
+        return str(json.loads(mail["body"])["SubscribeURL"])
+    return str(mail["body"]).rsplit("\n", 1)[-1]  # the link is the mail's last line

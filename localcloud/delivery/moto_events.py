@@ -89,50 +89,54 @@ def _patch_delivery(models: Any) -> None:
 
 
 def _patch_rule_lifecycle(models: Any) -> None:
-    from moto.events.exceptions import ValidationException
-
     backend_class = models.EventsBackend
-    original_put_rule = backend_class.put_rule
-    original_delete_rule = backend_class.delete_rule
-    original_enable, original_disable = backend_class.enable_rule, backend_class.disable_rule
+    patch(backend_class, "put_rule", _putting_rule(backend_class.put_rule))
+    patch(backend_class, "delete_rule", _deleting_rule(backend_class.delete_rule))
+    patch(backend_class, "enable_rule", _switching_rule(backend_class.enable_rule, events.plan))
+    patch(backend_class, "disable_rule", _switching_rule(backend_class.disable_rule, events.unplan))
+
+
+def _putting_rule(original: Any) -> Any:
+    """PutRule checks the schedule expression first, then (re)plans the rule's schedule."""
 
     def put_rule(self: Any, name: str, **kwargs: Any) -> Any:
+        from moto.events.exceptions import ValidationException
+
         expression = kwargs.get("scheduled_expression")
         if expression:
             try:
                 schedules.parse(expression, CLOCK.now())
             except schedules.ScheduleError as error:
-                raise ValidationException(
-                    f"Parameter ScheduleExpression is not valid: {error}"
-                ) from None
-        rule = original_put_rule(self, name, **kwargs)
+                message = f"Parameter ScheduleExpression is not valid: {error}"
+                raise ValidationException(message) from None
+        rule = original(self, name, **kwargs)
         events.plan(rule)
         return rule
 
+    return put_rule
+
+
+def _deleting_rule(original: Any) -> Any:
     def delete_rule(self: Any, name: str, event_bus_arn: str | None) -> None:
         rule = _find_rule(self, name, event_bus_arn)
-        original_delete_rule(self, name, event_bus_arn)
+        original(self, name, event_bus_arn)
         if rule is not None and _find_rule(self, name, event_bus_arn) is None:
             events.unplan(rule)
 
-    def enable_rule(self: Any, name: str, event_bus_arn: str | None) -> bool:
-        found = bool(original_enable(self, name, event_bus_arn))
+    return delete_rule
+
+
+def _switching_rule(original: Any, then: Any) -> Any:
+    """EnableRule plans the schedule again (counting from now); DisableRule drops it."""
+
+    def switch(self: Any, name: str, event_bus_arn: str | None) -> bool:
+        found = bool(original(self, name, event_bus_arn))
         rule = _find_rule(self, name, event_bus_arn)
         if rule is not None:
-            events.plan(rule)
+            then(rule)
         return found
 
-    def disable_rule(self: Any, name: str, event_bus_arn: str | None) -> bool:
-        found = bool(original_disable(self, name, event_bus_arn))
-        rule = _find_rule(self, name, event_bus_arn)
-        if rule is not None:
-            events.unplan(rule)
-        return found
-
-    patch(backend_class, "put_rule", put_rule)
-    patch(backend_class, "delete_rule", delete_rule)
-    patch(backend_class, "enable_rule", enable_rule)
-    patch(backend_class, "disable_rule", disable_rule)
+    return switch
 
 
 def _find_rule(backend: Any, name: str, event_bus_arn: str | None) -> Any:

@@ -19,8 +19,13 @@ def install() -> None:
         return
     from moto.logs.models import LogGroup, LogStream
 
-    original_send = LogStream._send_log_events
-    original_put_filter = LogGroup.put_subscription_filter
+    patch(LogStream, "_send_log_events", _sending_matches(LogStream._send_log_events))
+    patch(LogGroup, "put_subscription_filter", _checking_filter(LogGroup.put_subscription_filter))
+    _installed = True
+
+
+def _sending_matches(original: Any) -> Any:
+    """Only events matching the filter's pattern go on; Lambda through the runtime."""
 
     def send_log_events(
         self: Any, service: str, destination_arn: str, filter_name: str, log_events: Any
@@ -32,7 +37,13 @@ def install() -> None:
         if service == "lambda":
             logs.deliver_to_function(self, subscription_filter, events)
         else:
-            original_send(self, service, destination_arn, filter_name, events)
+            original(self, service, destination_arn, filter_name, events)
+
+    return send_log_events
+
+
+def _checking_filter(original: Any) -> Any:
+    """The pattern is checked first; an existing filter can be updated even with two."""
 
     def put_subscription_filter(
         self: Any, filter_name: str, filter_pattern: str, destination_arn: str, role_arn: str
@@ -47,8 +58,6 @@ def install() -> None:
         if existing is not None:  # moto refused updates once a group had two filters
             existing.update(filter_pattern, destination_arn, role_arn)
             return
-        original_put_filter(self, filter_name, filter_pattern, destination_arn, role_arn)
+        original(self, filter_name, filter_pattern, destination_arn, role_arn)
 
-    patch(LogStream, "_send_log_events", send_log_events)
-    patch(LogGroup, "put_subscription_filter", put_subscription_filter)
-    _installed = True
+    return put_subscription_filter

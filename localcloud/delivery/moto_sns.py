@@ -20,13 +20,20 @@ def install() -> None:
     from moto.sns.models import SNSBackend, Subscription
     from moto.sns.responses import SNSResponse
 
-    original_publish = Subscription.publish
-    original_subscribe = SNSBackend.subscribe
-    original_subscribe_response = SNSResponse.subscribe
+    patch(Subscription, "publish", _publishing(Subscription.publish))
+    # List(Subscriptions|SubscriptionsByTopic) serialize this before `arn`: AWS lists a pending
+    # subscription as "PendingConfirmation".
+    patch(Subscription, "SubscriptionArn", property(_listed_arn))
+    patch(SNSBackend, "subscribe", _subscribing(SNSBackend.subscribe))
+    patch(SNSResponse, "subscribe", _answering_pending(SNSResponse.subscribe))
+    patch(SNSResponse, "confirm_subscription", confirm_subscription_response)
+    _installed = True
 
+
+def _publishing(original: Any) -> Any:
     def publish(self: Any, message: str, message_id: str, **args: Any) -> None:
         if self.protocol not in sns.DELIVERERS:
-            original_publish(self, message, message_id, **args)
+            original(self, message, message_id, **args)
             return
         if sns.is_pending(self):
             return  # an unconfirmed endpoint gets nothing, as on AWS
@@ -37,9 +44,13 @@ def install() -> None:
             message = self._parse_message_structure(message, self.protocol)
         sns.DELIVERERS[self.protocol](self, message, message_id, args)
 
+    return publish
+
+
+def _subscribing(original: Any) -> Any:
     def subscribe(self: Any, topic_arn: str, endpoint: str, protocol: str) -> Any:
         existing = self._find_subscription(topic_arn, endpoint, protocol)
-        subscription = original_subscribe(self, topic_arn, endpoint, protocol)
+        subscription = original(self, topic_arn, endpoint, protocol)
         if existing is None:
             if protocol in sns.CONFIRMED_BY_ENDPOINT:
                 sns.request_confirmation(subscription)
@@ -47,21 +58,27 @@ def install() -> None:
                 sns.confirm(subscription)
         return subscription
 
+    return subscribe
+
+
+def _answering_pending(original: Any) -> Any:
+    """Subscribe answers "pending confirmation" unless ReturnSubscriptionArn is true (as SNS)."""
+
     def subscribe_response(self: Any) -> Any:
         from moto.core.responses import ActionResult
 
-        result: Any = original_subscribe_response(self)
+        result: Any = original(self)
         subscription = self.backend.subscriptions.get(result.result["SubscriptionArn"])
         wants_arn = str(self._get_param("ReturnSubscriptionArn", "false")).lower() == "true"
         if subscription is not None and sns.is_pending(subscription) and not wants_arn:
             return ActionResult({"SubscriptionArn": "pending confirmation"})
         return result
 
-    patch(Subscription, "publish", publish)
-    patch(SNSBackend, "subscribe", subscribe)
-    patch(SNSResponse, "subscribe", subscribe_response)
-    patch(SNSResponse, "confirm_subscription", confirm_subscription_response)
-    _installed = True
+    return subscribe_response
+
+
+def _listed_arn(subscription: Any) -> str:
+    return "PendingConfirmation" if sns.is_pending(subscription) else str(subscription.arn)
 
 
 def confirm_subscription_response(self: Any) -> Any:

@@ -173,16 +173,21 @@ def deliver_http(subscription: Any, message: str, message_id: str, args: Publish
         subscription, message, message_id, args.get("subject"), args.get("message_attributes")
     )
     body = message if is_raw(subscription) else json.dumps(document, indent=2)
-    headers = _http_headers("Notification", message_id, subscription.topic.arn)
+    policy = delivery_policy(subscription)
+    headers = _http_headers("Notification", message_id, subscription.topic.arn, policy)
     headers["x-amz-sns-subscription-arn"] = subscription.arn
     if is_raw(subscription):
         headers["x-amz-sns-rawdelivery"] = "true"
-    schedule_post(subscription.topic.arn, subscription.endpoint, body.encode(), headers)
+    delays = retry_delays(policy)
+    schedule_post(subscription.topic.arn, subscription.endpoint, body.encode(), headers, delays)
 
 
-def _http_headers(kind: str, message_id: str, topic_arn: str) -> dict[str, str]:
+def _http_headers(
+    kind: str, message_id: str, topic_arn: str, policy: dict[str, Any] | None = None
+) -> dict[str, str]:
+    request_policy = (policy or {}).get("requestPolicy") or {}
     return {
-        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Type": str(request_policy.get("headerContentType", "text/plain; charset=UTF-8")),
         "User-Agent": "Amazon Simple Notification Service Agent",
         "x-amz-sns-message-type": kind,
         "x-amz-sns-message-id": message_id,
@@ -190,15 +195,75 @@ def _http_headers(kind: str, message_id: str, topic_arn: str) -> dict[str, str]:
     }
 
 
-def schedule_post(topic_arn: str, url: str, body: bytes, headers: dict[str, str]) -> None:
+def schedule_post(
+    topic_arn: str,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    delays: list[float] | None = None,
+) -> None:
+    """POST now (a clock job), then retry after each of DELAYS while the endpoint fails."""
+    retry_delays = [HTTP_RETRY_DELAY_SECONDS] * HTTP_RETRIES if delays is None else delays
+
     def attempt(number: int) -> None:
-        if _post_once(topic_arn, url, body, headers, final=number > HTTP_RETRIES):
+        final = number > len(retry_delays)
+        if _post_once(topic_arn, url, body, headers, final=final):
             return
         CLOCK.call_later(
-            HTTP_RETRY_DELAY_SECONDS, lambda: attempt(number + 1), f"sns http retry {url}"
+            retry_delays[number - 1], lambda: attempt(number + 1), f"sns http retry {url}"
         )
 
     CLOCK.call_later(0, lambda: attempt(1), f"sns http delivery {url}")
+
+
+def delivery_policy(subscription: Any) -> dict[str, Any]:
+    """The HTTP delivery policy in force: the subscription's, unless the topic forbids
+    overrides, else the topic's http defaults ({} when neither sets one)."""
+    topic_policy = _json_object(getattr(subscription.topic, "delivery_policy", "")).get("http", {})
+    own = _json_object(subscription.attributes.get("DeliveryPolicy"))
+    if own and not topic_policy.get("disableSubscriptionOverrides", False):
+        return own
+    return {
+        "healthyRetryPolicy": topic_policy.get("defaultHealthyRetryPolicy", {}),
+        "requestPolicy": topic_policy.get("defaultRequestPolicy", {}),
+    }
+
+
+def _json_object(text: Any) -> dict[str, Any]:
+    if isinstance(text, dict):
+        return text
+    try:
+        document = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def retry_delays(policy: dict[str, Any]) -> list[float]:
+    """Seconds before each retry under a healthyRetryPolicy: the no-delay, minimum-delay,
+    backoff and maximum-delay phases, numRetries in all (default: 3, 20 s apart)."""
+    retry = policy.get("healthyRetryPolicy") or {}
+    total = int(retry.get("numRetries", HTTP_RETRIES))
+    low = float(retry.get("minDelayTarget", HTTP_RETRY_DELAY_SECONDS))
+    high = float(retry.get("maxDelayTarget", HTTP_RETRY_DELAY_SECONDS))
+    immediate = int(retry.get("numNoDelayRetries", 0))
+    at_low, at_high = (
+        int(retry.get("numMinDelayRetries", 0)),
+        int(retry.get("numMaxDelayRetries", 0)),
+    )
+    backing_off = max(total - immediate - at_low - at_high, 0)
+    curve = str(retry.get("backoffFunction", "linear"))
+    backoff = [_backoff(step / backing_off, low, high, curve) for step in range(1, backing_off + 1)]
+    return ([0.0] * immediate + [low] * at_low + backoff + [high] * at_high)[:total]
+
+
+def _backoff(progress: float, low: float, high: float, curve: str) -> float:
+    # AWS documents the curves' shapes, not their formulas: the ends are exact, the middle close.
+    if curve in ("exponential", "geometric") and low > 0:
+        return float(low * (high / low) ** progress)
+    if curve == "arithmetic":
+        return low + (high - low) * progress**2
+    return low + (high - low) * progress
 
 
 def _post_once(topic_arn: str, url: str, body: bytes, headers: dict[str, str], final: bool) -> bool:

@@ -306,3 +306,15 @@ def test_s3_does_not_invoke_from_another_account(
     advance(0)
     assert _received(aws, url) == []
     assert _denied(control, "s3")[0]["source"] == "arn:aws:s3:::uploads"
+
+
+def test_a_deleted_function_is_recorded_and_the_publish_still_succeeds(
+    aws: Callable[..., Any], recorder: tuple[str, str], control: ControlClient
+) -> None:
+    function_arn, _ = recorder
+    topic_arn, _ = _topic_to_function(aws, function_arn)
+    aws("lambda").delete_function(FunctionName="recorder")
+    assert aws("sns").publish(TopicArn=topic_arn, Message="m")["MessageId"]
+    [failure] = control.delivery_failures()
+    assert (failure["service"], failure["target"]) == ("sns", function_arn)
+    assert "FunctionNotFound" in failure["reason"]

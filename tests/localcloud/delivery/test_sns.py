@@ -184,6 +184,18 @@ def test_following_the_subscribe_url_confirms(
     assert receiver.requests[-1].json()["Message"] == "after the link"
 
 
+def test_a_pending_subscription_is_listed_as_pending_confirmation(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, _ = _subscribe_http(aws, f"{receiver.url}/hook")
+    listed = aws("sns").list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in listed] == ["PendingConfirmation"]
+    advance(0)
+    token = receiver.requests[0].json()["Token"]
+    arn = aws("sns").confirm_subscription(TopicArn=topic_arn, Token=token)["SubscriptionArn"]
+    assert [s["SubscriptionArn"] for s in aws("sns").list_subscriptions()["Subscriptions"]] == [arn]
+
+
 def test_a_wrong_token_is_refused(aws: Callable[..., Any], receiver: HttpReceiver) -> None:
     topic_arn, _ = _subscribe_http(aws, f"{receiver.url}/hook")
     with pytest.raises(ClientError) as caught:
@@ -283,6 +295,18 @@ def test_an_email_subscription_gets_a_confirmation_mail_first(
     assert notification["body"].startswith("disk full\n")
 
 
+@pytest.mark.parametrize("protocol", ["email", "email-json"])
+def test_the_client_confirms_what_the_outbox_asks_to(
+    aws: Callable[..., Any], control: ControlClient, protocol: str
+) -> None:
+    topic_arn = _subscribe_email(aws, protocol)
+    assert control.confirm_subscriptions(to="oncall@example.com") == 1
+    [listed] = aws("sns").list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert listed["SubscriptionArn"].startswith(f"{topic_arn}:")
+    aws("sns").publish(TopicArn=topic_arn, Message="now it arrives")
+    assert control.outbox()[-1]["kind"] == "Notification"
+
+
 def test_email_json_gets_the_json_document(aws: Callable[..., Any], control: ControlClient) -> None:
     control.set_auto_confirm(True)
     topic_arn = _subscribe_email(aws, "email-json")
@@ -372,3 +396,64 @@ def test_an_https_endpoint_on_loopback_gets_notifications(
         assert [r.json()["Message"] for r in receiver.requests] == ["over tls"]
     finally:
         receiver.close()
+
+
+def test_a_subscription_delivery_policy_sets_retries_and_content_type(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance, control: ControlClient
+) -> None:
+    topic_arn, subscription_arn = _confirmed_http(aws, receiver, advance)
+    policy = {
+        "healthyRetryPolicy": {"numRetries": 2, "minDelayTarget": 5, "maxDelayTarget": 5},
+        "requestPolicy": {"headerContentType": "application/json"},
+    }
+    aws("sns").set_subscription_attributes(
+        SubscriptionArn=subscription_arn,
+        AttributeName="DeliveryPolicy",
+        AttributeValue=json.dumps(policy),
+    )
+    receiver.default.status = 500
+    aws("sns").publish(TopicArn=topic_arn, Message="policy")
+    advance(4)
+    assert len(receiver.requests) == 1 + 1
+    advance(1)
+    assert len(receiver.requests) == 1 + 2
+    advance(100)
+    assert len(receiver.requests) == 1 + 3  # the attempt and 2 retries
+    assert receiver.requests[-1].headers["Content-Type"] == "application/json"
+    assert "retries exhausted" in control.delivery_failures()[0]["reason"]
+
+
+def test_a_topic_delivery_policy_applies_to_its_http_subscriptions(
+    aws: Callable[..., Any], receiver: HttpReceiver, advance: Advance
+) -> None:
+    topic_arn, _ = _confirmed_http(aws, receiver, advance)
+    policy = {"http": {"defaultHealthyRetryPolicy": {"numRetries": 0}}}
+    aws("sns").set_topic_attributes(
+        TopicArn=topic_arn, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy)
+    )
+    receiver.default.status = 503
+    aws("sns").publish(TopicArn=topic_arn, Message="once")
+    advance(3600)
+    assert len(receiver.requests) == 1 + 1
+
+
+def test_retry_phases_follow_the_policy() -> None:
+    from localcloud.delivery.sns import retry_delays
+
+    policy = {
+        "healthyRetryPolicy": {
+            "numRetries": 10,
+            "numNoDelayRetries": 2,
+            "numMinDelayRetries": 1,
+            "numMaxDelayRetries": 2,
+            "minDelayTarget": 1,
+            "maxDelayTarget": 16,
+            "backoffFunction": "exponential",
+        }
+    }
+    delays = retry_delays(policy)
+    assert delays[:3] == [0.0, 0.0, 1.0]
+    assert delays[-3:] == [16.0, 16.0, 16.0]  # the backoff ends at the maximum
+    assert delays[3:7] == sorted(delays[3:7]) and 1 < delays[3] < delays[6] < 16
+    assert len(delays) == 10
+    assert retry_delays({}) == [20.0, 20.0, 20.0]
