@@ -52,8 +52,6 @@ class Worker:
     process: subprocess.Popen[bytes]
     log_stream: str
     stderr_path: Path
-    init_ms: float | None = None
-    init_logs: str = ""
     _buffer: bytes = field(default=b"", repr=False)
 
     def send(self, request: dict[str, Any]) -> None:
@@ -119,7 +117,7 @@ class Worker:
 
 
 def start_worker(spec: EnvironmentSpec, environment: dict[str, str], log_stream: str) -> Worker:
-    """Start a worker and wait for its init phase (the handler import) to finish."""
+    """Start a worker; its first message says how its init phase (the handler import) went."""
     handle, stderr_name = tempfile.mkstemp(prefix="localcloud-lambda-", suffix=".stderr")
     with os.fdopen(handle, "wb") as stderr:
         process = subprocess.Popen(  # noqa: S603 - our own bootstrap, no shell
@@ -130,8 +128,7 @@ def start_worker(spec: EnvironmentSpec, environment: dict[str, str], log_stream:
             stdout=subprocess.PIPE,
             stderr=stderr,
         )
-    worker = Worker(process, log_stream, Path(stderr_name))
-    return worker
+    return Worker(process, log_stream, Path(stderr_name))
 
 
 class FunctionWorkers:
