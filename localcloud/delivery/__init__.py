@@ -12,7 +12,9 @@ __all__ = ["DELIVERY", "control", "install", "reset", "set_endpoint"]
 def install() -> None:
     """Patch moto's delivery paths (once per process)."""
     from . import moto_events, moto_logs, moto_s3, moto_sns
+    from .network import guard_requests
 
+    guard_requests(lambda url, reason: DELIVERY.record_failure("moto", url, url, reason))
     moto_sns.install()
     moto_events.install()
     moto_logs.install()

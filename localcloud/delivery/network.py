@@ -10,7 +10,9 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import LocalCloudError
@@ -20,6 +22,35 @@ TIMEOUT_SECONDS = 15.0  # SNS waits about 15 s for an HTTP endpoint's answer
 
 class NonLoopbackEndpoint(LocalCloudError):
     """An endpoint outside 127.0.0.0/8 and ::1: localcloud never connects to it."""
+
+
+_guarded = False
+
+
+def guard_requests(on_refusal: Callable[[str, str], None]) -> None:
+    """Make every `requests` call in this process (moto's Firehose HTTP destinations, API
+    destinations, API Gateway integrations...) refuse a non-loopback URL before connecting.
+
+    Nothing else in the project uses requests: the handlers run in their own processes."""
+    global _guarded  # noqa: PLW0603 - patched once per process
+    if _guarded:
+        return
+    from requests.adapters import HTTPAdapter
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+
+    original_send = HTTPAdapter.send
+
+    def send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            loopback_address(str(request.url))
+        except NonLoopbackEndpoint as refused:
+            on_refusal(str(request.url), str(refused))
+            # A connection error: what callers of requests already handle.
+            raise RequestsConnectionError(str(refused), request=request) from None
+        return original_send(self, request, *args, **kwargs)
+
+    setattr(HTTPAdapter, "send", send)  # noqa: B010
+    _guarded = True
 
 
 @dataclass(frozen=True)
