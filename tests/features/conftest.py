@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from localcloud import LocalCloud
@@ -43,22 +41,15 @@ class Cloud:
     clients: AwsClients
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        """A boto3 client on the local endpoint (cached, like the commands' clients)."""
+        return self.clients.client(service, REGION)
 
     def advance(self, seconds: float) -> None:
-        self.local.advance(seconds)
-        assert self.local_failures() == [], self.local_failures()
-
-    def local_failures(self) -> list[Any]:
+        """Move the clock; a job that raised on the way (a delivery, an evaluation) fails."""
         from localcloud.clock import CLOCK
 
-        return list(CLOCK.failures)
+        self.local.advance(seconds)
+        assert CLOCK.failures == [], CLOCK.failures
 
     def launch(self, tool: str, **parameters: str) -> LaunchResult:
         return run_launch(
@@ -196,7 +187,3 @@ def receiver() -> Iterator[Callable[[], HttpReceiver]]:
 def world() -> dict[str, Any]:
     """What one step leaves for the next (the Given's tool, the When's counts...)."""
     return {}
-
-
-def features_dir() -> Path:
-    return Path(__file__).resolve().parent
