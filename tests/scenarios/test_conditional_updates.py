@@ -62,3 +62,43 @@ def test_clearing_the_watched_group_deletes_the_filter_and_setting_it_creates_it
     assert _status(aws) == "AVAILABLE"
     assert _filters(aws) == [tool.outputs["FunctionArn"]]
     assert "LogGroupSubscription" in _stack_resources(aws, stack_arn)
+
+
+def _topics(aws: Callable[[str], Any]) -> set[str]:
+    return {t["TopicArn"].rsplit(":", 1)[1] for t in aws("sns").list_topics()["Topics"]}
+
+
+def test_switching_to_an_existing_on_call_topic_deletes_the_tools_own_topic_and_back(
+    launch_tool: Callable[..., LaunchedTool],
+    aws: Callable[[str], Any],
+    published: tuple[Prepared, AwsClients],
+) -> None:
+    oncall = aws("sns").create_topic(Name="platform-oncall")["TopicArn"]
+    tool = launch_tool("health-checker")
+    own = tool.outputs["AlertTopicArn"]
+    assert own.rsplit(":", 1)[1] in _topics(aws)
+
+    prepared, clients = published
+    switched = run_launch(
+        clients,
+        prepared,
+        "health-checker",
+        "dev",
+        overrides={"AlertTopicArn": oncall},
+        echo=lambda message: None,
+    )
+    assert switched.outputs["AlertTopicArn"] == oncall
+    assert _topics(aws) == {"platform-oncall"}
+    errors = aws("cloudwatch").describe_alarms(AlarmNames=["oncall-health-checker-dev-errors"])
+    assert errors["MetricAlarms"][0]["AlarmActions"] == [oncall]
+
+    back = run_launch(
+        clients,
+        prepared,
+        "health-checker",
+        "dev",
+        overrides={"AlertTopicArn": ""},
+        echo=lambda message: None,
+    )
+    assert back.outputs["AlertTopicArn"] == own
+    assert _topics(aws) == {"platform-oncall", own.rsplit(":", 1)[1]}
