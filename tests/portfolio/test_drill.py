@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from build import cli
+from localcloud import LocalCloud
 from portfolio.aws import AwsClients, Target
 from portfolio.drill import (
     DrillError,
@@ -260,3 +261,60 @@ def test_an_endpoint_that_is_not_a_local_cloud_gets_no_clock_and_is_never_contac
     finally:
         other.close()
     assert [request.path for request in other.requests] == ["/_localcloud/clock"]
+
+
+@pytest.mark.parametrize(
+    ("comparison", "threshold", "failures"),
+    [
+        ("GreaterThanOrEqualToThreshold", 5.0, 5),
+        ("GreaterThanOrEqualToThreshold", 1.5, 2),
+        ("GreaterThanThreshold", 1.0, 2),
+        ("GreaterThanThreshold", 0.5, 1),
+    ],
+)
+def test_the_breach_is_read_from_the_alarm(
+    comparison: str, threshold: float, failures: int
+) -> None:
+    from portfolio.drill_live import Breach
+
+    alarm = {
+        "AlarmName": "a",
+        "Statistic": "Sum",
+        "Threshold": threshold,
+        "ComparisonOperator": comparison,
+        "Period": 60,
+        "EvaluationPeriods": 3,
+    }
+    assert Breach.of(alarm) == Breach(failures, 3, 60)
+    assert Breach.of({**alarm, "DatapointsToAlarm": 2}).periods == 2
+
+
+def test_an_alarm_errors_cannot_cross_is_one_clear_error() -> None:
+    from portfolio.drill_live import Breach
+
+    alarm = {"AlarmName": "odd", "Statistic": "Sum", "Threshold": 1.0, "Period": 60}
+    with pytest.raises(DrillError, match="alarm odd: comparison LessThanThreshold"):
+        Breach.of({**alarm, "ComparisonOperator": "LessThanThreshold", "EvaluationPeriods": 1})
+    with pytest.raises(DrillError, match="alarm odd: statistic Average is not Sum"):
+        Breach.of({**alarm, "Statistic": "Average", "ComparisonOperator": "GreaterThanThreshold"})
+
+
+def test_prod_errors_alarm_needs_failures_in_several_periods_and_the_drill_provides_them(
+    clients: AwsClients, built: Prepared, local_endpoint: str, localcloud: LocalCloud
+) -> None:
+    from portfolio.drill_live import LiveDrill
+
+    topic = built.config.launch_parameters("auto-healer", "prod")["AlertTopicArn"]
+    _client(local_endpoint, "sns").create_topic(Name=topic.rsplit(":", 1)[1])
+    run_launch(clients, built, "auto-healer", "prod", overrides={}, echo=lambda line: None)
+    tool = find_launched_tool(clients, REGION, "auto-healer", "prod")
+    prod = built.config.settings_for("auto-healer", "prod")["alarms"]
+    assert tool.errors_alarm["EvaluationPeriods"] == prod["evaluation_periods"] > 1
+    lines: list[str] = []
+    drill = LiveDrill(clients, tool, localcloud.advance, lines.append)
+    drill.subscribe()
+    drill.run()
+    invoked = [line for line in lines if line.startswith("  invoked ")]
+    assert len(invoked) == prod["evaluation_periods"]
+    assert f"{prod['errors_threshold']} time(s)" in invoked[0]
+    assert "== OK notification from the real failures, received by the observer" in lines
