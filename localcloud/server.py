@@ -243,6 +243,7 @@ class LocalCloud:
     def stop(self) -> None:
         if self._server is None:
             return
+        delivery.forget_endpoint(self.endpoint_url)
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import control
 from .state import DELIVERY
 
-__all__ = ["DELIVERY", "control", "install", "reset", "set_endpoint"]
+__all__ = ["DELIVERY", "control", "forget_endpoint", "install", "reset", "set_endpoint"]
 
 
 def install() -> None:
@@ -31,4 +31,12 @@ def reset() -> None:
 
 def set_endpoint(endpoint_url: str) -> None:
     """Where links in SNS messages (SubscribeURL, UnsubscribeURL, SigningCertURL) point."""
-    DELIVERY.endpoint_url = endpoint_url
+    with DELIVERY.lock:
+        DELIVERY.live_endpoints.append(endpoint_url)
+
+
+def forget_endpoint(endpoint_url: str) -> None:
+    """A server stopped: links point at the previous one still running."""
+    with DELIVERY.lock:
+        if endpoint_url in DELIVERY.live_endpoints:
+            DELIVERY.live_endpoints.remove(endpoint_url)

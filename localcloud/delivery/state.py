@@ -47,9 +47,15 @@ class DeliveryState:
     outbox: list[Email] = field(default_factory=list)
     failures: list[DeliveryFailure] = field(default_factory=list)
     confirmation_tokens: dict[str, str] = field(default_factory=dict)  # token -> subscription
-    endpoint_url: str = "http://127.0.0.1:4566"  # where SubscribeURLs point (set when serving)
+    # Servers of this process, newest last (several LocalClouds share one state): SNS links
+    # point at the newest still running.
+    live_endpoints: list[str] = field(default_factory=list)
     auto_confirm: bool = False  # confirm http/https/email subscriptions without the round trip
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.live_endpoints[-1] if self.live_endpoints else "http://127.0.0.1:4566"
 
     def send_email(self, email: Email) -> None:
         with self.lock:

@@ -307,6 +307,18 @@ def test_the_client_confirms_what_the_outbox_asks_to(
     assert control.outbox()[-1]["kind"] == "Notification"
 
 
+def test_links_still_work_after_another_local_cloud_stopped(
+    aws: Callable[..., Any], control: ControlClient
+) -> None:
+    from localcloud.server import LocalCloud
+
+    other = LocalCloud()
+    other.start()  # shares this process's state (and resets it, as documented)
+    other.stop()
+    _subscribe_email(aws)
+    assert control.confirm_subscriptions() == 1  # the link names the server still running
+
+
 def test_email_json_gets_the_json_document(aws: Callable[..., Any], control: ControlClient) -> None:
     control.set_auto_confirm(True)
     topic_arn = _subscribe_email(aws, "email-json")
