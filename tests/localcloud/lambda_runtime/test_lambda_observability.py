@@ -202,6 +202,13 @@ def test_subscription_filters_on_the_log_group_see_the_functions_output(
     queue = aws("sqs").create_queue(QueueName="seen-logs")["QueueUrl"]
     listener = aws("lambda").get_function(FunctionName="listener")["Configuration"]["FunctionArn"]
     aws("logs").create_log_group(logGroupName="/aws/lambda/talker")
+    aws("lambda").add_permission(  # CloudWatch Logs delivers only where the policy allows it
+        FunctionName="listener",
+        StatementId="logs",
+        Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn="arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/talker:*",
+    )
     aws("logs").put_subscription_filter(
         logGroupName="/aws/lambda/talker",
         filterName="all",

@@ -33,6 +33,13 @@ def test_a_loop_through_sns_is_stopped_after_16_invocations(
     create_function("looper", REPUBLISH, Environment={"Variables": {"TOPIC": topic}})
     arn = aws("lambda").get_function(FunctionName="looper")["Configuration"]["FunctionArn"]
     aws("sns").subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    aws("lambda").add_permission(  # SNS delivers only where the resource policy allows it
+        FunctionName="looper",
+        StatementId="sns",
+        Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com",
+        SourceArn=topic,
+    )
 
     aws("sns").publish(TopicArn=topic, Message="start")
     localcloud.advance(0)
