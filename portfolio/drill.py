@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from catalog.cli_context import CliContext
 from portfolio.aws import AwsClients, Target, aws_errors, unless_not_found
 from portfolio.commands import target_options
 from portfolio.errors import PublishError
 from portfolio.launch import provisioned_product_name
-from products.cli_context import CliContext
 
 if TYPE_CHECKING:
     from portfolio.drill_live import LiveDrill
@@ -246,7 +246,7 @@ def _served_clock(endpoint_url: str | None) -> Callable[[float], float] | None:
 
 
 def _region(obj: CliContext, target: Target) -> str:
-    from products.config import load_config
+    from catalog.config import load_config
 
     return target.region or str(load_config(obj.config_path).portfolio["regions"][0])
 

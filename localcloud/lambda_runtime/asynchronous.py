@@ -14,13 +14,13 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
 
 from ..clock import CLOCK
 from . import destinations, tracing
+from .async_event import AsyncEvent
 from .errors import (
     FunctionNotFound,
     InvalidRequestContent,
@@ -28,7 +28,7 @@ from .errors import (
     Throttled,
     UnsupportedRuntime,
 )
-from .execution import Invocation, Outcome, invoke, new_request_id
+from .execution import Invocation, invoke, new_request_id
 from .metrics import put_function_metrics
 from .permissions import check_delivery_allowed
 
@@ -38,21 +38,6 @@ DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 2
 DEFAULT_MAXIMUM_EVENT_AGE_S = 6 * 3600
 RETRY_DELAYS_S = (60.0, 120.0)  # before the second and the third attempt
 THROTTLE_BACKOFF_S = (1.0, 300.0)
-
-
-@dataclass
-class AsyncEvent:
-    account_id: str
-    region: str
-    function: str  # name or ARN, as given
-    qualifier: str | None
-    payload: bytes
-    request_id: str
-    received_at: float
-    trace_header: str | None
-    attempts: int = 0
-    throttled: int = 0
-    last_outcome: Outcome | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +180,7 @@ def _run(event: AsyncEvent, function: Any, config: dict[str, Any], trace_id: str
     event.attempts += 1
     event.last_outcome = outcome
     if outcome.function_error is None:
-        destinations.on_success(event, function, config)
+        destinations.on_success(event, function, config, invoke_async)
         return
     retries = int(config.get("MaximumRetryAttempts", DEFAULT_MAXIMUM_RETRY_ATTEMPTS))
     if event.attempts <= retries:
@@ -222,7 +207,7 @@ def _give_up(
     reason: str | None = None,
 ) -> None:
     put_function_metrics(function, event.qualifier, {"AsyncEventsDropped": (1, "Count")})
-    destination, error = destinations.on_failure(event, function, config, condition)
+    destination, error = destinations.on_failure(event, function, config, condition, invoke_async)
     _record_drop(event, str(function.function_arn), reason or condition, destination, error)
 
 
@@ -247,7 +232,3 @@ def _record_drop(
     logger.info(
         "localcloud: async event %s for %s dropped: %s", event.request_id, function_arn, reason
     )
-
-
-def record_timestamp() -> str:
-    return datetime.fromtimestamp(CLOCK.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

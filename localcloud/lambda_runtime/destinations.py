@@ -4,34 +4,42 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
+from .async_event import AsyncEvent, record_timestamp
 from .metrics import put_function_metrics
 
-if TYPE_CHECKING:
-    from .asynchronous import AsyncEvent
-
 logger = logging.getLogger("localcloud.lambda")
+QueueInvocation = Callable[..., str]
+"""The asynchronous queue's invoke_async, handed in so a Lambda destination is queued like any
+event (this module sits below the queue and does not import it)."""
 
 
 class DestinationError(Exception):
     """The destination could not take the record (missing, or a kind localcloud does not send)."""
 
 
-def on_success(event: AsyncEvent, function: Any, config: dict[str, Any]) -> None:
+def on_success(
+    event: AsyncEvent, function: Any, config: dict[str, Any], queue: QueueInvocation
+) -> None:
     destination = _destination(config, "OnSuccess")
     if destination:
-        _deliver(event, function, destination, "Success")
+        _deliver(event, function, destination, "Success", queue)
 
 
 def on_failure(
-    event: AsyncEvent, function: Any, config: dict[str, Any], condition: str
+    event: AsyncEvent,
+    function: Any,
+    config: dict[str, Any],
+    condition: str,
+    queue: QueueInvocation,
 ) -> tuple[str | None, str | None]:
     """(destination ARN, delivery error) after sending the record to the on-failure destination."""
     destination = _destination(config, "OnFailure")
     if not destination:
         return None, None
-    return destination, _deliver(event, function, destination, condition)
+    return destination, _deliver(event, function, destination, condition, queue)
 
 
 def _destination(config: dict[str, Any], which: str) -> str | None:
@@ -39,10 +47,12 @@ def _destination(config: dict[str, Any], which: str) -> str | None:
     return str(target["Destination"]) if target.get("Destination") else None
 
 
-def _deliver(event: AsyncEvent, function: Any, destination: str, condition: str) -> str | None:
+def _deliver(
+    event: AsyncEvent, function: Any, destination: str, condition: str, queue: QueueInvocation
+) -> str | None:
     body = json.dumps(invocation_record(event, function, condition))
     try:
-        _send(destination, body, event, condition)
+        _send(destination, body, condition, queue)
     except Exception as problem:  # any failure to deliver is a metric and a record, not a crash
         put_function_metrics(
             function, event.qualifier, {"DestinationDeliveryFailures": (1, "Count")}
@@ -54,8 +64,6 @@ def _deliver(event: AsyncEvent, function: Any, destination: str, condition: str)
 
 def invocation_record(event: AsyncEvent, function: Any, condition: str) -> dict[str, Any]:
     """Lambda's record for destinations: the request, the condition and the last response."""
-    from .asynchronous import record_timestamp
-
     qualifier = event.qualifier or "$LATEST"
     record: dict[str, Any] = {
         "version": "1.0",
@@ -107,7 +115,7 @@ def _send_to_event_bus(bus_arn: str, account: str, region: str, body: str, condi
         raise DestinationError(f"event bus {bus_arn}: {answer['ErrorCode']}")
 
 
-def _send(destination: str, body: str, event: AsyncEvent, condition: str) -> None:
+def _send(destination: str, body: str, condition: str, queue: QueueInvocation) -> None:
     parts = destination.split(":")
     if len(parts) < 6:
         raise DestinationError(f"destination {destination} is not an ARN")
@@ -121,9 +129,7 @@ def _send(destination: str, body: str, event: AsyncEvent, condition: str) -> Non
 
         sns_backends[account][region].publish(body, arn=destination)
     elif service == "lambda":
-        from .asynchronous import invoke_async
-
-        invoke_async(account, region, destination, body.encode(), principal=None, source_arn=None)
+        queue(account, region, destination, body.encode(), principal=None, source_arn=None)
     elif service == "events":
         _send_to_event_bus(destination, account, region, body, condition)
     else:

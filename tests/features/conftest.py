@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from catalog.cli_context import DEFAULT_CONFIG
 from localcloud import LocalCloud
 from portfolio.aws import AwsClients, Target
 from portfolio.launch import LaunchResult
-from portfolio.workflow import Prepared, prepare, run_bootstrap, run_launch, run_publish
-from products.cli_context import DEFAULT_CONFIG
+from portfolio.workflow import BuiltCatalog, prepare, run_bootstrap, run_launch, run_publish
 from tests.support.http_receiver import HttpReceiver
 
 REGION = "us-east-1"
@@ -26,7 +26,7 @@ EVALUATION_SECONDS = 60  # CloudWatch evaluates alarms once a minute
 
 
 @pytest.fixture(scope="session")
-def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> BuiltCatalog:
     """The real build, once per test session (building is pure: no AWS state involved)."""
     return prepare(DEFAULT_CONFIG, tmp_path_factory.mktemp("features") / "dist")
 
@@ -36,7 +36,7 @@ class Cloud:
     """The local cloud of one scenario: clients, its clock, and launches through the catalog."""
 
     endpoint: str
-    prepared: Prepared
+    prepared: BuiltCatalog
     local: LocalCloud
     clients: AwsClients
 
@@ -75,7 +75,7 @@ class Cloud:
 
 
 @pytest.fixture
-def cloud(localcloud: LocalCloud, local_endpoint: str, built_catalog: Prepared) -> Cloud:
+def cloud(localcloud: LocalCloud, local_endpoint: str, built_catalog: BuiltCatalog) -> Cloud:
     """A fresh local cloud with the catalog bootstrapped and published, as `publish` does it."""
     clients = AwsClients(Target(endpoint_url=local_endpoint, region=REGION))
     run_bootstrap(clients, built_catalog, echo=lambda message: None)

@@ -12,8 +12,8 @@ from typing import Any
 
 from pytest_bdd import given, scenarios, then, when
 
-from products.cli_context import DEFAULT_CONFIG
-from products.config import load_config
+from catalog.cli_context import DEFAULT_CONFIG
+from catalog.config import load_config
 
 from .conftest import Cloud, subscribe
 

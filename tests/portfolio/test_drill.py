@@ -17,6 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from build import cli
+from catalog.cli_context import DEFAULT_CONFIG
+from catalog.config import load_config
 from localcloud import LocalCloud
 from portfolio.aws import AwsClients, Target
 from portfolio.drill import (
@@ -25,9 +27,7 @@ from portfolio.drill import (
     notification_routes,
     set_state_drill,
 )
-from portfolio.workflow import Prepared, prepare, run_bootstrap, run_launch, run_publish
-from products.cli_context import DEFAULT_CONFIG
-from products.config import load_config
+from portfolio.workflow import BuiltCatalog, prepare, run_bootstrap, run_launch, run_publish
 from tests.support.http_receiver import HttpReceiver
 
 REGION = "us-east-1"
@@ -35,12 +35,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltCatalog:
     return prepare(DEFAULT_CONFIG, tmp_path_factory.mktemp("drill") / "dist")
 
 
 @pytest.fixture
-def clients(local_endpoint: str, built: Prepared) -> AwsClients:
+def clients(local_endpoint: str, built: BuiltCatalog) -> AwsClients:
     """The real catalog published into a fresh local cloud."""
     clients = AwsClients(Target(endpoint_url=local_endpoint, region=REGION))
     run_bootstrap(clients, built, echo=lambda message: None)
@@ -48,7 +48,7 @@ def clients(local_endpoint: str, built: Prepared) -> AwsClients:
     return clients
 
 
-def _launch(clients: AwsClients, built: Prepared, tool: str, **parameters: str) -> None:
+def _launch(clients: AwsClients, built: BuiltCatalog, tool: str, **parameters: str) -> None:
     run_launch(clients, built, tool, "dev", overrides=parameters, echo=lambda line: None)
 
 
@@ -70,7 +70,7 @@ def test_drill_help_explains_both_drills() -> None:
 
 
 def test_finds_the_launched_tool_its_errors_alarm_and_where_it_notifies(
-    clients: AwsClients, built: Prepared, local_endpoint: str
+    clients: AwsClients, built: BuiltCatalog, local_endpoint: str
 ) -> None:
     _launch(clients, built, "alert-handler", AlertEmail="oncall@example.com")
     tool = find_launched_tool(clients, REGION, "alert-handler", "dev")
@@ -86,7 +86,7 @@ def test_finds_the_launched_tool_its_errors_alarm_and_where_it_notifies(
 
 
 def test_set_alarm_state_runs_the_alarm_actions_for_alarm_and_ok(
-    clients: AwsClients, built: Prepared, local_endpoint: str
+    clients: AwsClients, built: BuiltCatalog, local_endpoint: str
 ) -> None:
     _launch(clients, built, "auto-healer")
     tool = find_launched_tool(clients, REGION, "auto-healer", "dev")
@@ -300,7 +300,7 @@ def test_an_alarm_errors_cannot_cross_is_one_clear_error() -> None:
 
 
 def test_prod_errors_alarm_needs_failures_in_several_periods_and_the_drill_provides_them(
-    clients: AwsClients, built: Prepared, local_endpoint: str, localcloud: LocalCloud
+    clients: AwsClients, built: BuiltCatalog, local_endpoint: str, localcloud: LocalCloud
 ) -> None:
     from portfolio.drill_live import LiveDrill
 

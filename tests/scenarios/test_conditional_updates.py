@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from portfolio.aws import AwsClients
-from portfolio.workflow import Prepared, run_launch
+from portfolio.workflow import BuiltCatalog, run_launch
 
 from .conftest import LaunchedTool
 
@@ -25,7 +25,7 @@ def _stack_resources(aws: Callable[[str], Any], stack_arn: str) -> set[str]:
     return {r["LogicalResourceId"] for r in listed["StackResourceSummaries"]}
 
 
-def _relaunch(published: tuple[Prepared, AwsClients], log_group: str) -> str:
+def _relaunch(published: tuple[BuiltCatalog, AwsClients], log_group: str) -> str:
     prepared, clients = published
     result = run_launch(
         clients,
@@ -46,7 +46,7 @@ def _status(aws: Callable[[str], Any]) -> str:
 def test_clearing_the_watched_group_deletes_the_filter_and_setting_it_creates_it(
     launch_tool: Callable[..., LaunchedTool],
     aws: Callable[[str], Any],
-    published: tuple[Prepared, AwsClients],
+    published: tuple[BuiltCatalog, AwsClients],
 ) -> None:
     aws("logs").create_log_group(logGroupName=WATCHED)
     tool = launch_tool("log-processor", LogGroupName=WATCHED)
@@ -71,7 +71,7 @@ def _topics(aws: Callable[[str], Any]) -> set[str]:
 def test_switching_to_an_existing_on_call_topic_deletes_the_tools_own_topic_and_back(
     launch_tool: Callable[..., LaunchedTool],
     aws: Callable[[str], Any],
-    published: tuple[Prepared, AwsClients],
+    published: tuple[BuiltCatalog, AwsClients],
 ) -> None:
     oncall = aws("sns").create_topic(Name="platform-oncall")["TopicArn"]
     tool = launch_tool("health-checker")
