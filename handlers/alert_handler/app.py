@@ -2,8 +2,8 @@
 
 Accepts the SNS alarm notification, the EventBridge "CloudWatch Alarm State Change" event and the
 direct alarm-action payload. The whole event is decoded and every severity resolved before the
-first send; each channel is then delivered at most once (DynamoDB claim) and a failed channel
-makes the invocation fail so Lambda's retry re-sends only that channel.
+first send; each channel is then delivered at most once (Powertools Idempotency on DynamoDB) and
+a failed channel makes the invocation fail so Lambda's retry re-sends only that channel.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from alert_channels import (
     send_sns,
     send_teams,
 )
-from alert_dedupe import Claim, DedupeStore
+from alert_dedupe import DedupeStore
 from alert_settings import AlertSettings, load_settings
 from alert_severity import resolve_severity
 from aws_lambda_powertools import Logger, Metrics
@@ -34,8 +34,6 @@ logger = Logger()
 metrics = Metrics()
 SETTINGS: AlertSettings = load_settings()  # at import: bad settings fail the cold start
 STORE = DedupeStore(SETTINGS.dedupe_table, SETTINGS.dedupe_ttl_hours)
-# Margin past the invocation's remaining time before another invocation may take over a claim.
-LEASE_MARGIN_SECONDS = 5.0
 # One HTTP try (5 s) plus the DynamoDB claim and mark.
 MIN_REMAINING_MS = 7_000
 _EXPECTED_FAILURES = (OncallError, ClientError, BotoCoreError)
@@ -105,10 +103,10 @@ def deliver(decoded: tuple[Notification, str], remaining_ms: Callable[[], int]) 
         try:
             left_ms = remaining_ms()
             _require_time(left_ms)
-            # The lease counts from the claim, so it is what is left *now*: it must end soon
-            # after this invocation can, or Lambda's retry would find a live claim of a dead
+            # The lease counts from the claim, so it is what is left *now*: it must end when
+            # this invocation must, or Lambda's retry would find a live claim of a dead
             # invocation, count the channel as delivered and never send it.
-            delivered = deliver_once(channel, note, left_ms / 1000 + LEASE_MARGIN_SECONDS)
+            delivered = deliver_once(channel, note, left_ms)
         except _EXPECTED_FAILURES as error:
             logger.error(
                 "channel delivery failed",
@@ -129,43 +127,18 @@ def _require_time(left_ms: int) -> None:
         raise DeliveryError(f"not attempted: only {left_ms} ms of the invocation left")
 
 
-def deliver_once(channel: str, note: Notification, lease_seconds: float) -> bool:
+def deliver_once(channel: str, note: Notification, remaining_ms: int) -> bool:
     """True when sent now, False when already sent (or in flight) by another delivery."""
-    claim = STORE.claim(channel, note.alarm, lease_seconds)
-    if claim is None:
+    delivery = STORE.deliver(channel, note.alarm, lambda: SENDERS[channel](note), remaining_ms)
+    if not delivery.sent:
         logger.info(
             "already delivered; skipping", extra={"channel": channel, "alarm": note.alarm.name}
         )
-        return False
-    try:
-        SENDERS[channel](note)
-    except BaseException:
-        _release(claim, channel)
-        raise
-    _mark_sent(claim, channel)
-    return True
-
-
-def _release(claim: Claim, channel: str) -> None:
-    try:
-        STORE.release(claim)
-    except _EXPECTED_FAILURES as error:
-        # The send error is the one raised; the claim then expires with its lease.
-        logger.error(
-            "could not release dedupe claim", extra={"channel": channel, "error": str(error)}
-        )
-
-
-def _mark_sent(claim: Claim, channel: str) -> None:
-    """The message is out: failing now would only invite a duplicate, so log and count instead."""
-    try:
-        STORE.mark_sent(claim)
-    except _EXPECTED_FAILURES as error:
-        logger.error(
-            "sent, but could not mark the dedupe item",
-            extra={"channel": channel, "error": str(error)},
-        )
+    if delivery.mark_failed:
+        # The message is out: failing now would only invite a duplicate, so log and count.
+        logger.error("sent, but could not mark the dedupe record", extra={"channel": channel})
         _count("DedupeMarkFailed", channel)
+    return delivery.sent
 
 
 def _count(name: str, channel: str) -> None:

@@ -54,7 +54,7 @@ def test_zip_delivers_a_real_alarm_end_to_end(
     [message] = sqs.receive_message(QueueUrl=aws["queue_url"])["Messages"]
     assert json.loads(message["Body"])["Subject"].startswith("[CRITICAL] ALARM: critical-checkout")
     items = boto3.client("dynamodb", region_name=REGION).scan(TableName="dedupe")["Items"]
-    assert {item["status"]["S"] for item in items} == {"sent"} and len(items) == 2
+    assert {item["status"]["S"] for item in items} == {"COMPLETED"} and len(items) == 2
 
 
 def test_zip_rejects_a_malformed_event_and_sends_nothing(
