@@ -230,6 +230,7 @@ except Exception as error:
     print("ERROR " + type(error).__name__ + ": " + str(error))
     sys.exit(3)
 print("RESULT " + json.dumps(result, default=str))
+print("XRAY_SDK_LOADED " + str("aws_xray_sdk" in sys.modules))
 """
 
 
