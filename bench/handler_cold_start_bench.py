@@ -4,8 +4,12 @@ Run after `python build.py build`: every zip in dist/packages is extracted to a 
 and `import app` is timed in fresh `python -S` interpreters that see only the zip and the
 libraries the Lambda runtime ships (as tests/handlers/conftest.py runs packaged handlers). The
 baseline is the same fresh interpreter importing boto3 alone, which every Lambda pays anyway.
+Times are CPU seconds of the import (time.process_time in the child): wall time on a loaded
+machine varies by half between runs, CPU time by a few percent.
+Rounds are interleaved (baseline, then every zip, then again), so a busy machine slows all of
+them alike; medians over the rounds. Give --packages twice to compare two builds.
 
-    .venv/bin/python bench/handler_cold_start_bench.py [--repeats 15] [--packages dist/packages]
+    .venv/bin/python bench/handler_cold_start_bench.py [--rounds 15] [--packages dist/packages]
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ IMPORT_ENV = {
     "STATE_TABLE": "bench",
     "TARGETS": "[]",
 }
+# CPU time of the import: on a shared machine the wall clock mostly measures the neighbours.
 TIMER = (
-    "import time\nstarted = time.perf_counter()\nimport {module}\n"
-    "print(time.perf_counter() - started)"
+    "import time\nstarted = time.process_time()\nimport {module}\n"
+    "print(time.process_time() - started)"
 )
 
 
@@ -70,34 +75,52 @@ def import_seconds(module: str, path: list[Path], cwd: Path) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def median_import(module: str, path: list[Path], cwd: Path, repeats: int) -> float:
-    return statistics.median(import_seconds(module, path, cwd) for _ in range(repeats))
+def extract_all(folders: list[Path], scratch: Path) -> dict[str, tuple[Path, int]]:
+    """label -> (extracted folder, zip bytes) for every zip of every folder."""
+    found: dict[str, tuple[Path, int]] = {}
+    for number, folder in enumerate(folders):
+        zips = sorted(folder.glob("*.zip"))
+        if not zips:
+            raise SystemExit(f"no zip in {folder}: run `python build.py build` first")
+        for archive in zips:
+            label = f"{folder} {archive.name.rsplit('-', 1)[0]}"
+            extracted = scratch / str(number) / archive.stem
+            with zipfile.ZipFile(archive) as zipped:
+                zipped.extractall(extracted)
+            found[label] = (extracted, archive.stat().st_size)
+    return found
+
+
+def timed_rounds(
+    packages: dict[str, tuple[Path, int]], runtime: Path, rounds: int
+) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"baseline": [], **{label: [] for label in packages}}
+    for _ in range(rounds):
+        times["baseline"].append(import_seconds("boto3", [runtime], runtime))
+        for label, (extracted, _size) in packages.items():
+            times[label].append(import_seconds("app", [extracted, runtime], extracted))
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--packages", type=Path, default=ROOT / "dist" / "packages")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--packages", type=Path, action="append")
     args = parser.parse_args()
-    zips = sorted(args.packages.glob("*.zip"))
-    if not zips:
-        raise SystemExit(f"no zip in {args.packages}: run `python build.py build` first")
+    folders = args.packages or [ROOT / "dist" / "packages"]
     with tempfile.TemporaryDirectory() as scratch:
         runtime = Path(scratch) / "runtime"
         runtime.mkdir()
         runtime_dir(runtime)
-        baseline = median_import("boto3", [runtime], Path(scratch), args.repeats)
-        print(f"baseline: import boto3 in a fresh interpreter: {baseline * 1000:.0f} ms = 1.00")
-        print("| tool | zip bytes | import app (ms) | x baseline |")
-        print("|---|---|---|---|")
-        for archive in zips:
-            tool = archive.name.rsplit("-", 1)[0]
-            extracted = Path(scratch) / tool
-            with zipfile.ZipFile(archive) as zipped:
-                zipped.extractall(extracted)
-            seconds = median_import("app", [extracted, runtime], extracted, args.repeats)
-            size = archive.stat().st_size
-            print(f"| {tool} | {size:,} | {seconds * 1000:.0f} | {seconds / baseline:.2f} |")
+        packages = extract_all(folders, Path(scratch))
+        times = timed_rounds(packages, runtime, args.rounds)
+    baseline = statistics.median(times["baseline"])
+    print(f"baseline: import boto3 in a fresh interpreter: {baseline * 1000:.0f} ms CPU = 1.00")
+    print("| package | zip bytes | import app (ms CPU) | x baseline |")
+    print("|---|---|---|---|")
+    for label, (_extracted, size) in packages.items():
+        seconds = statistics.median(times[label])
+        print(f"| {label} | {size:,} | {seconds * 1000:.0f} | {seconds / baseline:.2f} |")
 
 
 if __name__ == "__main__":

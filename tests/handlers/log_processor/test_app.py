@@ -167,6 +167,32 @@ def test_rules_from_ssm_parameter(log_stack, load_handler, lambda_context, event
     assert alert["Subject"] == "[WARNING] prod: gateway in /aws/lambda/orders"
 
 
+@pytest.mark.parametrize(("max_age", "counted"), [(300, {"gateway": 3}), (0, {"oom": 0})])
+def test_edited_ssm_rules_apply_once_the_cached_value_expires(
+    log_stack, load_handler, lambda_context, event, monkeypatch, max_age, counted
+):
+    from oncall_shared import parameters
+
+    monkeypatch.setattr(parameters, "PARAMETER_MAX_AGE_SECONDS", max_age)
+    ssm = boto3.client("ssm", region_name="us-east-1")
+
+    def put(name: str, pattern: str) -> None:
+        rules = {"include_defaults": False, "rules": [{"name": name, "pattern": pattern}]}
+        ssm.put_parameter(
+            Name="/oncall/log-rules", Value=json.dumps(rules), Type="String", Overwrite=True
+        )
+
+    put("gateway", r"gateway returned 5\d\d")
+    monkeypatch.setenv("RULES_SSM_PARAMETER", "/oncall/log-rules")
+    app = load_handler("log_processor")
+    app.lambda_handler(event("logs_subscription_lambda_errors"), lambda_context)
+    put("oom", "OOMKilled")  # no redeploy, no new container
+
+    result = app.lambda_handler(event("logs_subscription_lambda_errors"), lambda_context)
+
+    assert result["counts"] == counted
+
+
 def test_sample_lines_setting_limits_samples(
     log_stack, load_handler, lambda_context, event, monkeypatch
 ):
