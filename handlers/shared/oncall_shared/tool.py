@@ -28,6 +28,7 @@ FAILURE_METRIC = "RunsFailed"
 MALFORMED_METRIC = "MalformedEvents"
 # Lambda's X-Ray header for the current invocation; "Sampled=1" only when it is traced.
 TRACE_HEADER_VARIABLE = "_X_AMZN_TRACE_ID"
+TRACED_MODULES = ("botocore",)
 
 
 def tool_metrics() -> Metrics:
@@ -65,7 +66,8 @@ def _record_failure(metrics: Metrics, logger: Logger, error: Exception) -> None:
 
 
 def traced(handler: Handler) -> Handler:
-    """X-Ray tracing through Powertools Tracer, for the invocations Lambda samples.
+    """X-Ray tracing through Powertools Tracer (boto3 calls only), for the invocations Lambda
+    samples.
 
     Lambda samples only where tracing is on (TracingConfig Active: staging and prod; PassThrough
     only when the caller's header says Sampled=1). Building a Tracer imports and patches
@@ -89,5 +91,6 @@ def invocation_sampled() -> bool:
 def shared_tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
 
-    # auto_patch (the default) records every boto3 call and HTTP request as a subsegment.
-    return Tracer()
+    # boto3 calls become subsegments. Not HTTP in general: X-Ray's http.client patch records each
+    # request's URL path, and a webhook's path is its secret (Slack, Teams).
+    return Tracer(patch_modules=TRACED_MODULES)
