@@ -290,6 +290,9 @@ def drill(obj: CliContext, *, tool: str, environment: str, target: Target, local
     queue to the alarm's topic, invokes the function with an event it cannot handle as often as
     the environment's errors threshold asks, moves the local clock until the alarm fires,
     and prints the alarm history and the ALARM and OK messages the observer received.
+
+    TOOL-ENV is looked up in --region, or in the first region of portfolio.regions. Exit code 0
+    when the on-call path worked; 1 with one line naming what failed.
     """
     region = _region(obj, target)
     with drill_target(target, local) as (clients, advance):

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +162,9 @@ def test_local_drill_fails_the_function_and_prints_the_alarm_and_ok_it_observed(
     ]
 
 
-def _served_local(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
-    """`build.py local --port 0` in its own process; its endpoint from the banner."""
+@pytest.fixture
+def served_local(tmp_path: Path) -> Iterator[str]:
+    """`build.py local --port 0` in its own process, stopped afterwards; its endpoint."""
     process = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "local", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -171,10 +173,18 @@ def _served_local(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         cwd=tmp_path,
     )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith("localcloud listening on http://127.0.0.1:"), first
-    return process, first.rsplit(" ", 1)[1].strip()
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("localcloud listening on http://127.0.0.1:"), first
+        yield first.rsplit(" ", 1)[1].strip()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
 
 
 def _aws_cli(endpoint: str, *args: str) -> Any:
@@ -213,36 +223,30 @@ def _cli_time(value: Any) -> datetime.datetime:
 
 @pytest.mark.slow
 def test_drill_against_build_py_local_shows_the_history_the_aws_cli_shows(
-    tmp_path: Path,
+    tmp_path: Path, served_local: str
 ) -> None:
-    process, endpoint = _served_local(tmp_path)
-    try:
-        dist = ["--dist", str(tmp_path / "dist")]
-        target = ["--endpoint-url", endpoint]
-        for command in (
-            ["bootstrap"],
-            ["publish", "-y"],
-            ["launch", "health-checker", "--env", "dev"],
-        ):
-            step = CliRunner().invoke(cli, [*dist, *command, *target])
-            assert step.exit_code == 0, step.output
-        drilled = CliRunner().invoke(
-            cli, [*dist, "drill", "health-checker", "--env", "dev", *target]
-        )
-        assert drilled.exit_code == 0, drilled.output
-        assert "== OK notification from the real failures" in drilled.output
-        shown = _aws_cli(
-            endpoint,
-            "cloudwatch",
-            "describe-alarm-history",
-            "--alarm-name",
-            "oncall-health-checker-dev-errors",
-            "--history-item-type",
-            "StateUpdate",
-        )["AlarmHistoryItems"]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
+    endpoint = served_local
+    dist = ["--dist", str(tmp_path / "dist")]
+    target = ["--endpoint-url", endpoint]
+    for command in (
+        ["bootstrap"],
+        ["publish", "-y"],
+        ["launch", "health-checker", "--env", "dev"],
+    ):
+        step = CliRunner().invoke(cli, [*dist, *command, *target])
+        assert step.exit_code == 0, step.output
+    drilled = CliRunner().invoke(cli, [*dist, "drill", "health-checker", "--env", "dev", *target])
+    assert drilled.exit_code == 0, drilled.output
+    assert "== OK notification from the real failures" in drilled.output
+    shown = _aws_cli(
+        endpoint,
+        "cloudwatch",
+        "describe-alarm-history",
+        "--alarm-name",
+        "oncall-health-checker-dev-errors",
+        "--history-item-type",
+        "StateUpdate",
+    )["AlarmHistoryItems"]
     from_cli = sorted((_cli_time(item["Timestamp"]), item["HistorySummary"]) for item in shown)
     printed = _printed_history(drilled.output)
     assert len(printed) == 4
