@@ -20,6 +20,7 @@ Reported, each as a ratio of the baseline:
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
@@ -83,7 +84,7 @@ def minute_of_data(backend: Any, count: int, minute: float) -> None:
 
 
 def read_store_once(backend: Any) -> float:
-    return sum(datum.value for datum in backend.metric_data)
+    return float(sum(datum.value for datum in backend.metric_data))
 
 
 def main() -> None:
@@ -107,7 +108,7 @@ def main() -> None:
     steady = []
     for repeat in range(options.repeats):
         minute_of_data(backend, options.alarms, now + repeat * 60)
-        steady.append(timed(lambda r=repeat: evaluate_backend(backend, now + (r + 1) * 60)))
+        steady.append(timed(functools.partial(evaluate_backend, backend, now + (repeat + 1) * 60)))
     report(
         options,
         stored=len(backend.metric_data),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portfolio.aws import AwsClients
-from portfolio.drill import DrillError, Echo, LaunchedTool, describe_alarm
+from portfolio.drill_target import DrillError, Echo, LaunchedTool, describe_alarm
 
 Advance = Callable[[float], float]
 EVALUATION_INTERVAL_SECONDS = 60  # CloudWatch evaluates metric alarms once a minute

@@ -22,7 +22,7 @@ from catalog.cli_context import DEFAULT_CONFIG
 from catalog.config import load_config
 from localcloud import LocalCloud
 from portfolio.aws import AwsClients, Target
-from portfolio.drill import (
+from portfolio.drill_target import (
     DrillError,
     find_launched_tool,
     notification_routes,
