@@ -7,6 +7,8 @@ for P products, and no write.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,18 @@ def test_a_noop_publish_of_the_real_build_reads_in_bulk(
     recorder = noop_publish(cloud_endpoint, built)
     assert recorder.writes == []
     assert len(recorder.reads) <= read_bound(len(built.desired.products)), recorder.lines()
+
+
+def test_the_benchmark_runs_and_prints_its_table() -> None:
+    # A smoke run at a tiny size so the benchmark does not rot; its figures are asserted above.
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "publish_reads_bench.py"), "--products", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    row = result.stdout.splitlines()[-1].split("|")
+    assert [cell.strip() for cell in row[1:5]] == ["2", row[2].strip(), "0", "10"]
+    assert int(row[2]) <= read_bound(2)
