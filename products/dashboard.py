@@ -16,10 +16,11 @@ Interface (all pure: no AWS calls, no environment reads)::
         (arn:aws:cloudformation:REGION:ACCOUNT_ID:stack/...).
 
     resolve(widgets, values) -> list[Widget]        (products.widgets)
-        The widgets with concrete names: what GetMetricData and DescribeAlarms need.
+        The widgets with concrete names, periods and thresholds: what GetMetricData and
+        DescribeAlarms need (titles and labels never hold placeholders).
 
     dashboard_name(product, config, environment) -> str
-        The launched dashboard's name (the stack output DashboardName holds it too).
+        The launched dashboard's name; the stack output DashboardUrl is its console address.
 
     dashboard_body(widgets) -> (str, dict[str, Any])     (products.dashboard_body)
         The DashboardBody JSON as an Fn::Sub string plus its variable map, as the template uses
@@ -42,6 +43,9 @@ from products.dashboard_body import DASHBOARD_SUFFIX, concrete_body, dashboard_b
 from products.environment import ResourceNames
 from products.widgets import Widget, resolve
 
+# Regions outside the commercial partition, by the prefix of their names.
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
+
 __all__ = [
     "concrete_body",
     "dashboard_body",
@@ -53,6 +57,7 @@ __all__ = [
 
 
 def dashboard_widgets(product: ProductDefinition, config: CatalogConfig) -> list[Widget]:
+    """PRODUCT's widgets in launch text, from the same build as its template."""
     builder = ProductBuilder(product, config, package_key="dashboard-only")
     builder.build()
     return list(builder.dashboard_widgets)
@@ -65,8 +70,10 @@ def launch_values(
     region: str,
     account_id: str,
 ) -> dict[str, str]:
+    """Every placeholder's value for PRODUCT launched for ENVIRONMENT in REGION and ACCOUNT_ID;
+    the settings are those catalog.yaml gives the environment now."""
     settings = environment_mapping_entry(config.settings_for(product.name, environment))
-    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    partition = next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
     return {
         **{key: str(value) for key, value in settings.items()},
         "Environment": environment,
@@ -77,5 +84,6 @@ def launch_values(
 
 
 def dashboard_name(product: ProductDefinition, config: CatalogConfig, environment: str) -> str:
+    """The name the template gives the dashboard of PRODUCT launched for ENVIRONMENT."""
     names = ResourceNames(config.catalog["resource_prefix"], product.name)
     return names.base(environment) + DASHBOARD_SUFFIX

@@ -126,7 +126,16 @@ def _metric_row(metric: Metric) -> list[Any]:
     if not metric.visible:
         options["visible"] = False
     if metric.split_by:
-        return [{"expression": _search(metric), "label": metric.label, "period": period}]
+        # Expression ids start with a lower-case letter and are unique within the widget.
+        search_id = f"search{metric.name}"
+        return [
+            {
+                "expression": _search(metric),
+                "id": search_id,
+                "label": metric.label,
+                "period": period,
+            }
+        ]
     dimensions = [part for pair in metric.dimensions for part in pair]
     return [metric.namespace, metric.name, *dimensions, options]
 

@@ -38,6 +38,12 @@ DEFAULT_PERIOD = "${AlarmPeriod}"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9:]+)\}")
 
 Dimensions = tuple[tuple[str, str], ...]
+_COMPARISONS = {
+    "GreaterThanOrEqualToThreshold": ">=",
+    "GreaterThanThreshold": ">",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
 # Handlers that count per environment add it as a dimension: the launched one.
 LAUNCHED_ENVIRONMENT: Dimensions = (("Environment", "${Environment}"),)
 
@@ -215,7 +221,7 @@ def alarm_widget(watched: Watched, spec: AlarmSpec, text: LaunchText) -> Widget:
     )
     name = text(watched.names.in_region(spec.name_suffix))
     return Widget(
-        title=f"Alarm: {spec.logical_id.removesuffix('Alarm')} ({spec.comparison})",
+        title=f"Alarm: {spec.name_suffix.lstrip('-')} ({_COMPARISONS[spec.comparison]} threshold)",
         kind="alarm",
         metrics=(metric,),
         thresholds=(Threshold("alarm threshold", text(spec.threshold)),),
