@@ -5,6 +5,7 @@ data read from CloudWatch (GetMetricData, ListMetrics) and their alarms' states 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -108,12 +109,26 @@ def chart_queries(
         body = _metric_stat(metric, metric.dimensions)
         queries.append(Query(index, query_id, metric.label, body, metric.visible))
     for expression in widget.expressions:
-        text = _METRIC_ID.sub(lambda m: prefix + m.group(1), expression.expression)
+        text = _prefixed_ids(expression.expression, prefix, _local_ids(widget))
         body = {"Expression": text, "Label": expression.label}
         queries.append(
             Query(index, prefix + expression.expression_id, expression.label, body, True)
         )
     return [_with_id(query) for query in queries]
+
+
+def _local_ids(widget: Widget) -> set[str]:
+    return {m.metric_id for m in widget.metrics if m.metric_id} | {
+        e.expression_id for e in widget.expressions
+    }
+
+
+def _prefixed_ids(expression: str, prefix: str, ids: set[str]) -> str:
+    """EXPRESSION with the widget's own query ids made unique on the page (ids are per widget
+    in a dashboard, per call in GetMetricData); functions and numbers stay as they are."""
+    return _METRIC_ID.sub(
+        lambda m: prefix + m.group(1) if m.group(1) in ids else m.group(1), expression
+    )
 
 
 def _with_id(query: Query) -> Query:
@@ -254,8 +269,6 @@ def alarm_views(cloudwatch: Any, names: list[str], when: TimeRange) -> dict[str,
 
 
 def _transitions(cloudwatch: Any, name: str, when: TimeRange) -> list[Transition]:
-    import json
-
     pages = cloudwatch.get_paginator("describe_alarm_history").paginate(
         AlarmName=name, HistoryItemType="StateUpdate", StartDate=when.start, EndDate=when.end
     )

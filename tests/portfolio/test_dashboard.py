@@ -32,7 +32,13 @@ from catalog.config import load_config
 from localcloud import LocalCloud
 from portfolio.aws import AwsClients, Target
 from portfolio.dashboard import time_range
-from portfolio.dashboard_data import MAX_QUERIES_PER_CALL, DashboardError, Query, batches
+from portfolio.dashboard_data import (
+    MAX_QUERIES_PER_CALL,
+    DashboardError,
+    Query,
+    batches,
+    chart_queries,
+)
 from portfolio.demo import create_demo_prerequisites
 from portfolio.drill_target import find_launched_tool
 from portfolio.workflow import prepare, run_bootstrap, run_launch, run_publish
@@ -368,3 +374,25 @@ def _errors_alarm(data: dict[str, Any]) -> dict[str, Any]:
     assert len(charts) == 1, [c["title"] for c in data["charts"]]
     alarm: dict[str, Any] = charts[0]["alarm"]
     return alarm
+
+
+def test_query_ids_are_unique_on_the_page_and_metric_math_uses_its_own_widgets() -> None:
+    from products.widgets import Expression, Metric
+
+    def metric(name: str, metric_id: str) -> Metric:
+        dims = (("FunctionName", "f"),)
+        return Metric("AWS/Lambda", name, dims, "Sum", name, "60", (), metric_id, False)
+
+    widget = Widget(
+        "Error rate",
+        "metric",
+        metrics=(metric("Errors", "errors"), metric("Invocations", "invocations")),
+        expressions=(Expression("rate", "100 * errors / FILL(invocations, 0)", "Error rate"),),
+    )
+    queries = chart_queries(3, widget, {}) + chart_queries(4, widget, {})
+    assert [q.query_id for q in queries] == [
+        f"w{n}_{name}" for n in (3, 4) for name in ("errors", "invocations", "rate")
+    ]
+    assert queries[2].body["Expression"] == "100 * w3_errors / FILL(w3_invocations, 0)"
+    assert [q.body["ReturnData"] for q in queries[:3]] == [False, False, True]
+    assert queries[0].body["MetricStat"]["Period"] == 60
