@@ -57,7 +57,12 @@ def cli(ctx: click.Context, config_path: Path, dist_dir: Path, verbose: bool) ->
 
 def _add_commands() -> None:
     # Each area keeps its commands next to its code; this file only wires them together.
-    for module_name in ("products.commands", "portfolio.commands", "localcloud.commands"):
+    for module_name in (
+        "products.commands",
+        "portfolio.commands",
+        "portfolio.pipeline.commands",
+        "localcloud.commands",
+    ):
         for command in importlib.import_module(module_name).COMMANDS:
             cli.add_command(command)
 
