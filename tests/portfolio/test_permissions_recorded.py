@@ -20,7 +20,14 @@ from catalog.manifest import Manifest
 from portfolio.aws import AwsClients, Target
 from portfolio.demo import create_demo_prerequisites
 from portfolio.desired import desired_catalog
-from portfolio.workflow import BuiltCatalog, run_bootstrap, run_launch, run_plan, run_publish
+from portfolio.workflow import (
+    BuiltCatalog,
+    run_bootstrap,
+    run_launch,
+    run_plan,
+    run_publish,
+    run_status,
+)
 from products.build import build_all
 from products.permissions import DEPLOY, PUBLISH, UNGOVERNED_OPERATIONS, Permission
 
@@ -75,6 +82,7 @@ def test_publish_calls_only_declared_actions(prepared: BuiltCatalog, cloud_endpo
     changed = _changed_portfolio(prepared)
     run_plan(clients, changed)
     run_publish(clients, changed, lambda change: None)
+    run_status(clients, changed)  # the Publish stage ends with `status`
     assert {"servicecatalog:CreateProduct", "servicecatalog:CreatePortfolioShare"} <= (
         recorder.operations
     )
