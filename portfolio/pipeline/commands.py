@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from catalog.cli_context import CliContext
+from portfolio.pipeline.deploy import deploy_pipeline
 from portfolio.pipeline.errors import PipelineError
 
 
@@ -24,5 +25,7 @@ def run(obj: CliContext, local: bool) -> None:
         raise click.UsageError("only --local is supported: the real pipeline runs in CodePipeline")
     raise PipelineError("pipeline run --local is not implemented yet")
 
+
+pipeline.add_command(deploy_pipeline)  # the pipeline stack's command (infra helper)
 
 COMMANDS: list[click.Command] = [pipeline]
