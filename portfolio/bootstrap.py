@@ -210,12 +210,22 @@ def deploy_spoke(
     account: str,
     *,
     admin_role: str,
+    pipeline_account: str | None,
     progress: Callable[[str], None],
 ) -> str:
-    """Deploy the spoke stack in ACCOUNT: 'created', 'updated' or 'unchanged'."""
-    if not re.match(r"^[0-9]{12}$", account):
-        raise PublishError(f"--spoke {account!r} is not a 12-digit AWS account id")
+    """Deploy the spoke stack in ACCOUNT: 'created', 'updated' or 'unchanged'.
+
+    The pipeline account is PIPELINE_ACCOUNT, else the account of the credentials used.
+    """
+    for option, value in (("--spoke", account), ("--pipeline-account", pipeline_account)):
+        if value is not None and not re.match(r"^[0-9]{12}$", value):
+            raise PublishError(f"{option} {value!r} is not a 12-digit AWS account id")
     region = clients.target.region or config.portfolio["regions"][0]  # IAM is global: one region
-    cfn, pipeline_account = spoke_cloudformation(clients, region, account, admin_role)
-    parameters = spoke_parameters(config, account, pipeline_account)
+    cfn, current = spoke_cloudformation(clients, region, account, admin_role)
+    if pipeline_account is None and current == account:
+        raise PublishError(
+            f"account {account}: the credentials are this account's own, so the pipeline's "
+            "account is unknown; pass --pipeline-account ACCOUNT"
+        )
+    parameters = spoke_parameters(config, account, pipeline_account or current)
     return deploy(cfn, region, template_body, parameters, progress, stack_name=SPOKE_STACK_NAME)

@@ -267,9 +267,20 @@ def launch(
     metavar="NAME",
     help="With --spoke: the role to assume in ACCOUNT unless the credentials are ACCOUNT's.",
 )
+@click.option(
+    "--pipeline-account",
+    metavar="ACCOUNT",
+    help="With --spoke: the pipeline's account (default: the credentials' account).",
+)
 @click.pass_obj
 def bootstrap(
-    obj: CliContext, target: Target, local: bool, spoke: str | None, assume_role: str
+    obj: CliContext,
+    *,
+    target: Target,
+    local: bool,
+    spoke: str | None,
+    assume_role: str,
+    pipeline_account: str | None,
 ) -> None:
     """Deploy the catalog infrastructure (artifact bucket, launch role) in every region, or
     with --spoke ACCOUNT the spoke stack (launch role, deploy role) in an environment's account."""
@@ -280,7 +291,13 @@ def bootstrap(
         body = spoke_template(built.dist_dir, built.manifest)
         with open_clients(target, local) as clients:
             outcome = deploy_spoke(
-                clients, built.config, body, spoke, admin_role=assume_role, progress=click.echo
+                clients,
+                built.config,
+                body,
+                spoke,
+                admin_role=assume_role,
+                pipeline_account=pipeline_account,
+                progress=click.echo,
             )
         click.echo(f"account {spoke}: spoke stack {outcome}")
         return

@@ -38,10 +38,10 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return config_path, dist
 
 
-def _bootstrap(catalog: tuple[Path, Path], endpoint: str, account: str) -> Result:
+def _bootstrap(catalog: tuple[Path, Path], endpoint: str, account: str, *extra: str) -> Result:
     config_path, dist = catalog
     arguments = ["--config", str(config_path), "--dist", str(dist), "bootstrap", "--no-build"]
-    arguments += ["--endpoint-url", endpoint, "--spoke", account]
+    arguments += ["--endpoint-url", endpoint, "--spoke", account, *extra]
     return CliRunner().invoke(cli, arguments)
 
 
@@ -103,3 +103,28 @@ def test_a_malformed_account_is_refused(catalog: tuple[Path, Path], cloud_endpoi
     result = _bootstrap(catalog, cloud_endpoint, "prod")
     assert result.exit_code == 1
     assert "--spoke 'prod' is not a 12-digit AWS account id" in result.output
+
+
+def test_with_the_spoke_account_own_credentials_the_pipeline_account_is_asked_for(
+    catalog: tuple[Path, Path], cloud_endpoint: str, tmp_path: Path
+) -> None:
+    # localcloud's credentials are its default account's: make that the spoke (the spoke
+    # template does not depend on the accounts, so the module's build serves).
+    config_path, dist = catalog
+    data = yaml.safe_load(config_path.read_text())
+    data["environments"]["staging"]["account"] = PIPELINE_ACCOUNT
+    own = tmp_path / "catalog.yaml"
+    own.write_text(yaml.safe_dump(data, sort_keys=False))
+    refused = _bootstrap((own, dist), cloud_endpoint, PIPELINE_ACCOUNT)
+    assert refused.exit_code == 1
+    assert "pass --pipeline-account ACCOUNT" in refused.output
+    done = _bootstrap(
+        (own, dist), cloud_endpoint, PIPELINE_ACCOUNT, "--pipeline-account", PROD_ACCOUNT
+    )
+    assert done.exit_code == 0, done.output
+    cfn = _as_account(cloud_endpoint, "cloudformation", PIPELINE_ACCOUNT)
+    (stack,) = cfn.describe_stacks(StackName=SPOKE_STACK_NAME)["Stacks"]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["PipelineDeployRoleArns"] == (
+        f"arn:aws:iam::{PROD_ACCOUNT}:role/oncall-pipeline-deploy-staging"
+    )
