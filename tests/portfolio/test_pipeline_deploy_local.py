@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from build import cli
 from catalog.config import load_config
 from portfolio.aws import AwsClients, CallRecorder, Target
-from portfolio.pipeline.deploy import STACK_NAME, PipelineParameters, plan_pipeline
+from portfolio.pipeline.deploy import STACK_NAME, PipelineParameters, discard, plan_pipeline
 from portfolio.pipeline.errors import PipelineError
 from products.build import build_all
 
@@ -116,3 +116,20 @@ def test_bad_parameters_are_refused_before_any_call(
 def test_parameters_validate_in_code_too() -> None:
     with pytest.raises(PipelineError, match="--repository 'x' is not OWNER/NAME"):
         PipelineParameters(CONNECTION, "x").validate()
+
+
+def test_a_discarded_first_change_set_leaves_nothing_and_the_next_plan_creates(
+    dist: Path, cloud_endpoint: str
+) -> None:
+    cfn = AwsClients(Target(endpoint_url=cloud_endpoint)).client("cloudformation", REGION)
+    body = (dist / "infra" / "pipeline.json").read_text()
+    first = plan_pipeline(cfn, body, PipelineParameters(CONNECTION, "a/b"))
+    assert first is not None and first.kind == "CREATE"
+    discard(cfn, first)  # what a "no" at the confirmation does
+    (stack,) = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"]
+    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"  # CloudFormation keeps the empty stack
+    assert _client(cloud_endpoint, "codepipeline").list_pipelines()["pipelines"] == []
+    # A stack that was never created takes a CREATE change set again, not an UPDATE.
+    second = plan_pipeline(cfn, body, PipelineParameters(CONNECTION, "a/b"))
+    assert second is not None and second.kind == "CREATE"
+    discard(cfn, second)
