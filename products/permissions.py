@@ -149,6 +149,12 @@ DEPLOY: tuple[Permission, ...] = (
     _sc(servicecatalog.DescribeRecord, Scope.ANY, "wait for the launch to finish"),
 )
 
+# `deploy --env ENV` for an environment in another account, in the pipeline account itself: find
+# the portfolio's id (then assume the account's deploy role, which has DEPLOY there).
+DEPLOY_FROM_PIPELINE_ACCOUNT: tuple[Permission, ...] = (
+    _sc(servicecatalog.ListPortfolios, Scope.ANY, "find the portfolio to import"),
+)
+
 # Calls no IAM permission governs (any authenticated caller may make them).
 UNGOVERNED_OPERATIONS = frozenset({"sts:GetCallerIdentity"})
 
@@ -198,7 +204,12 @@ def permissions_markdown() -> str:
         "| role | action | resources | why |",
         "|---|---|---|---|",
     ]
-    for role, permissions in (("publish", PUBLISH), ("deploy", DEPLOY)):
+    roles = (
+        ("publish", PUBLISH),
+        ("deploy", DEPLOY),
+        ("deploy, pipeline account, for another account", DEPLOY_FROM_PIPELINE_ACCOUNT),
+    )
+    for role, permissions in roles:
         for permission in sorted(permissions, key=lambda p: p.name):
             rows.append(
                 f"| {role} | `{permission.name}` | {_scope_text(permission.scope)} "

@@ -38,7 +38,14 @@ from troposphere import sns as sns_resources
 from catalog.config import CatalogConfig
 from products.builder import _KEY_ADMIN_ACTIONS, checkov_skips
 from products.iam import statement
-from products.permissions import DEPLOY, PUBLISH, Permission, ScopeValues, policy_statements
+from products.permissions import (
+    DEPLOY,
+    DEPLOY_FROM_PIPELINE_ACCOUNT,
+    PUBLISH,
+    Permission,
+    ScopeValues,
+    policy_statements,
+)
 
 POLICY_VERSION = "2012-10-17"
 SOURCE_ACTION = "Source"
@@ -364,7 +371,10 @@ def _deploy_statements(config: CatalogConfig, environment: str) -> list[Statemen
     if target.account is None:
         return policy_statements(DEPLOY, _scope_values(config))
     role = config.pipeline.deploy_role_arn(target.account, partition="${AWS::Partition}")
-    return [statement([sts.AssumeRole], [Sub(role)], sid="AssumeSpokeDeployRole")]
+    return [
+        statement([sts.AssumeRole], [Sub(role)], sid="AssumeSpokeDeployRole"),
+        *policy_statements(DEPLOY_FROM_PIPELINE_ACCOUNT, _scope_values(config)),
+    ]
 
 
 def deploy_project_role_name(config: CatalogConfig, environment: str) -> str:
