@@ -62,6 +62,7 @@ def _add_commands() -> None:
         "portfolio.commands",
         "portfolio.drill",
         "portfolio.dashboard",
+        "portfolio.pipeline.commands",
         "localcloud.commands",
     ):
         for command in importlib.import_module(module_name).COMMANDS:

@@ -15,7 +15,27 @@ import jsonschema
 import yaml
 
 from catalog.errors import ConfigError
-from catalog.schema import catalog_schema
+from catalog.schema import DEFAULT_DEPLOY_ROLE_NAME, catalog_schema
+
+
+@dataclass(frozen=True)
+class DeployTarget:
+    """Where one environment is deployed: an account (None: the pipeline's own) and regions."""
+
+    environment: str
+    account: str | None
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """The release pipeline's settings from the optional `pipeline:` section."""
+
+    deploy_role_name: str = DEFAULT_DEPLOY_ROLE_NAME
+
+    def deploy_role_arn(self, account: str, partition: str = "aws") -> str:
+        """The role a deploy stage assumes in ACCOUNT (created there by the spoke stack)."""
+        return f"arn:{partition}:iam::{account}:role/{self.deploy_role_name}"
 
 
 @dataclass(frozen=True)
@@ -27,10 +47,25 @@ class CatalogConfig:
     portfolio: dict[str, Any]
     environments: dict[str, dict[str, Any]]
     products: dict[str, dict[str, Any]]
+    pipeline: PipelineSettings = PipelineSettings()
 
     @property
     def environment_names(self) -> list[str]:
         return list(self.environments)
+
+    def deploy_target(self, environment: str) -> DeployTarget:
+        """ENVIRONMENT's account (None: the pipeline's) and regions (else the portfolio's)."""
+        self._require_environment(environment)
+        settings = self.environments[environment]
+        regions = settings.get("regions") or self.portfolio["regions"]
+        return DeployTarget(environment, settings.get("account"), tuple(regions))
+
+    def _require_environment(self, environment: str) -> None:
+        if environment not in self.environments:
+            raise ConfigError(
+                f"{self.path}: environment {environment!r} is not defined "
+                f"(known: {', '.join(self.environments)})"
+            )
 
     def settings_for(self, product: str, environment: str) -> dict[str, Any]:
         """An environment's settings with the product's overrides for it applied."""
@@ -45,11 +80,7 @@ class CatalogConfig:
 
     def launch_parameters(self, product: str, environment: str) -> dict[str, str]:
         """CloudFormation parameters for launching PRODUCT in ENVIRONMENT (Environment included)."""
-        if environment not in self.environments:
-            raise ConfigError(
-                f"{self.path}: environment {environment!r} is not defined "
-                f"(known: {', '.join(self.environments)})"
-            )
+        self._require_environment(environment)
         launch = self.products[product].get("launch", {})
         merged = {**launch.get("default", {}), **launch.get(environment, {})}
         merged["Environment"] = environment
@@ -74,6 +105,7 @@ def load_config(path: Path) -> CatalogConfig:
         portfolio=raw["portfolio"],
         environments=raw["environments"],
         products=raw["products"],
+        pipeline=PipelineSettings(**raw.get("pipeline", {})),
     )
 
 
@@ -136,6 +168,7 @@ def _reason(error: jsonschema.ValidationError) -> str:
 
 
 def _check_cross_references(raw: dict[str, Any], path: Path) -> None:
+    _check_environment_regions(raw, path)
     environments = set(raw["environments"])
     for product, spec in raw["products"].items():
         for section in ("overrides", "launch"):
@@ -145,3 +178,15 @@ def _check_cross_references(raw: dict[str, Any], path: Path) -> None:
                         f"{path}: products.{product}.{section}.{env}: environment {env!r} "
                         f"is not defined under environments ({', '.join(sorted(environments))})"
                     )
+
+
+def _check_environment_regions(raw: dict[str, Any], path: Path) -> None:
+    # A product can only be launched where the portfolio is published.
+    published = raw["portfolio"]["regions"]
+    for env, settings in raw["environments"].items():
+        for index, region in enumerate(settings.get("regions", [])):
+            if region not in published:
+                raise ConfigError(
+                    f"{path}: environments.{env}.regions.{index}: {region!r} is not one of "
+                    f"the portfolio's regions (portfolio.regions: {', '.join(published)})"
+                )

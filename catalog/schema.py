@@ -1,4 +1,4 @@
-"""JSON schema of catalog.yaml: catalog, portfolio, environments and products sections.
+"""JSON schema of catalog.yaml: catalog, portfolio, environments, products and pipeline sections.
 
 Limits come from the AWS APIs. Portfolio: Service Catalog's DisplayName 1-100, Description
 <= 2000, ProviderName 1-50, TagOption key 1-128 / value 1-256, principal ARN 1-1000. Rules
@@ -194,11 +194,38 @@ _SETTINGS_PROPERTIES: dict[str, Any] = {
     "alarms": _ALARMS_SCHEMA,
 }
 
+# Where an environment is deployed: not settings a product override may change.
+_TARGET_PROPERTIES: dict[str, Any] = {
+    # Absent: the pipeline's own account.
+    "account": {"type": "string", "pattern": _ACCOUNT},
+    # Absent: every region of the portfolio (catalog.config checks these are among them).
+    "regions": {
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": True,
+        "items": {"type": "string", "pattern": _REGION},
+    },
+}
+
 _ENVIRONMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": list(_SETTINGS_PROPERTIES),
-    "properties": _SETTINGS_PROPERTIES,
+    "properties": {**_SETTINGS_PROPERTIES, **_TARGET_PROPERTIES},
+}
+
+DEFAULT_DEPLOY_ROLE_NAME = "OncallCatalogDeployRole"
+
+# The release pipeline (dist/infra/pipeline.json, dist/infra/spoke.json). The connection,
+# repository and branch are parameters of the pipeline stack, not config: they belong to the
+# account the pipeline is deployed in.
+PIPELINE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        # The role a deploy stage assumes in an environment's account (the spoke stack's).
+        "deploy_role_name": {"type": "string", "pattern": _IAM_ROLE_NAME},
+    },
 }
 
 _OVERRIDE_SCHEMA: dict[str, Any] = {
@@ -265,5 +292,6 @@ def catalog_schema() -> dict[str, Any]:
                 "propertyNames": {"pattern": _NAME},
                 "additionalProperties": _PRODUCT_SCHEMA,
             },
+            "pipeline": PIPELINE_SCHEMA,
         },
     }

@@ -93,6 +93,10 @@ class AdminBackend:
         self.deleted: dict[str, Any] = {}
         # Portfolios other accounts shared with this one and it accepted: id -> (portfolio, type).
         self.accepted: dict[str, tuple[Portfolio, str]] = {}
+        # Using an import: the owner's backend per accepted portfolio (its products and
+        # constraints stay the owner's, in sync) and this account's own principal associations.
+        self.imported_from: dict[str, AdminBackend] = {}
+        self.imported_principals: dict[str, dict[str, str]] = {}
         self.organizations_access = "DISABLED"
         self.copy_operations: dict[str, Any] = {}  # CopyProductToken -> copying.CopyOperation
 
@@ -105,7 +109,11 @@ class AdminBackend:
 
     def product(self, product_id: str | None = None, name: str | None = None) -> Product:
         if product_id:
-            found = self.products.get(product_id) or self._product_by_view_id(product_id)
+            found = (
+                self.products.get(product_id)
+                or self._product_by_view_id(product_id)
+                or self._imported_product(product_id)
+            )
         elif name:
             found = next((p for p in self.products.values() if p.name == name), None)
         else:
@@ -116,6 +124,30 @@ class AdminBackend:
 
     def _product_by_view_id(self, view_id: str) -> Product | None:
         return next((p for p in self.products.values() if p.view_id == view_id), None)
+
+    def _imported_product(self, product_id: str) -> Product | None:
+        for portfolio in self.imported_portfolios():
+            if product_id in portfolio.product_ids:
+                return self.imported_from[portfolio.id].products.get(product_id)
+        return None
+
+    def imported_portfolios(self) -> list[Portfolio]:
+        """The accepted portfolios as their owners hold them now (an import is not a copy)."""
+        return [
+            owner.portfolios[portfolio_id]
+            for portfolio_id, owner in self.imported_from.items()
+            if portfolio_id in owner.portfolios
+        ]
+
+    def imported_products(self, portfolio_id: str) -> list[Product]:
+        owner = self.imported_from[portfolio_id]
+        portfolio = owner.portfolio(portfolio_id)
+        return [owner.products[i] for i in sorted(portfolio.product_ids) if i in owner.products]
+
+    def principals_of(self, portfolio_id: str) -> dict[str, str]:
+        if portfolio_id in self.imported_from:
+            return self.imported_principals.setdefault(portfolio_id, {})
+        return self.portfolio(portfolio_id).principals
 
     def artifact(
         self, product: Product, artifact_id: str | None = None, name: str | None = None
@@ -424,6 +456,8 @@ class AdminBackend:
         self.deleted[constraint_id] = self.constraints.pop(constraint_id)
 
     def constraints_for(self, portfolio_id: str, product_id: str | None = None) -> list[Constraint]:
+        if portfolio_id in self.imported_from:  # the owner's constraints apply to the import
+            return self.imported_from[portfolio_id].constraints_for(portfolio_id, product_id)
         self.portfolio(portfolio_id)
         return [
             c
@@ -435,23 +469,23 @@ class AdminBackend:
     def associate_principal(
         self, portfolio_id: str, principal_arn: str, principal_type: str
     ) -> None:
-        portfolio = self.portfolio(portfolio_id)
+        principals = self.principals_of(portfolio_id)
         _check_principal(principal_arn, principal_type)
-        patterns = [arn for arn, kind in portfolio.principals.items() if kind == "IAM_PATTERN"]
+        patterns = [arn for arn, kind in principals.items() if kind == "IAM_PATTERN"]
         adds_pattern = principal_type == "IAM_PATTERN" and principal_arn not in patterns
         if adds_pattern and len(patterns) >= MAX_IAM_PATTERNS_PER_PORTFOLIO:
             raise LimitExceededException(
                 f"Portfolio {portfolio_id} already has {len(patterns)} IAM_PATTERN principals."
             )
-        portfolio.principals[principal_arn] = principal_type
+        principals[principal_arn] = principal_type
 
     def disassociate_principal(self, portfolio_id: str, principal_arn: str) -> None:
-        portfolio = self.portfolio(portfolio_id)
-        if principal_arn not in portfolio.principals:
+        principals = self.principals_of(portfolio_id)
+        if principal_arn not in principals:
             raise ResourceNotFoundException(
                 f"Principal {principal_arn} is not associated with portfolio {portfolio_id}."
             )
-        del portfolio.principals[principal_arn]
+        del principals[principal_arn]
 
     # ---- TagOptions ----------------------------------------------------------------------
     def create_tag_option(self, key: str, value: str) -> TagOption:

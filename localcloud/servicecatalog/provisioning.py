@@ -132,7 +132,9 @@ class Provisioner:
 
     # ---- launch paths and parameters --------------------------------------------------------
     def launch_paths(self, product: Product) -> list[Portfolio]:
-        return [p for p in self.admin.portfolios.values() if product.id in p.product_ids]
+        own = [p for p in self.admin.portfolios.values() if product.id in p.product_ids]
+        imported = [p for p in self.admin.imported_portfolios() if product.id in p.product_ids]
+        return own + imported
 
     def launch_path(
         self, product: Product, path_id: str | None, path_name: str | None

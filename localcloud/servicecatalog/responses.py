@@ -186,7 +186,9 @@ def _sorted_products(products: list[Product], request: CatalogRequest) -> list[P
 
 def search_products_as_admin(request: CatalogRequest) -> dict[str, Any]:
     products = list(request.admin.products.values())
-    if request.get("PortfolioId"):
+    if request.get("PortfolioId") in request.admin.imported_from:
+        products = request.admin.imported_products(request.params["PortfolioId"])
+    elif request.get("PortfolioId"):
         portfolio = request.admin.portfolio(request.params["PortfolioId"])
         products = [p for p in products if p.id in portfolio.product_ids]
     products = [p for p in products if _matches_filters(p, request.get("Filters", {}))]
@@ -196,9 +198,14 @@ def search_products_as_admin(request: CatalogRequest) -> dict[str, Any]:
 
 def search_products(request: CatalogRequest) -> dict[str, Any]:
     # End users see products reachable through a portfolio (a launch path).
+    imported = [
+        product
+        for portfolio_id in request.admin.imported_from
+        for product in request.admin.imported_products(portfolio_id)
+    ]
     products = [
         p
-        for p in request.admin.products.values()
+        for p in {p.id: p for p in [*request.admin.products.values(), *imported]}.values()
         if request.provisioner.launch_paths(p) and _matches_filters(p, request.get("Filters", {}))
     ]
     page, token = paginate(_sorted_products(products, request), request)
@@ -328,10 +335,8 @@ def disassociate_principal_from_portfolio(request: CatalogRequest) -> dict[str, 
 
 
 def list_principals_for_portfolio(request: CatalogRequest) -> dict[str, Any]:
-    portfolio = request.admin.portfolio(request.params["PortfolioId"])
-    principals = [
-        {"PrincipalARN": arn, "PrincipalType": kind} for arn, kind in portfolio.principals.items()
-    ]
+    associated = request.admin.principals_of(request.params["PortfolioId"])
+    principals = [{"PrincipalARN": arn, "PrincipalType": kind} for arn, kind in associated.items()]
     page, token = paginate(principals, request)
     return {"Principals": page, **token}
 

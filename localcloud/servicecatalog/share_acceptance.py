@@ -41,9 +41,12 @@ def accept(
         )
     share.accepted = True
     recipient.accepted[portfolio_id] = (owner.portfolios[portfolio_id], share_type)
+    recipient.imported_from[portfolio_id] = owner
 
 
 def reject(recipient: AdminBackend, portfolio_id: str) -> None:
+    recipient.imported_from.pop(portfolio_id, None)
+    recipient.imported_principals.pop(portfolio_id, None)
     if recipient.accepted.pop(portfolio_id, None) is None:
         raise ResourceNotFoundException(
             f"Portfolio share {portfolio_id} was not accepted by this account."
