@@ -102,7 +102,9 @@ def _publish_build(
     for item in built:
         package = out_dir / item.artifact.package
         package.parent.mkdir(parents=True, exist_ok=True)
-        item.package.replace(package)
+        # Products sharing a handler folder share one package: the first moved it already.
+        if item.package.exists():
+            item.package.replace(package)
         _remove_stale_packages(package.parent, item.product.handler, keep=package)
         _write(out_dir / item.artifact.template, item.template)
     _write(out_dir / "infra" / "bootstrap.json", bootstrap)

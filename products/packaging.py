@@ -7,6 +7,7 @@ so the same inputs always give the same bytes and the same content-addressed nam
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -21,6 +22,9 @@ from products.errors import BuildError
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS_DIR = ROOT / "handlers"
 DEPENDENCY_CACHE = ROOT / ".cache" / "lambda-deps"
+# Finished zips by the hash of everything that goes into them: a warm build copies, never zips.
+PACKAGE_CACHE = ROOT / ".cache" / "lambda-packages"
+PACKAGE_FORMAT = "1"  # bump when the zip layout changes: old cache entries are then never hit
 # The Lambda platform the dependencies are installed for (wheels only: nothing compiles here).
 LAMBDA_PLATFORM = ("manylinux2014_aarch64", "3.13")
 CACHE_MARKER = ".complete"  # written last: a cached install without it is incomplete
@@ -35,14 +39,45 @@ def build_handler_zip(tool: str, out_dir: Path, handlers_dir: Path = HANDLERS_DI
     tool_dir = handlers_dir / tool
     if not (tool_dir / "app.py").is_file():
         raise BuildError(f"handler {tool!r}: {tool_dir / 'app.py'} does not exist")
-    entries = dict(_source_entries(tool_dir, handlers_dir / "shared" / "oncall_shared"))
-    entries.update(_dependency_entries(tool_dir / "requirements.txt"))
-    data = _zip_bytes(entries)
-    digest = hashlib.sha256(data).hexdigest()
+    sources = dict(_source_entries(tool_dir, handlers_dir / "shared" / "oncall_shared"))
+    requirements = tool_dir / "requirements.txt"
+    cached = _cached_package(tool, sources, requirements)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{tool}-{digest}.zip"
+    target = out_dir / cached.name
+    if not target.exists():  # the name carries the content's sha256: same name, same bytes
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+        shutil.copyfile(cached, partial)
+        partial.replace(target)
+    return target
+
+
+def _input_key(sources: dict[str, bytes], requirements: Path) -> str:
+    """Everything the zip's bytes depend on: the sources, and the dependencies' own cache key."""
+    digest = hashlib.sha256(f"format {PACKAGE_FORMAT}\n".encode())
+    for name in sorted(sources):
+        digest.update(f"{name}\0{hashlib.sha256(sources[name]).hexdigest()}\n".encode())
+    if requirements.is_file() and _requirement_lines(requirements):
+        digest.update(f"deps {_dependency_key(_requirement_lines(requirements))}".encode())
+    return digest.hexdigest()
+
+
+def _cached_package(tool: str, sources: dict[str, bytes], requirements: Path) -> Path:
+    """The zip for these inputs: from the cache, or zipped (level 9) and stored on a miss."""
+    folder = _ensure_dir(PACKAGE_CACHE / _input_key(sources, requirements)[:32])
+    found = sorted(folder.glob(f"{tool}-*.zip"))
+    if found:
+        return found[0]
+    entries = dict(sources)
+    entries.update(_dependency_entries(requirements))
+    data = _zip_bytes(entries)
+    target = folder / f"{tool}-{hashlib.sha256(data).hexdigest()}.zip"
     _write_atomically(target, data)
     return target
+
+
+def _ensure_dir(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def package_digest(path: Path) -> str:
@@ -92,10 +127,7 @@ def _installed_dependencies(requirements: Path) -> Path:
     """Install the pinned requirements for Lambda once; later builds reuse the cached folder."""
     lines = _requirement_lines(requirements)
     _require_pins(requirements, lines)
-    # pip's version is part of the key: another pip may lay out the same wheels differently.
-    key_parts = [*LAMBDA_PLATFORM, _pip_version(), *sorted(lines)]
-    key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()
-    target = DEPENDENCY_CACHE / key[:32]
+    target = DEPENDENCY_CACHE / _dependency_key(lines)[:32]
     if (target / CACHE_MARKER).is_file():
         return target
     # Parallel builds (test workers, CI steps) each install into their own staging folder;
@@ -113,6 +145,13 @@ def _installed_dependencies(requirements: Path) -> Path:
     return target
 
 
+def _dependency_key(lines: list[str]) -> str:
+    # pip's version is part of the key: another pip may lay out the same wheels differently.
+    key_parts = [*LAMBDA_PLATFORM, _pip_version(), *sorted(lines)]
+    return hashlib.sha256("\n".join(key_parts).encode()).hexdigest()
+
+
+@functools.cache
 def _pip_version() -> str:
     from importlib.metadata import version
 

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from products.errors import BuildError
-from products.packaging import HANDLERS_DIR, ZIP_EPOCH, build_handler_zip, package_digest
+from products.packaging import (
+    HANDLERS_DIR,
+    PACKAGE_CACHE,
+    ZIP_EPOCH,
+    build_handler_zip,
+    package_digest,
+)
 
 
 def test_same_source_gives_same_bytes_and_name(tmp_path: Path) -> None:
@@ -62,3 +68,38 @@ def test_unpinned_requirement_is_refused(tmp_path: Path) -> None:
 def test_missing_handler_is_named(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match=r"handler 'nothing_here': .*app\.py does not exist"):
         build_handler_zip("nothing_here", tmp_path, tmp_path)
+
+
+def _cache_entry(package: Path) -> Path:
+    [entry] = PACKAGE_CACHE.glob(f"*/{package.name}")
+    return entry
+
+
+def test_unchanged_inputs_reuse_the_cached_zip_byte_for_byte(tmp_path: Path) -> None:
+    handlers = _copy_handlers(tmp_path, "")
+    # Inputs of our own (the path is unique): this test's cache entry is shared with no other.
+    marker = f"def lambda_handler(event, context):\n    return {str(tmp_path)!r}\n"
+    (handlers / "demo" / "app.py").write_text(marker)
+    first = build_handler_zip("demo", tmp_path / "one", handlers)
+    entry = _cache_entry(first)
+    try:
+        # Stand-in bytes under the cached name: a warm build that zipped again would not copy them.
+        entry.write_bytes(b"cached bytes")
+        second = build_handler_zip("demo", tmp_path / "two", handlers)
+        assert second.name == first.name
+        assert second.read_bytes() == b"cached bytes"
+    finally:
+        shutil.rmtree(entry.parent)
+
+
+def test_changed_inputs_miss_the_cache(tmp_path: Path) -> None:
+    handlers = _copy_handlers(tmp_path, "")
+    (handlers / "demo" / "app.py").write_text(f"X = {str(tmp_path)!r}\n")
+    first = build_handler_zip("demo", tmp_path / "out", handlers)
+    (handlers / "demo" / "extra.py").write_text("Y = 1\n")
+    second = build_handler_zip("demo", tmp_path / "out", handlers)
+    assert second.name != first.name
+    with zipfile.ZipFile(second) as archive:
+        assert archive.read("extra.py") == b"Y = 1\n"
+    for package in (first, second):
+        shutil.rmtree(_cache_entry(package).parent)
