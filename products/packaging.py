@@ -15,6 +15,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from products.errors import BuildError
@@ -25,8 +26,34 @@ DEPENDENCY_CACHE = ROOT / ".cache" / "lambda-deps"
 # Finished zips by the hash of everything that goes into them: a warm build copies, never zips.
 PACKAGE_CACHE = ROOT / ".cache" / "lambda-packages"
 PACKAGE_FORMAT = "1"  # bump when the zip layout changes: old cache entries are then never hit
-# The Lambda platform the dependencies are installed for (wheels only: nothing compiles here).
-LAMBDA_PLATFORM = ("manylinux2014_aarch64", "3.13")
+
+
+@dataclass(frozen=True)
+class LambdaPlatform:
+    """One LambdaArchitecture x LambdaRuntime choice, and the wheels that run there."""
+
+    architecture: str  # the product's LambdaArchitecture value
+    runtime: str  # the product's LambdaRuntime value
+
+    @property
+    def python_version(self) -> str:
+        return self.runtime.removeprefix("python")
+
+    @property
+    def pip_platforms(self) -> tuple[str, ...]:
+        # Lambda's python3.12/3.13 run on Amazon Linux 2023 (glibc 2.34): manylinux2014 and
+        # manylinux_2_28 wheels both load there; some packages publish only one of the two.
+        machine = "aarch64" if self.architecture == "arm64" else "x86_64"
+        return (f"manylinux2014_{machine}", f"manylinux_2_28_{machine}")
+
+
+LAMBDA_PLATFORMS = tuple(
+    LambdaPlatform(architecture, runtime)
+    for architecture in ("arm64", "x86_64")
+    for runtime in ("python3.12", "python3.13")
+)
+# The platform of a tool's one package when it is pure Python (the product's defaults).
+DEFAULT_PLATFORM = LambdaPlatform("arm64", "python3.13")
 CACHE_MARKER = ".complete"  # written last: a cached install without it is incomplete
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest timestamp a zip entry can hold
 FILE_MODE = 0o644 << 16
@@ -34,14 +61,19 @@ EXCLUDED_PARTS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
 
-def build_handler_zip(tool: str, out_dir: Path, handlers_dir: Path = HANDLERS_DIR) -> Path:
-    """Build handlers/<tool> into out_dir/<tool>-<sha256>.zip and return its path."""
+def build_handler_zip(
+    tool: str,
+    out_dir: Path,
+    handlers_dir: Path = HANDLERS_DIR,
+    platform: LambdaPlatform = DEFAULT_PLATFORM,
+) -> Path:
+    """Build handlers/<tool> for PLATFORM into out_dir/<tool>-<sha256>.zip; return its path."""
     tool_dir = handlers_dir / tool
     if not (tool_dir / "app.py").is_file():
         raise BuildError(f"handler {tool!r}: {tool_dir / 'app.py'} does not exist")
     sources = dict(_source_entries(tool_dir, handlers_dir / "shared" / "oncall_shared"))
     requirements = tool_dir / "requirements.txt"
-    cached = _cached_package(tool, sources, requirements)
+    cached = _cached_package(tool, sources, requirements, platform)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / cached.name
     if not target.exists():  # the name carries the content's sha256: same name, same bytes
@@ -51,24 +83,27 @@ def build_handler_zip(tool: str, out_dir: Path, handlers_dir: Path = HANDLERS_DI
     return target
 
 
-def _input_key(sources: dict[str, bytes], requirements: Path) -> str:
+def _input_key(sources: dict[str, bytes], requirements: Path, platform: LambdaPlatform) -> str:
     """Everything the zip's bytes depend on: the sources, and the dependencies' own cache key."""
     digest = hashlib.sha256(f"format {PACKAGE_FORMAT}\n".encode())
     for name in sorted(sources):
         digest.update(f"{name}\0{hashlib.sha256(sources[name]).hexdigest()}\n".encode())
     if requirements.is_file() and _requirement_lines(requirements):
-        digest.update(f"deps {_dependency_key(_requirement_lines(requirements))}".encode())
+        key = _dependency_key(_requirement_lines(requirements), platform)
+        digest.update(f"deps {key}".encode())
     return digest.hexdigest()
 
 
-def _cached_package(tool: str, sources: dict[str, bytes], requirements: Path) -> Path:
+def _cached_package(
+    tool: str, sources: dict[str, bytes], requirements: Path, platform: LambdaPlatform
+) -> Path:
     """The zip for these inputs: from the cache, or zipped (level 9) and stored on a miss."""
-    folder = _ensure_dir(PACKAGE_CACHE / _input_key(sources, requirements)[:32])
+    folder = _ensure_dir(PACKAGE_CACHE / _input_key(sources, requirements, platform)[:32])
     found = sorted(folder.glob(f"{tool}-*.zip"))
     if found:
         return found[0]
     entries = dict(sources)
-    entries.update(_dependency_entries(requirements))
+    entries.update(_dependency_entries(requirements, platform))
     data = _zip_bytes(entries)
     target = folder / f"{tool}-{hashlib.sha256(data).hexdigest()}.zip"
     _write_atomically(target, data)
@@ -106,10 +141,12 @@ def _excluded(relative: Path) -> bool:
     return bool(EXCLUDED_PARTS.intersection(relative.parts)) or relative.suffix in EXCLUDED_SUFFIXES
 
 
-def _dependency_entries(requirements: Path) -> Iterator[tuple[str, bytes]]:
+def _dependency_entries(
+    requirements: Path, platform: LambdaPlatform
+) -> Iterator[tuple[str, bytes]]:
     if not requirements.is_file() or not _requirement_lines(requirements):
         return
-    installed = _installed_dependencies(requirements)
+    installed = _installed_dependencies(requirements, platform)
     for path in _files_under(installed):
         relative = path.relative_to(installed)
         # Console scripts are useless inside Lambda; the marker is our cache's, not the package's.
@@ -123,18 +160,18 @@ def _requirement_lines(requirements: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
-def _installed_dependencies(requirements: Path) -> Path:
+def _installed_dependencies(requirements: Path, platform: LambdaPlatform) -> Path:
     """Install the pinned requirements for Lambda once; later builds reuse the cached folder."""
     lines = _requirement_lines(requirements)
     _require_pins(requirements, lines)
-    target = DEPENDENCY_CACHE / _dependency_key(lines)[:32]
+    target = DEPENDENCY_CACHE / _dependency_key(lines, platform)[:32]
     if (target / CACHE_MARKER).is_file():
         return target
     # Parallel builds (test workers, CI steps) each install into their own staging folder;
     # the first rename wins and the others discard their identical copy.
     staging = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    _pip_install(requirements, staging)
+    _pip_install(requirements, staging, platform)
     (staging / CACHE_MARKER).write_text("ok\n")
     try:
         staging.rename(target)
@@ -145,9 +182,10 @@ def _installed_dependencies(requirements: Path) -> Path:
     return target
 
 
-def _dependency_key(lines: list[str]) -> str:
+def _dependency_key(lines: list[str], platform: LambdaPlatform) -> str:
     # pip's version is part of the key: another pip may lay out the same wheels differently.
-    key_parts = [*LAMBDA_PLATFORM, _pip_version(), *sorted(lines)]
+    where = [*platform.pip_platforms, platform.python_version]
+    key_parts = [*where, _pip_version(), *sorted(lines)]
     return hashlib.sha256("\n".join(key_parts).encode()).hexdigest()
 
 
@@ -165,8 +203,8 @@ def _require_pins(requirements: Path, lines: list[str]) -> None:
             raise BuildError(f"{requirements}: {line!r} is not pinned with '=='")
 
 
-def _pip_install(requirements: Path, target: Path) -> None:
-    platform, python_version = LAMBDA_PLATFORM
+def _pip_install(requirements: Path, target: Path, platform: LambdaPlatform) -> None:
+    platforms = [option for name in platform.pip_platforms for option in ("--platform", name)]
     command = [
         sys.executable,
         "-m",
@@ -178,10 +216,9 @@ def _pip_install(requirements: Path, target: Path) -> None:
         "--only-binary=:all:",
         "--implementation",
         "cp",
-        "--platform",
-        platform,
+        *platforms,
         "--python-version",
-        python_version,
+        platform.python_version,
         # Every transitive dependency is pinned in the file itself: nothing is resolved freshly.
         "--no-deps",
         "--target",
