@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ HANDLERS_DIR = ROOT / "handlers"
 DEPENDENCY_CACHE = ROOT / ".cache" / "lambda-deps"
 # Finished zips by the hash of everything that goes into them: a warm build copies, never zips.
 PACKAGE_CACHE = ROOT / ".cache" / "lambda-packages"
-PACKAGE_FORMAT = "1"  # bump when the zip layout changes: old cache entries are then never hit
+# 2: bytecode for the runtime added. Bump when the zip layout changes (old entries never hit).
+PACKAGE_FORMAT = "2"
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,19 @@ def build_handler_zip(
     out_dir: Path,
     handlers_dir: Path = HANDLERS_DIR,
     platform: LambdaPlatform = DEFAULT_PLATFORM,
+    package_cache: Path | None = None,
 ) -> Path:
-    """Build handlers/<tool> for PLATFORM into out_dir/<tool>-<sha256>.zip; return its path."""
+    """Build handlers/<tool> for PLATFORM into out_dir/<tool>-<sha256>.zip; return its path.
+
+    The package cache (PACKAGE_CACHE unless given) keeps finished zips by their inputs' hash.
+    """
     tool_dir = handlers_dir / tool
     if not (tool_dir / "app.py").is_file():
         raise BuildError(f"handler {tool!r}: {tool_dir / 'app.py'} does not exist")
     sources = dict(_source_entries(tool_dir, handlers_dir / "shared" / "oncall_shared"))
     requirements = tool_dir / "requirements.txt"
-    cached = _cached_package(tool, sources, requirements, platform)
+    cache = package_cache or PACKAGE_CACHE
+    cached = _cached_package(cache, tool, sources, requirements, platform)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / cached.name
     if not target.exists():  # the name carries the content's sha256: same name, same bytes
@@ -88,6 +95,8 @@ def _input_key(sources: dict[str, bytes], requirements: Path, platform: LambdaPl
     digest = hashlib.sha256(f"format {PACKAGE_FORMAT}\n".encode())
     for name in sorted(sources):
         digest.update(f"{name}\0{hashlib.sha256(sources[name]).hexdigest()}\n".encode())
+    # The bytecode depends on the interpreter that compiles it (or its absence).
+    digest.update(f"bytecode {runtime_interpreter(platform.python_version)}\n".encode())
     if requirements.is_file() and _requirement_lines(requirements):
         key = _dependency_key(_requirement_lines(requirements), platform)
         digest.update(f"deps {key}".encode())
@@ -95,19 +104,93 @@ def _input_key(sources: dict[str, bytes], requirements: Path, platform: LambdaPl
 
 
 def _cached_package(
-    tool: str, sources: dict[str, bytes], requirements: Path, platform: LambdaPlatform
+    cache: Path, tool: str, sources: dict[str, bytes], requirements: Path, platform: LambdaPlatform
 ) -> Path:
     """The zip for these inputs: from the cache, or zipped (level 9) and stored on a miss."""
-    folder = _ensure_dir(PACKAGE_CACHE / _input_key(sources, requirements, platform)[:32])
+    folder = _ensure_dir(cache / _input_key(sources, requirements, platform)[:32])
     found = sorted(folder.glob(f"{tool}-*.zip"))
     if found:
         return found[0]
     entries = dict(sources)
     entries.update(_dependency_entries(requirements, platform))
+    entries.update(_bytecode_entries(entries, platform))
     data = _zip_bytes(entries)
     target = folder / f"{tool}-{hashlib.sha256(data).hexdigest()}.zip"
     _write_atomically(target, data)
     return target
+
+
+# Run by the runtime's own interpreter version (a .pyc is valid for one minor version only).
+# Unchecked-hash pycs: Lambda's /var/task is read-only and its files all carry one timestamp, so
+# the import system must use the shipped bytecode without checking it against the source.
+# PYTHONHASHSEED=0 keeps frozenset constants in one order: the same source, the same bytes.
+_COMPILE_SCRIPT = """
+import os, py_compile, sys
+root = sys.argv[1]
+for folder, _dirs, files in os.walk(root):
+    for name in files:
+        if name.endswith(".py"):
+            path = os.path.join(folder, name)
+            shown = "/var/task/" + os.path.relpath(path, root).replace(os.sep, "/")
+            try:
+                py_compile.compile(path, dfile=shown, doraise=True,
+                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            except py_compile.PyCompileError:
+                pass  # source for another Python (a vendored backport): shipped as source only
+"""
+
+
+def _bytecode_entries(entries: dict[str, bytes], platform: LambdaPlatform) -> dict[str, bytes]:
+    """__pycache__/*.pyc for every .py entry, compiled for the platform's Python version."""
+    interpreter = runtime_interpreter(platform.python_version)
+    if interpreter is None:
+        sys.stderr.write(
+            f"note: no Python {platform.python_version} interpreter here: the {platform.runtime} "
+            "package ships without bytecode (Lambda then compiles every module at each cold "
+            "start)\n"
+        )
+        return {}
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for name, data in entries.items():
+            if name.endswith(".py"):
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_bytes(data)
+        _compile_tree(interpreter, root)
+        return {
+            path.relative_to(root).as_posix(): path.read_bytes()
+            for path in sorted(root.rglob("__pycache__/*.pyc"))
+        }
+
+
+def _compile_tree(interpreter: Path, root: Path) -> None:
+    command = [str(interpreter), "-I", "-c", _COMPILE_SCRIPT, str(root)]
+    environment = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
+    result = subprocess.run(  # noqa: S603 - our own script, run by a known interpreter
+        command, capture_output=True, text=True, check=False, env=environment
+    )
+    if result.returncode != 0:
+        raise BuildError(f"compiling bytecode with {interpreter} failed: {_last_line(result)}")
+
+
+@functools.cache
+def runtime_interpreter(python_version: str) -> Path | None:
+    """A CPython of this minor version (pyenv's, or one on PATH), or None."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = sorted(pyenv.glob(f"{python_version}.*/bin/python{python_version}"), reverse=True)
+    on_path = shutil.which(f"python{python_version}")
+    for candidate in [*candidates, *([Path(on_path)] if on_path else [])]:
+        if _reports_version(candidate, python_version):
+            return candidate
+    return None
+
+
+def _reports_version(interpreter: Path, python_version: str) -> bool:
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    result = subprocess.run(  # noqa: S603 - a version probe
+        [str(interpreter), "-I", "-c", probe], capture_output=True, text=True, check=False
+    )
+    return result.returncode == 0 and result.stdout.strip() == python_version
 
 
 def _ensure_dir(folder: Path) -> Path:
