@@ -417,7 +417,11 @@ class ProductBuilder:
             Type="String",
             Default="arm64",
             AllowedValues=["arm64", "x86_64"],
-            Description="arm64 (Graviton) costs less; the package is pure Python and runs on both.",
+            Description=(
+                "arm64 (Graviton) costs less; a package is built for each architecture."
+                if self.platform_keys
+                else "arm64 (Graviton) costs less; the package is pure Python and runs on both."
+            ),
         )
 
     def _add_environment_mapping(self) -> None:
