@@ -32,6 +32,9 @@ class ProductArtifact:
     template_key: str  # S3 key it is published under (content-addressed)
     package: str
     package_key: str
+    # More packages the template picks from (per LambdaArchitecture x LambdaRuntime): S3 key ->
+    # path under dist/. Published like the package.
+    platform_packages: dict[str, str] = field(default_factory=dict)
     # Every version recorded for the product and its content hash, from the versions file the
     # build checked against: status compares older published versions with it.
     version_history: dict[str, str] = field(default_factory=dict)
@@ -80,6 +83,7 @@ def _product(name: str, entry: dict[str, Any]) -> ProductArtifact:
         support_email=entry.get("support_email", ""),
         support_url=entry.get("support_url", ""),
         version_history=dict(entry.get("version_history") or {}),
+        platform_packages=dict(entry.get("platform_packages") or {}),
     )
 
 

@@ -51,6 +51,7 @@ class DesiredProduct:
     template: Artifact
     package: Artifact
     template_constraints: tuple[TemplateConstraint, ...] = ()
+    platform_packages: tuple[Artifact, ...] = ()  # the template picks one by arch and runtime
 
     def metadata(self) -> dict[str, str]:
         """The product's Service Catalog metadata, keyed as CreateProduct/UpdateProduct take it."""
@@ -117,7 +118,9 @@ def desired_catalog(
     """Interpret the validated portfolio section and the build manifest, checking both."""
     products = _desired_products(portfolio, manifest, dist_dir)
     shares_config = portfolio.get("shares", {})
-    artifacts = tuple(a for p in products.values() for a in (p.package, p.template))
+    artifacts = tuple(
+        a for p in products.values() for a in (p.package, p.template, *p.platform_packages)
+    )
     return DesiredCatalog(
         display_name=portfolio["display_name"],
         description=portfolio.get("description", ""),
@@ -218,6 +221,10 @@ def _desired_product(
         support_url=entry.support_url,
         template=_artifact(dist_dir, entry.template, entry.template_key, f"{where}.template"),
         package=_artifact(dist_dir, entry.package, entry.package_key, f"{where}.package"),
+        platform_packages=tuple(
+            _artifact(dist_dir, path, key, f"{where}.platform_packages")
+            for key, path in sorted(entry.platform_packages.items())
+        ),
         template_constraints=tuple(
             TemplateConstraint(c["description"], compact_json({"Rules": c["rules"]}))
             for c in constraints

@@ -23,7 +23,12 @@ from catalog.manifest import MANIFEST_NAME, Manifest, ProductArtifact
 from products.builder import ProductBuilder
 from products.errors import BuildError
 from products.infra import build_bootstrap_template
-from products.packaging import build_handler_zip, package_digest
+from products.packaging import (
+    LAMBDA_PLATFORMS,
+    LambdaPlatform,
+    build_handler_zip,
+    package_digest,
+)
 from products.pipeline import build_pipeline_template
 from products.spec import Product, discover_products
 from products.spoke import build_spoke_template
@@ -53,9 +58,14 @@ def selected_products(config: CatalogConfig, only: list[str] | None = None) -> d
     return {name: product for name, product in products.items() if name in only}
 
 
-def render_product(product: Product, config: CatalogConfig, package_key: str) -> str:
+def render_product(
+    product: Product,
+    config: CatalogConfig,
+    package_key: str,
+    platform_keys: dict[LambdaPlatform, str] | None = None,
+) -> str:
     """The product's template as canonical JSON."""
-    template = ProductBuilder(product, config, package_key).build()
+    template = ProductBuilder(product, config, package_key, platform_keys or {}).build()
     return template_json(template.to_dict())
 
 
@@ -103,6 +113,7 @@ def infra_templates(config: CatalogConfig) -> dict[str, str]:
 class _BuiltProduct:
     product: Product
     package: Path  # in the staging folder
+    platform_packages: tuple[Path, ...]  # one per LambdaArchitecture x LambdaRuntime, or none
     template: str
     artifact: ProductArtifact
 
@@ -113,8 +124,13 @@ def _publish_build(
     for item in built:
         package = out_dir / item.artifact.package
         package.parent.mkdir(parents=True, exist_ok=True)
-        item.package.replace(package)
-        _remove_stale_packages(package.parent, item.product.handler, keep=package)
+        kept = {package}
+        for staged in (item.package, *item.platform_packages):
+            # Products sharing a handler folder share packages: the first moved them already.
+            if staged.exists():
+                staged.replace(package.parent / staged.name)
+            kept.add(package.parent / staged.name)
+        _remove_stale_packages(package.parent, item.product.handler, keep=kept)
         _write(out_dir / item.artifact.template, item.template)
     for name, text in infra.items():
         _write(out_dir / "infra" / f"{name}.json", text)
@@ -134,7 +150,10 @@ def content_hashes(
     hashes = {}
     for name, product in selected_products(config, only).items():
         package = build_handler_zip(product.handler, scratch / "packages")
-        template = render_product(product, config, _package_key(product, package))
+        platforms = _platform_packages(product, scratch / "packages")
+        template = render_product(
+            product, config, _package_key(product, package), _platform_keys(product, platforms)
+        )
         hashes[name] = sha256_text(template)
     return hashes
 
@@ -151,7 +170,8 @@ def _build_product(
     progress(f"building {product.name}")
     package = build_handler_zip(product.handler, staging / "packages")
     package_key = _package_key(product, package)
-    template = render_product(product, config, package_key)
+    platforms = _platform_packages(product, staging / "packages")
+    template = render_product(product, config, package_key, _platform_keys(product, platforms))
     content_hash = sha256_text(template)
     version = check_version(product.name, content_hash, records) if check_versions else "0.0.0"
     meta = config.products[product.name]
@@ -167,19 +187,40 @@ def _build_product(
         template_key=f"templates/{product.name}/{content_hash}.json",
         package=f"packages/{package.name}",
         package_key=package_key,
+        platform_packages={
+            _package_key(product, path): f"packages/{path.name}"
+            for path in platforms.values()
+            if path != package
+        },
         version_history=dict(records[product.name].history) if product.name in records else {},
     )
-    return _BuiltProduct(product, package, template, artifact)
+    return _BuiltProduct(product, package, tuple(platforms.values()), template, artifact)
 
 
 def _package_key(product: Product, package: Path) -> str:
     return f"packages/{product.handler}/{package_digest(package)}.zip"
 
 
-def _remove_stale_packages(folder: Path, tool: str, keep: Path) -> None:
+def _platform_packages(product: Product, out_dir: Path) -> dict[LambdaPlatform, Path]:
+    """A tool with compiled dependencies gets one package per architecture and runtime."""
+    if not getattr(product, "per_platform_packages", False):
+        return {}
+    return {
+        platform: build_handler_zip(product.handler, out_dir, platform=platform)
+        for platform in LAMBDA_PLATFORMS
+    }
+
+
+def _platform_keys(
+    product: Product, packages: dict[LambdaPlatform, Path]
+) -> dict[LambdaPlatform, str]:
+    return {platform: _package_key(product, path) for platform, path in packages.items()}
+
+
+def _remove_stale_packages(folder: Path, tool: str, keep: set[Path]) -> None:
     # Old packages of this tool would make two builds of the same input differ in dist/.
     for old in folder.glob(f"{tool}-*.zip"):
-        if old != keep and old.name.removeprefix(f"{tool}-").count("-") == 0:
+        if old not in keep and old.name.removeprefix(f"{tool}-").count("-") == 0:
             old.unlink()
 
 

@@ -8,6 +8,7 @@ the launch-form metadata. Building reads only its inputs: same inputs, same temp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -53,6 +54,7 @@ from products.environment import ENVIRONMENT_PARAMETER, SETTINGS_MAP, ResourceNa
 from products.errors import BuildError
 from products.iam import Grant
 from products.iam import statement as allow
+from products.packaging import LambdaPlatform
 from products.widgets import (
     METRICS_NAMESPACE,
     LaunchText,
@@ -156,10 +158,18 @@ class ProductBuilder:
     triggers and grants at them: it passes these handles to Ref/GetAtt, never logical ids.
     """
 
-    def __init__(self, product: ProductDefinition, config: CatalogConfig, package_key: str) -> None:
+    def __init__(
+        self,
+        product: ProductDefinition,
+        config: CatalogConfig,
+        package_key: str,
+        platform_keys: Mapping[LambdaPlatform, str] | None = None,
+    ) -> None:
         self.product = product
         self.config = config
         self.package_key = package_key
+        # A tool with compiled dependencies: its package per LambdaArchitecture x LambdaRuntime.
+        self.platform_keys = dict(platform_keys or {})
         self.names = ResourceNames(config.catalog["resource_prefix"], product.name)
         self.build_settings = checked_build_settings(
             config, product.name, product.build_settings_schema
@@ -420,7 +430,11 @@ class ProductBuilder:
             Type="String",
             Default="arm64",
             AllowedValues=["arm64", "x86_64"],
-            Description="arm64 (Graviton) costs less; the package is pure Python and runs on both.",
+            Description=(
+                "arm64 (Graviton) costs less; a package is built for each architecture."
+                if self.platform_keys
+                else "arm64 (Graviton) costs less; the package is pure Python and runs on both."
+            ),
         )
 
     def _add_environment_mapping(self) -> None:
@@ -496,6 +510,19 @@ class ProductBuilder:
             KmsKeyId=self.key_arn,
         )
 
+    def _package_key_choice(self) -> Any:
+        """The package key; per architecture and runtime for a tool with compiled dependencies."""
+        if not self.platform_keys:
+            return self.package_key
+        on_x86 = self.condition("PackageForX86", Equals(Ref("LambdaArchitecture"), "x86_64"))
+        on_312 = self.condition("PackageForPython312", Equals(Ref("LambdaRuntime"), "python3.12"))
+        keys = {(p.architecture, p.runtime): key for p, key in self.platform_keys.items()}
+
+        def by_runtime(architecture: str) -> If:
+            return If(on_312, keys[architecture, "python3.12"], keys[architecture, "python3.13"])
+
+        return If(on_x86, by_runtime("x86_64"), by_runtime("arm64"))
+
     def _function(self) -> awslambda.Function:
         """The function without what the tool decides: role, environment and VPC placement."""
         return awslambda.Function(
@@ -518,7 +545,7 @@ class ProductBuilder:
             Architectures=[Ref("LambdaArchitecture")],
             Code=awslambda.Code(
                 S3Bucket=Sub(f"{self.config.catalog['artifact_bucket_prefix']}-${{AWS::Region}}"),
-                S3Key=self.package_key,
+                S3Key=self._package_key_choice(),
             ),
             MemorySize=self.setting("MemorySize"),
             Timeout=self.setting("Timeout"),

@@ -1,6 +1,8 @@
 """Count rule matches per line over big blocks of text without a Python loop per line.
 
-Each rule runs finditer over the whole block (the regex engine's C loop skips non-matching
+Where the Hyperscan wheel loads, one pass over an ASCII block finds candidate lines for every rule
+it can take (log_multimatch); re confirms each. The other rules (and non-ASCII blocks) go the way
+below. Each rule runs finditer over the whole block (the regex engine's C loop skips non-matching
 text): its literal prefilter when it has one, then the full regex on each candidate line only.
 Python touches only lines that (may) match. A line counts once per rule however many times the
 rule matches in it; a rule matches within one line.
@@ -9,9 +11,10 @@ rule matches in it; a rule matches within one line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from log_multimatch import MultiMatcher, multi_matcher
 from log_rules import Rule
 
 MAX_SAMPLE_CHARS = 500  # per sample line; the whole alert must fit SNS's 256 KB
@@ -41,19 +44,43 @@ class SourceTally:
 
 
 class RuleEngine:
-    def __init__(self, rules: Iterable[Rule], sample_lines: int) -> None:
+    def __init__(
+        self, rules: Iterable[Rule], sample_lines: int, *, multimatch: bool = True
+    ) -> None:
+        """multimatch=False keeps every rule on re (the reference the tests compare with)."""
         self.rules = list(rules)
         self.sample_lines = sample_lines
         self._needs_folded = any(r.prefilter and r.prefilter.folded for r in self.rules)
+        self.multi: MultiMatcher | None = multi_matcher(self.rules) if multimatch else None
+        taken = {id(rule) for rule in self.multi.rules} if self.multi else set()
+        self._re_rules = [rule for rule in self.rules if id(rule) not in taken]
 
     def scan(self, block: str, tally: SourceTally) -> None:
         """Count matches in ``block``: newline-separated lines, none containing a partial line."""
         if not block:
             return
         tally.lines += block.count("\n") + (0 if block.endswith("\n") else 1)
+        rules = self.rules
+        if self.multi is not None and block.isascii():
+            self.multi.scan(block, self._counter(tally))
+            rules = self._re_rules
         folded = block.lower() if self._needs_folded and block.isascii() else None
-        for rule in self.rules:
+        for rule in rules:
             self._scan_rule(rule, block, folded, tally)
+
+    def _counter(self, tally: SourceTally) -> Callable[[Rule, str], None]:
+        def count(rule: Rule, line: str) -> None:
+            self._count(tally, rule, line)
+
+        return count
+
+    def _count(self, tally: SourceTally, rule: Rule, line: str) -> None:
+        rule_tally = tally.rules.get(rule.name)
+        if rule_tally is None:
+            rule_tally = tally.rules[rule.name] = RuleTally()
+        rule_tally.count += 1
+        if len(rule_tally.samples) < self.sample_lines:
+            rule_tally.samples.append(clip_line(line))
 
     def _finder(self, rule: Rule, block: str, folded: str | None) -> Iterator[re.Match[str]]:
         if rule.prefilter is None:

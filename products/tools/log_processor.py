@@ -22,6 +22,9 @@ GROUP = "Log sources"
 class LogProcessor(Product):
     name = "log-processor"
     handler = "log_processor"
+    # Hyperscan (the log engine) is a compiled wheel: one package per architecture and runtime,
+    # the template picks the one matching LambdaArchitecture and LambdaRuntime.
+    per_platform_packages = True
     title = "On-call log processor"
     summary = (
         "Counts error patterns in CloudWatch Logs and S3 log objects, publishes the counts as "

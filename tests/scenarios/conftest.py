@@ -120,6 +120,21 @@ def launch_tool(
     return launch
 
 
+def _stack_parameters(aws: Callable[[str], Any], stack_arn: str) -> dict[str, str]:
+    [stack] = aws("cloudformation").describe_stacks(StackName=stack_arn)["Stacks"]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+
+
+def _chosen(value: Any, template: dict[str, Any], parameters: dict[str, str]) -> str:
+    """A package key, or the one an Fn::If on Fn::Equals(Ref, value) conditions picks."""
+    if isinstance(value, str):
+        return value
+    condition, when_true, when_false = value["Fn::If"]
+    reference, expected = template["Conditions"][condition]["Fn::Equals"]
+    holds = parameters[reference["Ref"]] == expected
+    return _chosen(when_true if holds else when_false, template, parameters)
+
+
 def _fetch_function_code(aws: Callable[[str], Any], stack_arn: str, target: Path) -> Path:
     """The zip the launched stack's function points at, read from the regional bucket."""
     body = aws("cloudformation").get_template(StackName=stack_arn)["TemplateBody"]
@@ -128,7 +143,8 @@ def _fetch_function_code(aws: Callable[[str], Any], stack_arn: str, target: Path
     bucket = code["S3Bucket"]["Fn::Sub"].replace("${AWS::Region}", REGION)
     archive = target / "code.zip"
     target.mkdir(parents=True)
-    archive.write_bytes(aws("s3").get_object(Bucket=bucket, Key=code["S3Key"])["Body"].read())
+    key = _chosen(code["S3Key"], template, _stack_parameters(aws, stack_arn))
+    archive.write_bytes(aws("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(target / "code")
     return target / "code"
