@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import resource
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -12,21 +14,24 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
 from health_probes import CheckResult, check_http, check_tcp
-from health_targets import MAX_TARGETS, HttpTarget, Target, TcpTarget, parse_targets
+from health_targets import HttpTarget, Target, TcpTarget, load_ssm_targets, parse_targets
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
     env_bool,
     env_int,
     env_json,
     env_str,
-    load_json_setting,
     require_str,
     secret_json_object,
 )
 
-# One thread per target (TARGETS holds at most 100): a smaller pool would queue probes behind
-# slow ones, and a queued probe would be cut off by the run deadline before it even started.
-MAX_WORKERS = MAX_TARGETS
+# One thread per target when possible: a smaller pool queues probes behind slow ones. Lambda
+# allows 1,024 threads and 1,024 file descriptors per execution environment, and each probe
+# holds one thread and one socket, so the pool stops short of both with room for the runtime,
+# botocore's connections and the state reads that run beside the probes.
+LAMBDA_THREAD_LIMIT = 1024
+_RESERVED_THREADS_AND_FILES = 64
+MAX_WORKERS = LAMBDA_THREAD_LIMIT - _RESERVED_THREADS_AND_FILES
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 # Time allowed past the slowest per-check timeout before a stuck probe is declared timed out.
@@ -72,9 +77,9 @@ def _raw_targets() -> tuple[str, Any]:
     inline = env_json("TARGETS", None)
     if inline not in (None, []):
         return "TARGETS", inline
-    if env_str("TARGETS_SSM_PARAMETER") is not None:
-        # "" as the inline variable: TARGETS was already judged empty just above.
-        return "TARGETS_SSM_PARAMETER", load_json_setting("", "TARGETS_SSM_PARAMETER", None)
+    parameter_name = env_str("TARGETS_SSM_PARAMETER")
+    if parameter_name is not None:
+        return "TARGETS_SSM_PARAMETER", load_ssm_targets(parameter_name)
     raise SettingsError(
         f"TARGETS={env_str('TARGETS', '') or ''!r} and TARGETS_SSM_PARAMETER='': "
         "no targets to check; set a non-empty TARGETS list or an SSM parameter name"
@@ -131,17 +136,31 @@ def run_checks(
         target.name: min(target.timeout_seconds or settings.timeout_seconds, budget_seconds)
         for target in settings.targets
     }
-    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(settings.targets)))
+    workers = pool_size(len(settings.targets))
+    pool = ThreadPoolExecutor(max_workers=workers)
     try:
         futures = {
             target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers)
             for target in settings.targets
         }
-        wait(futures.values(), timeout=max(timeouts.values()) + _STRAGGLER_GRACE_SECONDS)
+        wait(futures.values(), timeout=_run_deadline(timeouts, workers, budget_seconds))
         return [_collect(name, future, timeouts[name]) for name, future in futures.items()]
     finally:
         # Do not block on a straggler: its socket timeout ends it, its result is already judged.
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def pool_size(target_count: int) -> int:
+    """As many threads as targets, within the thread and file-descriptor limits of the process."""
+    soft_files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    file_room = MAX_WORKERS if soft_files == resource.RLIM_INFINITY else soft_files
+    return max(1, min(target_count, MAX_WORKERS, file_room - _RESERVED_THREADS_AND_FILES))
+
+
+def _run_deadline(timeouts: Mapping[str, float], workers: int, budget_seconds: float) -> float:
+    """How long to wait for the probes: one wave per pool-full of targets, within the budget."""
+    waves = math.ceil(len(timeouts) / workers)
+    return min(waves * max(timeouts.values()), budget_seconds) + _STRAGGLER_GRACE_SECONDS
 
 
 def _probe(

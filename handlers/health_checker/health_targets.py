@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.exceptions import BotoCoreError, ClientError
+from oncall_shared.aws import client, client_companion
 from oncall_shared.errors import SettingsError
+from oncall_shared.parameters import PARAMETER_MAX_AGE_SECONDS, ssm_parameter_text
 
-MAX_TARGETS = 100
+# One invocation checks at most this many (see docs/handlers/health_checker.md, "Scale").
+MAX_TARGETS = 1000
 MAX_TIMEOUT_SECONDS = 60.0
 MAX_LATENCY_MS = 300_000
 # Names become DynamoDB keys and CloudWatch dimension values: keep them short and plain.
@@ -62,6 +67,65 @@ def parse_targets(raw: Any, source: str) -> list[Target]:
     targets = [_parse_one(item, f"{source}[{index}]") for index, item in enumerate(raw)]
     _require_unique_names(targets, source)
     return targets
+
+
+def load_ssm_targets(name: str, setting: str = "TARGETS_SSM_PARAMETER") -> Any:
+    """The target list held in SSM: the parameter ``name``, else every parameter under it.
+
+    One SSM value holds at most 4 KB (Standard) or 8 KB (Advanced), about 30 or 65 targets; a
+    longer list is split into parameters one level under ``name`` (``name/part-01`` ...), each a
+    JSON list, joined in name order. GetParametersByPath is authorized on the path itself.
+    """
+    try:
+        return _parse_json(f"{setting} (SSM parameter {name})", ssm_parameter_text(name))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ParameterNotFound":
+            raise
+    parts = _parameters_under(name)
+    if not parts:
+        raise SettingsError(
+            f"{setting}={name!r}: SSM parameter does not exist, nor any parameter under {name}/"
+        )
+    joined: list[Any] = []
+    for part in sorted(parts):
+        document = _parse_json(f"{setting} (SSM parameter {name}/{part})", parts[part])
+        if not isinstance(document, list):
+            raise SettingsError(
+                f"{setting} (SSM parameter {name}/{part})={_show(document)}: must be a JSON list"
+            )
+        joined.extend(document)
+    return joined
+
+
+def _parameters_under(path: str) -> dict[str, str]:
+    """Values of the parameters one level under ``path``, by name relative to it (cached)."""
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    provider = client_companion(
+        "health-ssm-path-provider", lambda: SSMProvider(boto3_client=client("ssm"))
+    )
+    try:
+        values = provider.get_multiple(
+            path, max_age=PARAMETER_MAX_AGE_SECONDS, decrypt=True, recursive=False
+        )
+    except GetParameterError as error:
+        # Powertools wraps the AWS error; an access denial must reach the log as AWS said it.
+        cause = error.__context__
+        if isinstance(cause, ClientError | BotoCoreError):
+            raise cause from None
+        raise
+    return {str(key): str(value) for key, value in values.items()}
+
+
+def _parse_json(label: str, raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        shown = raw if len(raw) <= 200 else raw[:200] + "..."
+        raise SettingsError(
+            f"{label}={shown!r}: is not valid JSON ({error.msg} at char {error.pos})"
+        ) from None
 
 
 def _parse_one(item: Any, path: str) -> Target:

@@ -73,12 +73,18 @@ class HealthChecker(Product):
     def permissions(self, builder: ProductBuilder) -> list[Grant]:
         return [
             allow(
-                [dynamodb_actions.BatchGetItem, dynamodb_actions.PutItem],
+                [
+                    dynamodb_actions.BatchGetItem,
+                    dynamodb_actions.BatchWriteItem,
+                    dynamodb_actions.PutItem,
+                ],
                 [GetAtt(builder.table, "Arn")],
                 sid="TargetState",
             ),
             allow(
-                [ssm_actions.GetParameter],
+                # GetParametersByPath: a long list split into parameters under the name
+                # (an SSM value holds 4-8 KB); it is authorized on the path itself.
+                [ssm_actions.GetParameter, ssm_actions.GetParametersByPath],
                 [ssm_parameter_arn("TargetsParameterName")],
                 sid="ReadTargets",
                 when="TargetsFromParameter",

@@ -18,7 +18,7 @@ BENCH = ROOT / "bench"
 TOOLS = ("alert_handler", "auto_healer", "health_checker", "log_processor")
 TINY_ARGS = {
     "alarm_eval_bench.py": ["--alarms", "5", "--minutes", "30", "--repeats", "1"],
-    "health_checker_bench.py": ["--targets", "2", "--delay", "0.01", "--repeats", "1"],
+    "health_checker_bench.py": ["--targets", "2", "--delay", "0.01", "--runs", "1"],
     "localcloud_invoke_bench.py": ["--warm", "1", "--cold", "1", "--runs", "1"],
     "log_processor_bench.py": ["--events", "50", "200", "--rounds", "1"],
     "build_bench.py": ["--products", "4", "--rounds", "1"],

@@ -94,6 +94,11 @@ def test_duplicate_names_are_refused() -> None:
 
 
 def test_too_many_targets_are_refused() -> None:
-    many = [{"name": f"t{i}", "type": "tcp", "host": "h", "port": 1} for i in range(101)]
-    with pytest.raises(SettingsError, match=r"101 targets, at most 100"):
+    many = [{"name": f"t{i}", "type": "tcp", "host": "h", "port": 1} for i in range(1001)]
+    with pytest.raises(SettingsError, match=r"1001 targets, at most 1000"):
         parse_targets(many, "TARGETS")
+
+
+def test_a_thousand_targets_are_accepted() -> None:
+    many = [{"name": f"t{i}", "type": "tcp", "host": "h", "port": 1} for i in range(1000)]
+    assert len(parse_targets(many, "TARGETS")) == 1000
