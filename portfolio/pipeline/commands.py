@@ -6,6 +6,8 @@ from __future__ import annotations
 import click
 
 from catalog.cli_context import CliContext
+from portfolio.aws import Target
+from portfolio.commands import target_options
 from portfolio.pipeline.errors import PipelineError
 
 
@@ -25,4 +27,40 @@ def run(obj: CliContext, local: bool) -> None:
     raise PipelineError("pipeline run --local is not implemented yet")
 
 
-COMMANDS: list[click.Command] = [pipeline]
+@click.command()
+@click.option(
+    "--env",
+    "environment",
+    required=True,
+    metavar="ENV",
+    help="Environment to deploy: its account (environments.ENV.account) and regions.",
+)
+@target_options
+@click.pass_obj
+def deploy(obj: CliContext, environment: str, target: Target, local: bool) -> None:
+    """The pipeline's deploy stage: launch every product for ENV in its account.
+
+    For an environment in another account: assume the deploy role there (pipeline.deploy_role_name),
+    import the shared portfolio, associate the role with it, then launch every product.
+    """
+    from portfolio.pipeline.deploy_stage import deploy_environment
+    from portfolio.workflow import open_clients, prepare
+
+    if local:
+        raise click.UsageError(
+            "deploy needs the published catalog and the environment's account: "
+            "use --endpoint-url, or `pipeline run --local` for the whole pipeline"
+        )
+    # --no-build: the deploy project gets the BuildAndTest stage's dist/ as its input.
+    build = bool(click.get_current_context().meta.get("portfolio.build", True))
+    built = prepare(obj.config_path, obj.dist_dir, build=build)
+    with open_clients(target) as clients:
+        result = deploy_environment(clients, built, environment, click.echo)
+    click.echo(
+        f"{environment}: {len(result.launches)} product(s) launched in account {result.account}"
+    )
+    for launched in result.launches:
+        click.echo(f"  {launched.provisioned_product} {launched.version} {launched.stack_arn}")
+
+
+COMMANDS: list[click.Command] = [pipeline, deploy]
