@@ -3,6 +3,12 @@ stack's, portfolio/pipeline/deploy.py) and the deploy stage `deploy --env ENV`."
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import click
 
 from catalog.cli_context import CliContext
@@ -18,13 +24,71 @@ def pipeline() -> None:
 
 @pipeline.command()
 @click.option("--local", is_flag=True, help="Run every stage on this machine against localcloud.")
+@click.option(
+    "--commit",
+    default="HEAD",
+    show_default=True,
+    help="The commit to run the pipeline on (any git revision of this repository).",
+)
+@click.option("--approve", "decision", flag_value="approve", help="Give the manual approval.")
+@click.option("--reject", "decision", flag_value="reject", help="Refuse the manual approval.")
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep checkouts and artifacts here (default: a temporary folder, removed after).",
+)
 @click.pass_obj
-def run(obj: CliContext, local: bool) -> None:
+def run(
+    obj: CliContext, local: bool, commit: str, decision: str | None, work_dir: Path | None
+) -> None:
     """Run the pipeline: Source -> BuildAndTest -> Publish -> DeployDev -> DeployStaging ->
-    Approve -> DeployProd."""
+    Approve -> DeployProd.
+
+    --local checks COMMIT out into a clean folder and runs each stage's buildspec as CodeBuild
+    does against one in-process local AWS, with one account for the pipeline and one per
+    environment (environments.<env>.account). Exit code 1 when a stage fails.
+    """
+    from localcloud import LocalCloud
+    from portfolio.pipeline.local_run import LocalRun, run_pipeline, summary_table
+
     if not local:
         raise click.UsageError("only --local is supported: the real pipeline runs in CodePipeline")
-    raise PipelineError("pipeline run --local is not implemented yet")
+    repository = obj.config_path.resolve().parent
+    with _work_dir(work_dir) as where, LocalCloud() as cloud:
+        click.echo(f"local AWS at {cloud.endpoint_url}; work folder {where}")
+        result = run_pipeline(
+            LocalRun(repository, commit, cloud.endpoint_url, where, _approval(decision)),
+            click.echo,
+        )
+    click.echo(summary_table(result))
+    if not result.succeeded:
+        raise PipelineError(f"pipeline failed at {result.failure}")
+    click.echo(f"pipeline succeeded for commit {result.commit}")
+
+
+@contextlib.contextmanager
+def _work_dir(given: Path | None) -> Iterator[Path]:
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        yield given.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="pipeline-run-") as temporary:
+        yield Path(temporary)
+
+
+def _approval(decision: str | None) -> Callable[[], bool]:
+    if decision is not None:
+        return lambda: decision == "approve"
+
+    def ask() -> bool:
+        if not sys.stdin.isatty():
+            raise PipelineError(
+                "the manual approval needs a decision: pass --approve or --reject "
+                "(or run on a terminal to be asked)"
+            )
+        return click.confirm("Approve the deployment to prod?", default=False)
+
+    return ask
 
 
 @click.command()

@@ -1,0 +1,292 @@
+"""`build.py pipeline run --local`: the release pipeline's stages, in order, on this machine.
+
+Source -> BuildAndTest -> Publish -> DeployDev -> DeployStaging -> Approve -> DeployProd, as the
+pipeline stack defines them: each CodeBuild stage gets a fresh checkout of the commit (its
+primary source), the BuildAndTest output as a secondary source (CODEBUILD_SRC_DIR_BuildOutput)
+and runs its buildspec with the buildspec runner (portfolio/pipeline/codebuild.py) against one
+localcloud, where the pipeline and every environment have their own account. A failed stage
+ends the run: later stages do not run.
+
+The checkouts reuse this repository's virtualenvs (.venv, .venv-checkov) and download cache
+(.cache) through symlinks, so `scripts/setup` in a buildspec finds them up to date and does
+nothing: a local run tests the commit, not the installation of its pinned dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog.config import CatalogConfig, load_config
+from portfolio.aws import AwsClients, Target
+from portfolio.pipeline.buildspec import load_buildspec
+from portfolio.pipeline.codebuild import BuildContext, BuildResult, run_build
+from portfolio.pipeline.errors import PipelineError
+from portfolio.pipeline.local_accounts import prepare_environment_account
+
+Echo = Callable[[str], None]
+Approval = Callable[[], bool]
+PIPELINE_NAME = "oncall-catalog"
+BUILD_OUTPUT = "BuildOutput"
+SHARED_LOCAL_PATHS = (".venv", ".venv-checkov", ".cache")
+REQUIREMENT_FILES = ("requirements.txt", "requirements-checkov.txt")
+# The local endpoint accepts any key; the pipeline's own account is moto's default.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass(frozen=True)
+class CodeBuildStage:
+    name: str
+    buildspec: str
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApprovalStage:
+    name: str
+
+
+Stage = CodeBuildStage | ApprovalStage
+
+STAGES: tuple[Stage, ...] = (
+    CodeBuildStage("BuildAndTest", "buildspec.yml"),
+    CodeBuildStage("Publish", "buildspecs/publish.yml"),
+    CodeBuildStage("DeployDev", "buildspecs/deploy.yml", {"DEPLOY_ENVIRONMENT": "dev"}),
+    CodeBuildStage("DeployStaging", "buildspecs/deploy.yml", {"DEPLOY_ENVIRONMENT": "staging"}),
+    ApprovalStage("Approve"),
+    CodeBuildStage("DeployProd", "buildspecs/deploy.yml", {"DEPLOY_ENVIRONMENT": "prod"}),
+)
+STAGE_NAMES = ("Source", *(stage.name for stage in STAGES))
+
+
+@dataclass(frozen=True)
+class StageResult:
+    name: str
+    result: str  # Succeeded | Failed | Rejected | Not run
+    seconds: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """Where and how to run: the repository and commit, the local endpoint, the approval."""
+
+    repository: Path
+    commit: str
+    endpoint_url: str
+    work_dir: Path
+    approval: Approval
+    region: str = "us-east-1"
+    # Project-level variables of every CodeBuild stage (they override the buildspecs' own).
+    project_variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    commit: str
+    stages: tuple[StageResult, ...]
+
+    @property
+    def succeeded(self) -> bool:
+        return all(stage.result == "Succeeded" for stage in self.stages)
+
+    @property
+    def failure(self) -> str:
+        for stage in self.stages:
+            if stage.result in ("Failed", "Rejected"):
+                return f"stage {stage.name} {stage.result.lower()}: {stage.reason}"
+        return ""
+
+
+class _Runner:
+    def __init__(self, run: LocalRun, echo: Echo) -> None:
+        self.run = run
+        self.echo = echo
+        self.results: list[StageResult] = []
+        self.resolved = ""
+        self.build_output = run.work_dir / "artifacts" / BUILD_OUTPUT
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **LOCAL_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.run.endpoint_url,
+            "AWS_REGION": self.run.region,
+            "AWS_DEFAULT_REGION": self.run.region,
+            **self.run.project_variables,
+        }
+
+    def timed(self, name: str, action: Callable[[], str]) -> bool:
+        """Run one stage; record its result; whether the pipeline goes on."""
+        self.echo(f"==> {name}")
+        started = time.monotonic()
+        try:
+            reason = action()
+        except PipelineError as error:
+            reason = str(error)
+        result = "Failed" if reason else "Succeeded"
+        if reason.startswith("rejected"):
+            result = "Rejected"
+        seconds = time.monotonic() - started
+        self.results.append(StageResult(name, result, seconds, reason))
+        self.echo(f"<== {name}: {result} ({seconds:.1f} s){': ' + reason if reason else ''}")
+        return not reason
+
+
+def run_pipeline(run: LocalRun, echo: Echo) -> PipelineResult:
+    """Run every stage in order until one fails; the result of each (later ones: Not run)."""
+    runner = _Runner(run, echo)
+    go_on = runner.timed("Source", lambda: _source(runner))
+    if go_on:  # not a stage: a failure here is the machine's, not the commit's
+        _prepare_accounts(runner)
+    for stage in STAGES:
+        if not go_on:
+            runner.results.append(StageResult(stage.name, "Not run"))
+            continue
+        go_on = runner.timed(stage.name, _stage_action(runner, stage))
+    return PipelineResult(runner.resolved, tuple(runner.results))
+
+
+def _stage_action(runner: _Runner, stage: Stage) -> Callable[[], str]:
+    if isinstance(stage, ApprovalStage):
+        return lambda: _approve(runner)
+    return lambda: _codebuild(runner, stage)
+
+
+def _source(runner: _Runner) -> str:
+    """Check the commit out (the source action's artifact); its full id is the source version."""
+    checkout = runner.run.work_dir / "source"
+    checkout_commit(runner.run.repository, runner.run.commit, checkout)
+    runner.resolved = _git(checkout, "rev-parse", "HEAD")
+    runner.echo(f"commit {runner.resolved} of {runner.run.repository}")
+    return ""
+
+
+def checkout_commit(repository: Path, commit: str, into: Path) -> None:
+    """A clean checkout of COMMIT with this repository's virtualenvs and cache linked in."""
+    if into.exists():
+        shutil.rmtree(into)
+    into.parent.mkdir(parents=True, exist_ok=True)
+    _git(into.parent, "clone", "--quiet", "--shared", "--no-checkout", str(repository), str(into))
+    try:
+        _git(into, "checkout", "--quiet", "--detach", commit)
+    except PipelineError as error:
+        raise PipelineError(f"commit {commit!r} not found in {repository}") from error
+    if _same_requirements(repository, into):
+        for name in SHARED_LOCAL_PATHS:
+            shared = repository / name
+            if shared.exists() and not (into / name).exists():
+                (into / name).symlink_to(shared.resolve(), target_is_directory=True)
+
+
+def _same_requirements(repository: Path, checkout: Path) -> bool:
+    # scripts/setup reinstalls a virtualenv whose requirements changed: never into a linked one.
+    return all(
+        (repository / name).read_bytes() == (checkout / name).read_bytes()
+        for name in REQUIREMENT_FILES
+        if (repository / name).exists() and (checkout / name).exists()
+    )
+
+
+def _git(where: Path, *args: str) -> str:
+    completed = subprocess.run(  # noqa: S603 - git with our own arguments
+        ["git", *args],  # noqa: S607
+        cwd=where,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise PipelineError(f"git {' '.join(args)}: {completed.stderr.strip()}")
+    return completed.stdout.strip()
+
+
+def _prepare_accounts(runner: _Runner) -> None:
+    """The one-time setup of a platform team, before the first run: the pipeline account's
+    catalog infrastructure (bootstrap) and each environment account's roles."""
+    source = runner.run.work_dir / "source"
+    runner.echo("==> Setup (once per account: bootstrap, environment accounts)")
+    code, tail = _python(source, runner, "build.py", "--dist", "dist-setup", "bootstrap")
+    if code != 0:
+        raise PipelineError(f"setup: bootstrap of the pipeline account failed: {tail}")
+    config = load_config(source / "catalog.yaml")
+    for account in prepare_accounts(runner.run, config):
+        runner.echo(f"environment account {account}: deploy role, launch role, log groups")
+
+
+def prepare_accounts(run: LocalRun, config: CatalogConfig) -> list[str]:
+    clients = AwsClients(Target(endpoint_url=run.endpoint_url))
+    own = clients.account_id(run.region)
+    prepared = []
+    for environment in config.environment_names:
+        account = config.deploy_target(environment).account
+        if account is not None and account != own and account not in prepared:
+            prepared.append(prepare_environment_account(clients, config, environment))
+    return prepared
+
+
+def _python(source: Path, runner: _Runner, *args: str) -> tuple[int, str]:
+    completed = subprocess.run(  # noqa: S603 - the checkout's own virtualenv
+        [str(source / ".venv" / "bin" / "python"), *args],
+        cwd=source,
+        env={**_base_environment(), **runner.environment()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = (completed.stdout + completed.stderr).strip().splitlines()
+    return completed.returncode, lines[-1] if lines else ""
+
+
+def _base_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+
+
+def _codebuild(runner: _Runner, stage: CodeBuildStage) -> str:
+    """A CodeBuild action: a fresh container with the sources, the buildspec, the output."""
+    stage_dir = runner.run.work_dir / stage.name
+    source = stage_dir / "src"
+    checkout_commit(runner.run.repository, runner.resolved, source)
+    secondary = {}
+    if stage.name != "BuildAndTest":
+        secondary[BUILD_OUTPUT] = runner.build_output
+    context = BuildContext(
+        source_dir=source,
+        project=f"{PIPELINE_NAME}-{stage.name}",
+        resolved_source_version=runner.resolved,
+        initiator=f"codepipeline/{PIPELINE_NAME}",
+        environment={**runner.environment(), **stage.variables},
+        secondary_sources=secondary,
+    )
+    spec = load_buildspec(source / stage.buildspec)
+    output = runner.build_output if stage.name == "BuildAndTest" else stage_dir / "output"
+    result = run_build(spec, context, output, lambda line: runner.echo(f"  | {line}"))
+    return _build_failure(result)
+
+
+def _build_failure(result: BuildResult) -> str:
+    if result.succeeded:
+        return ""
+    failed_tests = [name for report in result.reports for name in report.failures]
+    tests = f" (failed tests: {', '.join(failed_tests[:5])})" if failed_tests else ""
+    return f"{result.failure}{tests}"
+
+
+def _approve(runner: _Runner) -> str:
+    runner.echo("manual approval: promote to prod?")
+    if runner.run.approval():
+        return ""
+    return "rejected: the manual approval was refused; prod was not deployed"
+
+
+def summary_table(result: PipelineResult) -> str:
+    width = max(len(name) for name in STAGE_NAMES)
+    lines = [f"{'stage':<{width}}  {'result':<9}  duration", "-" * (width + 22)]
+    for stage in result.stages:
+        duration = f"{stage.seconds:6.1f} s" if stage.result != "Not run" else "      -"
+        lines.append(f"{stage.name:<{width}}  {stage.result:<9}  {duration}")
+    return "\n".join(lines)
