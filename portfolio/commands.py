@@ -259,10 +259,48 @@ def launch(
 
 @click.command()
 @target_options
+@click.option("--spoke", metavar="ACCOUNT", help="Deploy the spoke stack in this account instead.")
+@click.option(
+    "--assume-role",
+    default="OrganizationAccountAccessRole",
+    show_default=True,
+    metavar="NAME",
+    help="With --spoke: the role to assume in ACCOUNT unless the credentials are ACCOUNT's.",
+)
+@click.option(
+    "--pipeline-account",
+    metavar="ACCOUNT",
+    help="With --spoke: the pipeline's account (default: the credentials' account).",
+)
 @click.pass_obj
-def bootstrap(obj: CliContext, target: Target, local: bool) -> None:
-    """Deploy the catalog infrastructure (artifact bucket, launch role) in every region."""
+def bootstrap(
+    obj: CliContext,
+    *,
+    target: Target,
+    local: bool,
+    spoke: str | None,
+    assume_role: str,
+    pipeline_account: str | None,
+) -> None:
+    """Deploy the catalog infrastructure (artifact bucket, launch role) in every region, or
+    with --spoke ACCOUNT the spoke stack (launch role, deploy role) in an environment's account."""
     built = _built(obj)
+    if spoke:
+        from portfolio.bootstrap import deploy_spoke, spoke_template
+
+        body = spoke_template(built.dist_dir, built.manifest)
+        with open_clients(target, local) as clients:
+            outcome = deploy_spoke(
+                clients,
+                built.config,
+                body,
+                spoke,
+                admin_role=assume_role,
+                pipeline_account=pipeline_account,
+                progress=click.echo,
+            )
+        click.echo(f"account {spoke}: spoke stack {outcome}")
+        return
     with open_clients(target, local) as clients:
         outcomes = run_bootstrap(clients, built, click.echo)
     for region, outcome in outcomes.items():

@@ -24,7 +24,9 @@ from products.builder import ProductBuilder
 from products.errors import BuildError
 from products.infra import build_bootstrap_template
 from products.packaging import build_handler_zip, package_digest
+from products.pipeline import build_pipeline_template
 from products.spec import Product, discover_products
+from products.spoke import build_spoke_template
 from products.versions import VERSIONS_FILE, VersionRecord, check_version, read_version_records
 
 Progress = Callable[[str], None]
@@ -82,10 +84,19 @@ def build_all(
             for product in products.values()
         ]
         progress("building catalog infrastructure")
-        bootstrap = template_json(build_bootstrap_template(config).to_dict())
-        return _publish_build(config, out_dir, built, bootstrap)
+        return _publish_build(config, out_dir, built, infra_templates(config))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def infra_templates(config: CatalogConfig) -> dict[str, str]:
+    """The catalog's own stacks, by name: bootstrap (per region), pipeline, spoke (per account)."""
+    builders = {
+        "bootstrap": build_bootstrap_template,
+        "pipeline": build_pipeline_template,
+        "spoke": build_spoke_template,
+    }
+    return {name: template_json(build(config).to_dict()) for name, build in builders.items()}
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ class _BuiltProduct:
 
 
 def _publish_build(
-    config: CatalogConfig, out_dir: Path, built: list[_BuiltProduct], bootstrap: str
+    config: CatalogConfig, out_dir: Path, built: list[_BuiltProduct], infra: dict[str, str]
 ) -> Manifest:
     for item in built:
         package = out_dir / item.artifact.package
@@ -105,10 +116,11 @@ def _publish_build(
         item.package.replace(package)
         _remove_stale_packages(package.parent, item.product.handler, keep=package)
         _write(out_dir / item.artifact.template, item.template)
-    _write(out_dir / "infra" / "bootstrap.json", bootstrap)
+    for name, text in infra.items():
+        _write(out_dir / "infra" / f"{name}.json", text)
     manifest = Manifest(
         config.catalog["artifact_bucket_prefix"],
-        {"bootstrap": "infra/bootstrap.json"},
+        {name: f"infra/{name}.json" for name in infra},
         {item.product.name: item.artifact for item in built},
     )
     _write(out_dir / MANIFEST_NAME, manifest.to_json())

@@ -492,6 +492,128 @@ class SchedulerSchedule(LocalResource, CloudFormationModel):
         )
 
 
+# ---- CodeBuild and CodePipeline (the release pipeline stack) -------------------------------
+def _lower_first(key: str) -> str:
+    return key[:1].lower() + key[1:]
+
+
+def _api_shape(value: Any) -> Any:
+    """CloudFormation's PascalCase properties as the APIs' camelCase request shapes."""
+    if isinstance(value, dict):
+        return {_lower_first(key): _api_shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_api_shape(item) for item in value]
+    return value
+
+
+def _action_shape(action: Props) -> dict[str, Any]:
+    # An action's Configuration keys are the provider's own (ConnectionArn, ProjectName): kept.
+    configuration = action.get("Configuration") or {}
+    shaped = _api_shape({key: item for key, item in action.items() if key != "Configuration"})
+    shaped["configuration"] = {key: str(item) for key, item in configuration.items()}
+    return dict(shaped)
+
+
+class CodeBuildProject(LocalResource, CloudFormationModel):
+    """A project in moto's CodeBuild backend (StartBuild there completes without running)."""
+
+    attributes = ("Arn",)
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodeBuild::Project"
+
+    @classmethod
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
+    ) -> "CodeBuildProject":
+        from moto.codebuild.models import codebuild_backends
+
+        kind = cls.cloudformation_type()
+        _backend(codebuild_backends, account_id, region_name).create_project(
+            project_name=resource_name,
+            description=props.get("Description"),
+            project_source=_api_shape(_required(props, "Source", kind)),
+            artifacts=_api_shape(_required(props, "Artifacts", kind)),
+            environment=_api_shape(_required(props, "Environment", kind)),
+            service_role=_required(props, "ServiceRole", kind),
+            tags=None,
+            cache=None,
+            timeout=_optional_int(props.get("TimeoutInMinutes")),
+            queued_timeout=None,
+            source_version=None,
+            logs_config=_api_shape(props.get("LogsConfig")),
+            vpc_config=None,
+        )
+        resource = cls(resource_name, account_id, region_name, props)
+        resource.arn = f"arn:aws:codebuild:{region_name}:{account_id}:project/{resource_name}"
+        return resource
+
+    def attribute(self, attribute_name: str) -> Any:
+        return self.arn
+
+    def remove(self, account_id: str, region_name: str) -> None:
+        from moto.codebuild.models import codebuild_backends
+
+        _backend(codebuild_backends, account_id, region_name).delete_project(
+            self.physical_resource_id
+        )
+
+
+class CodePipelinePipeline(LocalResource, CloudFormationModel):
+    """A pipeline in moto's CodePipeline backend: GetPipeline shows its stages and trigger."""
+
+    attributes = ("Version",)
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodePipeline::Pipeline"
+
+    @classmethod
+    def create(
+        cls, resource_name: str, props: Props, account_id: str, region_name: str
+    ) -> "CodePipelinePipeline":
+        from moto.codepipeline.models import CodePipeline, codepipeline_backends
+
+        kind = cls.cloudformation_type()
+        stages = [
+            {"name": stage["Name"], "actions": [_action_shape(a) for a in stage["Actions"]]}
+            for stage in _required(props, "Stages", kind)
+        ]
+        declaration = {
+            "name": resource_name,
+            "roleArn": _required(props, "RoleArn", kind),
+            "artifactStore": _api_shape(_required(props, "ArtifactStore", kind)),
+            "stages": stages,
+            "pipelineType": props.get("PipelineType", "V1"),
+            "executionMode": props.get("ExecutionMode", "SUPERSEDED"),
+            "triggers": _api_shape(props.get("Triggers", [])),
+        }
+        # CodePipeline's own check that the role trusts it is the IAM emulation's business; the
+        # backend's version of it only accepts a single-string Service principal.
+        backend = _backend(codepipeline_backends, account_id, region_name)
+        backend.pipelines[resource_name] = CodePipeline(account_id, region_name, declaration)
+        return cls(resource_name, account_id, region_name, props)
+
+    def attribute(self, attribute_name: str) -> Any:
+        return 1
+
+    def remove(self, account_id: str, region_name: str) -> None:
+        from moto.codepipeline.models import codepipeline_backends
+
+        _backend(codepipeline_backends, account_id, region_name).delete_pipeline(
+            self.physical_resource_id
+        )
+
+
 LOCAL_RESOURCE_TYPES: tuple[type[LocalResource], ...] = (
     CloudWatchAlarm,
     LogsSubscriptionFilter,
@@ -501,4 +623,6 @@ LOCAL_RESOURCE_TYPES: tuple[type[LocalResource], ...] = (
     SnsSubscription,
     S3BucketPolicy,
     SchedulerSchedule,
+    CodeBuildProject,
+    CodePipelinePipeline,
 )

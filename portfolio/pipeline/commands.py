@@ -14,6 +14,7 @@ import click
 from catalog.cli_context import CliContext
 from portfolio.aws import Target
 from portfolio.commands import target_options
+from portfolio.pipeline.deploy import deploy_pipeline
 from portfolio.pipeline.errors import PipelineError
 
 
@@ -62,7 +63,7 @@ def run(
         )
     click.echo(summary_table(result))
     if not result.succeeded:
-        raise PipelineError(f"pipeline failed at {result.failure}")
+        raise PipelineError(f"pipeline {result.failure}")
     click.echo(f"pipeline succeeded for commit {result.commit}")
 
 
@@ -126,5 +127,7 @@ def deploy(obj: CliContext, environment: str, target: Target, local: bool) -> No
     for launched in result.launches:
         click.echo(f"  {launched.provisioned_product} {launched.version} {launched.stack_arn}")
 
+
+pipeline.add_command(deploy_pipeline)  # the pipeline stack's command (infra helper)
 
 COMMANDS: list[click.Command] = [pipeline, deploy]

@@ -59,7 +59,7 @@ def prepare_environment_account(
         principal = {"AWS": f"arn:aws:iam::{pipeline_account}:root"}
         _ensure_role(iam, config.pipeline.deploy_role_name, principal)
     for region_name in target.regions:
-        _ensure_log_groups(admin.client("logs", region_name), config, environment)
+        ensure_log_groups(admin.client("logs", region_name), config, environment)
     return target.account
 
 
@@ -71,7 +71,7 @@ def _ensure_role(iam: Any, name: str, principal: dict[str, str]) -> None:
             raise
 
 
-def _ensure_log_groups(logs: Any, config: CatalogConfig, environment: str) -> None:
+def ensure_log_groups(logs: Any, config: CatalogConfig, environment: str) -> None:
     for product in config.products:
         name = config.launch_parameters(product, environment).get("LogGroupName")
         if not name:

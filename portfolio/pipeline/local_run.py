@@ -1,11 +1,12 @@
 """`build.py pipeline run --local`: the release pipeline's stages, in order, on this machine.
 
-Source -> BuildAndTest -> Publish -> DeployDev -> DeployStaging -> Approve -> DeployProd, as the
-pipeline stack defines them: each CodeBuild stage gets a fresh checkout of the commit (its
-primary source), the BuildAndTest output as a secondary source (CODEBUILD_SRC_DIR_BuildOutput)
-and runs its buildspec with the buildspec runner (portfolio/pipeline/codebuild.py) against one
-localcloud, where the pipeline and every environment have their own account. A failed stage
-ends the run: later stages do not run.
+Source -> BuildAndTest -> Publish -> DeployDev -> DeployStaging -> Approve -> DeployProd, named
+and ordered as the pipeline stack has them (products/pipeline.py stage_names): BuildAndTest gets
+a fresh checkout of the commit, hands on its output artifact BuildOutput (the checkout with
+dist/), and every later CodeBuild stage starts from a fresh copy of BuildOutput. Each runs its
+buildspec with the buildspec runner (portfolio/pipeline/codebuild.py) against one localcloud,
+where the pipeline and every environment have their own account. A failed stage ends the run:
+later stages do not run.
 
 The checkouts reuse this repository's virtualenvs (.venv, .venv-checkov) and download cache
 (.cache) through symlinks, so `scripts/setup` in a buildspec finds them up to date and does
@@ -27,7 +28,7 @@ from portfolio.aws import AwsClients, Target
 from portfolio.pipeline.buildspec import load_buildspec
 from portfolio.pipeline.codebuild import BuildContext, BuildResult, run_build
 from portfolio.pipeline.errors import PipelineError
-from portfolio.pipeline.local_accounts import prepare_environment_account
+from portfolio.pipeline.local_accounts import ensure_log_groups, prepare_environment_account
 
 Echo = Callable[[str], None]
 Approval = Callable[[], bool]
@@ -53,15 +54,25 @@ class ApprovalStage:
 
 Stage = CodeBuildStage | ApprovalStage
 
-STAGES: tuple[Stage, ...] = (
-    CodeBuildStage("BuildAndTest", "buildspec.yml"),
-    CodeBuildStage("Publish", "buildspecs/publish.yml"),
-    CodeBuildStage("DeployDev", "buildspecs/deploy.yml", {"DEPLOY_ENVIRONMENT": "dev"}),
-    CodeBuildStage("DeployStaging", "buildspecs/deploy.yml", {"DEPLOY_ENVIRONMENT": "staging"}),
-    ApprovalStage("Approve"),
-    CodeBuildStage("DeployProd", "buildspecs/deploy.yml", {"DEPLOY_ENVIRONMENT": "prod"}),
-)
-STAGE_NAMES = ("Source", *(stage.name for stage in STAGES))
+
+def pipeline_stages(config: CatalogConfig) -> tuple[Stage, ...]:
+    """The stages after Source, named and ordered as the pipeline stack has them."""
+    from products.pipeline import stage_name, stage_names
+
+    environments = {stage_name(env): env for env in config.environment_names}
+    stages: list[Stage] = []
+    for name in stage_names(config)[1:]:
+        if name == "Approve":
+            stages.append(ApprovalStage(name))
+        elif name in environments:
+            variables = {"DEPLOY_ENVIRONMENT": environments[name]}
+            stages.append(CodeBuildStage(name, "buildspecs/deploy.yml", variables))
+        else:
+            stages.append(CodeBuildStage(name, STAGE_BUILDSPECS[name]))
+    return tuple(stages)
+
+
+STAGE_BUILDSPECS = {"BuildAndTest": "buildspec.yml", "Publish": "buildspecs/publish.yml"}
 
 
 @dataclass(frozen=True)
@@ -140,10 +151,12 @@ class _Runner:
 def run_pipeline(run: LocalRun, echo: Echo) -> PipelineResult:
     """Run every stage in order until one fails; the result of each (later ones: Not run)."""
     runner = _Runner(run, echo)
-    go_on = runner.timed("Source", lambda: _source(runner))
-    if go_on:  # not a stage: a failure here is the machine's, not the commit's
-        _prepare_accounts(runner)
-    for stage in STAGES:
+    if not runner.timed("Source", lambda: _source(runner)):
+        return PipelineResult(runner.resolved, tuple(runner.results))
+    config = load_config(run.work_dir / "source" / "catalog.yaml")
+    _prepare_accounts(runner, config)  # not a stage: a failure here is the machine's
+    go_on = True
+    for stage in pipeline_stages(config):
         if not go_on:
             runner.results.append(StageResult(stage.name, "Not run"))
             continue
@@ -176,6 +189,11 @@ def checkout_commit(repository: Path, commit: str, into: Path) -> None:
         _git(into, "checkout", "--quiet", "--detach", commit)
     except PipelineError as error:
         raise PipelineError(f"commit {commit!r} not found in {repository}") from error
+    link_local_environments(repository, into)
+
+
+def link_local_environments(repository: Path, into: Path) -> None:
+    """Link REPOSITORY's virtualenvs and cache into INTO, so its scripts/setup does nothing."""
     if _same_requirements(repository, into):
         for name in SHARED_LOCAL_PATHS:
             shared = repository / name
@@ -205,7 +223,7 @@ def _git(where: Path, *args: str) -> str:
     return completed.stdout.strip()
 
 
-def _prepare_accounts(runner: _Runner) -> None:
+def _prepare_accounts(runner: _Runner, config: CatalogConfig) -> None:
     """The one-time setup of a platform team, before the first run: the pipeline account's
     catalog infrastructure (bootstrap) and each environment account's roles."""
     source = runner.run.work_dir / "source"
@@ -213,7 +231,6 @@ def _prepare_accounts(runner: _Runner) -> None:
     code, tail = _python(source, runner, "build.py", "--dist", "dist-setup", "bootstrap")
     if code != 0:
         raise PipelineError(f"setup: bootstrap of the pipeline account failed: {tail}")
-    config = load_config(source / "catalog.yaml")
     for account in prepare_accounts(runner.run, config):
         runner.echo(f"environment account {account}: deploy role, launch role, log groups")
 
@@ -223,8 +240,11 @@ def prepare_accounts(run: LocalRun, config: CatalogConfig) -> list[str]:
     own = clients.account_id(run.region)
     prepared = []
     for environment in config.environment_names:
-        account = config.deploy_target(environment).account
-        if account is not None and account != own and account not in prepared:
+        target = config.deploy_target(environment)
+        if target.account is None or target.account == own:
+            for region in target.regions:
+                ensure_log_groups(clients.client("logs", region), config, environment)
+        elif target.account not in prepared:
             prepared.append(prepare_environment_account(clients, config, environment))
     return prepared
 
@@ -247,25 +267,36 @@ def _base_environment() -> dict[str, str]:
 
 
 def _codebuild(runner: _Runner, stage: CodeBuildStage) -> str:
-    """A CodeBuild action: a fresh container with the sources, the buildspec, the output."""
+    """A CodeBuild action in a fresh container: BuildAndTest gets the commit's checkout and
+    hands on BuildOutput (its `artifacts`); the later stages get a copy of BuildOutput."""
     stage_dir = runner.run.work_dir / stage.name
     source = stage_dir / "src"
-    checkout_commit(runner.run.repository, runner.resolved, source)
-    secondary = {}
-    if stage.name != "BuildAndTest":
-        secondary[BUILD_OUTPUT] = runner.build_output
+    first = stage.name == "BuildAndTest"
+    if first:
+        checkout_commit(runner.run.repository, runner.resolved, source)
+    else:
+        _unpack(runner.build_output, source, runner.run.repository)
     context = BuildContext(
         source_dir=source,
         project=f"{PIPELINE_NAME}-{stage.name}",
         resolved_source_version=runner.resolved,
         initiator=f"codepipeline/{PIPELINE_NAME}",
         environment={**runner.environment(), **stage.variables},
-        secondary_sources=secondary,
     )
     spec = load_buildspec(source / stage.buildspec)
-    output = runner.build_output if stage.name == "BuildAndTest" else stage_dir / "output"
+    output = runner.build_output if first else stage_dir / "output"
     result = run_build(spec, context, output, lambda line: runner.echo(f"  | {line}"))
     return _build_failure(result)
+
+
+def _unpack(artifact: Path, into: Path, repository: Path) -> None:
+    """An input artifact as CodePipeline hands it to CodeBuild, with the venvs linked in."""
+    if not artifact.is_dir():
+        raise PipelineError(f"input artifact {artifact.name} is missing")
+    if into.exists():
+        shutil.rmtree(into)
+    shutil.copytree(artifact, into, symlinks=True)
+    link_local_environments(repository, into)
 
 
 def _build_failure(result: BuildResult) -> str:
@@ -284,7 +315,7 @@ def _approve(runner: _Runner) -> str:
 
 
 def summary_table(result: PipelineResult) -> str:
-    width = max(len(name) for name in STAGE_NAMES)
+    width = max(len(stage.name) for stage in result.stages)
     lines = [f"{'stage':<{width}}  {'result':<9}  duration", "-" * (width + 22)]
     for stage in result.stages:
         duration = f"{stage.seconds:6.1f} s" if stage.result != "Not run" else "      -"
