@@ -117,7 +117,9 @@ def _check_role_exists(
     try:
         spoke.client("iam", target.regions[0]).get_role(RoleName=settings.deploy_role_name)
     except botocore.exceptions.ClientError as error:
-        raise _missing_role(target, settings, error_code(error)) from error
+        # A role without iam:GetRole on itself exists (AssumeRole succeeded on AWS): go on.
+        if error_code(error) not in _ACCESS_DENIED:
+            raise _missing_role(target, settings, error_code(error)) from error
 
 
 def _missing_role(target: DeployTarget, settings: PipelineSettings, code: str) -> DeployError:
@@ -144,7 +146,7 @@ def import_portfolio(
     if portfolio_id is None:
         raise DeployError(f"{region}: portfolio {name!r} is not published; run publish first")
     spoke_sc = spoke.client("servicecatalog", region)
-    share_type = _share_type(owner_sc, portfolio_id, target, region, spoke)
+    share_type = _share_type(built)
     if share_type == "IMPORTED":
         _accept(spoke_sc, portfolio_id, target, region, spoke)
     _associate(spoke_sc, portfolio_id, spoke, target, region)
@@ -154,25 +156,12 @@ def import_portfolio(
     return _shared_product_ids(spoke_sc, portfolio_id)
 
 
-def _share_type(
-    owner_sc: Any, portfolio_id: str, target: DeployTarget, region: str, spoke: AssumedRoleClients
-) -> str:
-    """IMPORTED for an account share (to accept); AWS_ORGANIZATIONS for an organization share."""
-    for kind, share_type in (("ACCOUNT", "IMPORTED"), ("ORGANIZATION", "AWS_ORGANIZATIONS")):
-        shares = paginate(
-            owner_sc,
-            "describe_portfolio_shares",
-            "PortfolioShareDetails",
-            PortfolioId=portfolio_id,
-            Type=kind,
-        )
-        if any(kind != "ACCOUNT" or s.get("PrincipalId") == target.account for s in shares):
-            return share_type
-    raise DeployError(
-        f"{target.environment}: {region}: portfolio {portfolio_id} is not shared with account "
-        f"{target.account}, so its deploy role {spoke.role_arn} cannot import it; publish "
-        "shares it with every environment account"
-    )
+def _share_type(built: BuiltCatalog) -> str:
+    """How publish shared the portfolio with the environment accounts (portfolio/desired.py):
+    through the organization when one is configured (imported automatically), else one
+    account share each (IMPORTED: accepted here)."""
+    organization = built.config.portfolio.get("shares", {}).get("organization_id")
+    return "AWS_ORGANIZATIONS" if organization else "IMPORTED"
 
 
 def _accept(
@@ -186,7 +175,8 @@ def _accept(
     except botocore.exceptions.ClientError as error:
         raise DeployError(
             f"{target.environment}: {region}: account {target.account} cannot accept the share "
-            f"of portfolio {portfolio_id} as {spoke.role_arn}: {error_code(error)}"
+            f"of portfolio {portfolio_id} as {spoke.role_arn} ({error_code(error)}): publish "
+            "shares it with every environment account; has it run since the account was added?"
         ) from error
 
 
