@@ -95,6 +95,9 @@ class LocalRun:
     region: str = "us-east-1"
     # Project-level variables of every CodeBuild stage (they override the buildspecs' own).
     project_variables: dict[str, str] = field(default_factory=dict)
+    # The platform team's one-time setup (bootstrap, environment accounts) before the stages;
+    # off only for repositories that are not this project (the runner's own tests).
+    setup_accounts: bool = True
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,8 @@ def run_pipeline(run: LocalRun, echo: Echo) -> PipelineResult:
     if not runner.timed("Source", lambda: _source(runner)):
         return PipelineResult(runner.resolved, tuple(runner.results))
     config = load_config(run.work_dir / "source" / "catalog.yaml")
-    _prepare_accounts(runner, config)  # not a stage: a failure here is the machine's
+    if run.setup_accounts:  # not a stage: a failure here is the machine's, not the commit's
+        _prepare_accounts(runner, config)
     go_on = True
     for stage in pipeline_stages(config):
         if not go_on:
