@@ -15,7 +15,6 @@ nothing: a local run tests the commit, not the installation of its pinned depend
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -25,10 +24,11 @@ from pathlib import Path
 
 from catalog.config import CatalogConfig, load_config
 from portfolio.aws import AwsClients, Target
+from portfolio.bootstrap import deploy_spoke
 from portfolio.pipeline.buildspec import load_buildspec
 from portfolio.pipeline.codebuild import BuildContext, BuildResult, run_build
 from portfolio.pipeline.errors import PipelineError
-from portfolio.pipeline.local_accounts import ensure_log_groups, prepare_environment_account
+from portfolio.pipeline.local_accounts import ADMIN_ROLE, as_account_admin, ensure_log_groups
 
 Echo = Callable[[str], None]
 Approval = Callable[[], bool]
@@ -229,45 +229,62 @@ def _git(where: Path, *args: str) -> str:
 
 def _prepare_accounts(runner: _Runner, config: CatalogConfig) -> None:
     """The one-time setup of a platform team, before the first run: the pipeline account's
-    catalog infrastructure (bootstrap) and each environment account's roles."""
-    source = runner.run.work_dir / "source"
-    runner.echo("==> Setup (once per account: bootstrap, environment accounts)")
-    code, tail = _python(source, runner, "build.py", "--dist", "dist-setup", "bootstrap")
-    if code != 0:
-        raise PipelineError(f"setup: bootstrap of the pipeline account failed: {tail}")
-    for account in prepare_accounts(runner.run, config):
-        runner.echo(f"environment account {account}: deploy role, launch role, log groups")
+    bootstrap stack and each environment account's spoke stack, deployed from the commit's
+    config with this runner's templates (so a commit that breaks the build breaks BuildAndTest,
+    not the setup)."""
+    runner.echo("==> Setup (once per account: bootstrap stack, spoke stacks, log groups)")
+    for line in prepare_accounts(runner.run, config):
+        runner.echo(line)
 
 
 def prepare_accounts(run: LocalRun, config: CatalogConfig) -> list[str]:
-    clients = AwsClients(Target(endpoint_url=run.endpoint_url))
+    from products.build import infra_templates
+
+    clients = AwsClients(Target(endpoint_url=run.endpoint_url, region=run.region))
     own = clients.account_id(run.region)
-    prepared = []
+    templates = infra_templates(config)
+    done = [_bootstrap(clients, config, templates["bootstrap"])]
+    spokes: list[str] = []
     for environment in config.environment_names:
         target = config.deploy_target(environment)
         if target.account is None or target.account == own:
             for region in target.regions:
                 ensure_log_groups(clients.client("logs", region), config, environment)
-        elif target.account not in prepared:
-            prepared.append(prepare_environment_account(clients, config, environment))
-    return prepared
+            continue
+        if target.account not in spokes:
+            spokes.append(target.account)
+            outcome = deploy_spoke(
+                clients,
+                config,
+                templates["spoke"],
+                target.account,
+                admin_role=ADMIN_ROLE,
+                pipeline_account=own,
+                progress=lambda line: None,
+            )
+            done.append(f"account {target.account}: spoke stack {outcome}")
+        admin = as_account_admin(clients, target.account, target.regions[0])
+        for region in target.regions:
+            ensure_log_groups(admin.client("logs", region), config, environment)
+    return done
 
 
-def _python(source: Path, runner: _Runner, *args: str) -> tuple[int, str]:
-    completed = subprocess.run(  # noqa: S603 - the checkout's own virtualenv
-        [str(source / ".venv" / "bin" / "python"), *args],
-        cwd=source,
-        env={**_base_environment(), **runner.environment()},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = (completed.stdout + completed.stderr).strip().splitlines()
-    return completed.returncode, lines[-1] if lines else ""
+def _bootstrap(clients: AwsClients, config: CatalogConfig, body: str) -> str:
+    from portfolio import bootstrap
 
-
-def _base_environment() -> dict[str, str]:
-    return {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    organization = config.portfolio.get("shares", {}).get("organization_id")
+    regions = config.portfolio["regions"]
+    outcomes = [
+        bootstrap.deploy(
+            clients.client("cloudformation", region),
+            region,
+            body,
+            bootstrap.bootstrap_parameters(body, organization, region == regions[0]),
+            lambda line: None,
+        )
+        for region in regions
+    ]
+    return f"account {clients.account_id(regions[0])}: bootstrap stack {', '.join(outcomes)}"
 
 
 def _codebuild(runner: _Runner, stage: CodeBuildStage) -> str:
