@@ -94,7 +94,14 @@ class Deployed:
         self.environment = environment
         sc = clients.client("servicecatalog", REGION)
         detail = sc.describe_provisioned_product(Name=f"{product}-{environment}")
-        stack = detail["ProvisionedProductDetail"]["PhysicalId"]
+        record = sc.describe_record(
+            Id=detail["ProvisionedProductDetail"]["LastSuccessfulProvisioningRecordId"]
+        )
+        (stack,) = [
+            o["OutputValue"]
+            for o in record["RecordOutputs"]
+            if o["OutputKey"] == "CloudformationStackARN"
+        ]
         resources = clients.client("cloudformation", REGION).list_stack_resources(StackName=stack)[
             "StackResourceSummaries"
         ]
