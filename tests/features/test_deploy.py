@@ -137,7 +137,7 @@ def _check_tool(deployed: Deployed, config: CatalogConfig, product: Product) -> 
     (log_group,) = deployed.physical("AWS::Logs::LogGroup")
     groups = deployed.client("logs").describe_log_groups(logGroupNamePrefix=log_group)
     assert groups["logGroups"][0]["retentionInDays"] == settings["log_retention_days"], where
-    _check_alarms(deployed, config, settings)
+    _check_alarms(deployed, config, settings, template)
     _check_role(deployed, function["Role"], template)
 
 
@@ -167,7 +167,14 @@ THRESHOLDS = {
 }
 
 
-def _check_alarms(deployed: Deployed, config: CatalogConfig, settings: dict[str, Any]) -> None:
+def _check_alarms(
+    deployed: Deployed, config: CatalogConfig, settings: dict[str, Any], template: dict[str, Any]
+) -> None:
+    declared = {
+        r["Properties"].get("MetricName"): r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
     names = deployed.physical("AWS::CloudWatch::Alarm")
     alarms = deployed.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
     assert len(alarms) == len(names) >= 4, deployed.product
@@ -182,9 +189,16 @@ def _check_alarms(deployed: Deployed, config: CatalogConfig, settings: dict[str,
         if metric == "Duration":
             expected = limits["duration_ratio"] * settings["timeout_seconds"] * 1000
             assert alarm["Threshold"] == pytest.approx(expected), alarm["AlarmName"]
-        if metric in (*THRESHOLDS, "Duration"):
-            assert alarm["Period"] == limits["period_seconds"], alarm["AlarmName"]
-            assert alarm["EvaluationPeriods"] == limits["evaluation_periods"], alarm["AlarmName"]
+        if metric is not None and metric in declared:
+            # The environment's value, unless the product declares a fixed one (a dead letter
+            # is worth an alarm at once: one period everywhere).
+            for key, setting in (
+                ("Period", "period_seconds"),
+                ("EvaluationPeriods", "evaluation_periods"),
+            ):
+                fixed = declared[metric].get(key)
+                expected = fixed if isinstance(fixed, int) else limits[setting]
+                assert alarm[key] == expected, (alarm["AlarmName"], key)
 
 
 def _alert_topic(deployed: Deployed, config: CatalogConfig) -> str:
