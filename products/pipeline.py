@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from awacs import codebuild as codebuild_actions
-from awacs import codestar_connections, logs, s3, sns, sts
+from awacs import codeconnections, codestar_connections, logs, s3, sns, sts
 from awacs import kms as kms_actions
 from awacs.aws import (
     Allow,
@@ -539,8 +539,12 @@ def _pipeline_role(projects: list[StageProject]) -> iam_resources.Role:
             [GetAtt("PipelineKey", "Arn")],
             sid="PipelineKey",
         ),
+        # Connections are named codeconnections:... since 2024 and codestar-connections:...
+        # before; IAM accepts either prefix for either ARN, so both are granted on the one ARN.
         statement(
-            [codestar_connections.UseConnection], [Ref("ConnectionArn")], sid="ReadRepository"
+            [codeconnections.UseConnection, codestar_connections.UseConnection],
+            [Ref("ConnectionArn")],
+            sid="ReadRepository",
         ),
         statement(
             [codebuild_actions.StartBuild, codebuild_actions.BatchGetBuilds],

@@ -258,7 +258,8 @@ def test_a_fifth_tool_follows_the_page_and_touches_no_central_file(tmp_path: Pat
     bump, _, build, lint, launch, _ = outputs
     assert f"{NAME}: version 1.0.0 for content" in bump, bump
     assert re.search(rf"^{NAME} +1\.0\.0 ", build, re.MULTILINE), build
-    assert "cfn-lint: 6 template(s), 0 finding(s)" in lint and "checkov: 0 failed" in lint, lint
+    # Five products and the bootstrap, pipeline and spoke stacks.
+    assert "cfn-lint: 8 template(s), 0 finding(s)" in lint and "checkov: 0 failed" in lint, lint
     assert f"{NAME}-dev (" in launch and "at version 1.0.0" in launch, launch
     assert f"FunctionName = oncall-{NAME}-dev" in launch, launch
     pytest_in_copy = [str(copy / ".venv" / "bin" / "python"), "-m", "pytest", "-v"]

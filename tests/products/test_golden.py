@@ -20,12 +20,14 @@ from products.spec import discover_products
 GOLDEN_DIR = Path(__file__).parent / "golden"
 LAUNCH_PARAMETERS_DOC = Path(__file__).parents[2] / "docs" / "launch-parameters.md"
 
-GOLDEN_NAMES = [*discover_products(), "bootstrap"]
+# The catalog's own stacks: bootstrap (per region), the release pipeline and the spoke account's.
+INFRA_NAMES = ("bootstrap", "pipeline", "spoke")
+GOLDEN_NAMES = [*discover_products(), *INFRA_NAMES]
 
 
 def _built_text(out: Path, manifest: Manifest, name: str) -> str:
-    if name == "bootstrap":
-        return (out / manifest.infra["bootstrap"]).read_text()
+    if name in INFRA_NAMES:
+        return (out / manifest.infra[name]).read_text()
     return (out / manifest.products[name].template).read_text()
 
 
