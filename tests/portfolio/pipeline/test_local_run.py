@@ -181,3 +181,42 @@ def test_the_approval_gates_prod(tmp_path: Path, local_endpoint: str, approve: b
             "prod was not deployed"
         )
         assert deployed[4:] == []
+
+
+def test_a_buildspec_codebuild_would_refuse_fails_its_stage_with_codebuilds_reason(
+    tmp_path: Path, local_endpoint: str
+) -> None:
+    repository = _tiny_repository(tmp_path / "tiny")
+    (repository / "buildspec.yml").write_text("version: 0.3\nphases: {}\n")
+    git(repository, "commit", "--quiet", "-am", "a buildspec of the future")
+    run = LocalRun(
+        repository,
+        "HEAD",
+        local_endpoint,
+        tmp_path / "work",
+        approval=lambda: True,
+        setup_accounts=False,
+    )
+    result = run_pipeline(run, lambda line: None)
+    _stopped_at(result, "BuildAndTest")
+    assert result.failure == (
+        "stage BuildAndTest failed: buildspec.yml: YAML_FILE_ERROR: "
+        "Invalid buildspec version: 0.3. Expecting: 0.2"
+    )
+
+
+def test_an_unknown_commit_fails_the_source_stage(tmp_path: Path, local_endpoint: str) -> None:
+    repository = _tiny_repository(tmp_path / "tiny")
+    run = LocalRun(
+        repository,
+        "no-such-commit",
+        local_endpoint,
+        tmp_path / "work",
+        approval=lambda: True,
+        setup_accounts=False,
+    )
+    result = run_pipeline(run, lambda line: None)
+    assert [(s.name, s.result) for s in result.stages] == [("Source", "Failed")]
+    assert (
+        result.failure == f"stage Source failed: commit 'no-such-commit' not found in {repository}"
+    )
