@@ -7,6 +7,7 @@ real pipeline; a tiny repository with tiny buildspecs where the point is the run
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,12 +41,16 @@ def _stopped_at(result: PipelineResult, stage: str) -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return project_copy(tmp_path_factory.mktemp("pipeline") / "repo")
+    repository = project_copy(tmp_path_factory.mktemp("pipeline") / "repo")
+    git(repository, "tag", "start")
+    return repository
 
 
-def _on_branch(project: Path, branch: str, change: object) -> str:
-    git(project, "checkout", "--quiet", "main")
-    return merge_on_main(project, branch, change)  # type: ignore[arg-type]
+def _on_branch(project: Path, branch: str, change: Callable[[Path], None]) -> str:
+    """CHANGE merged on main as it was at the start: the tests share the repository, not
+    each other's merges."""
+    git(project, "checkout", "--quiet", "-B", "main", "start")
+    return merge_on_main(project, branch, change)
 
 
 def test_a_failing_unit_test_stops_build_and_test(
