@@ -15,6 +15,8 @@ nothing: a local run tests the commit, not the installation of its pinned depend
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 import subprocess
 import time
@@ -34,8 +36,7 @@ Echo = Callable[[str], None]
 Approval = Callable[[], bool]
 PIPELINE_NAME = "oncall-catalog"
 BUILD_OUTPUT = "BuildOutput"
-SHARED_LOCAL_PATHS = (".venv", ".venv-checkov", ".cache")
-REQUIREMENT_FILES = ("requirements.txt", "requirements-checkov.txt")
+VENV_REQUIREMENTS = {".venv": "requirements.txt", ".venv-checkov": "requirements-checkov.txt"}
 # The local endpoint accepts any key; the pipeline's own account is moto's default.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -197,21 +198,36 @@ def checkout_commit(repository: Path, commit: str, into: Path) -> None:
 
 
 def link_local_environments(repository: Path, into: Path) -> None:
-    """Link REPOSITORY's virtualenvs and cache into INTO, so its scripts/setup does nothing."""
-    if _same_requirements(repository, into):
-        for name in SHARED_LOCAL_PATHS:
-            shared = repository / name
-            if shared.exists() and not (into / name).exists():
-                (into / name).symlink_to(shared.resolve(), target_is_directory=True)
+    """Link REPOSITORY's virtualenvs and cache into INTO, so its scripts/setup does nothing.
+
+    A virtualenv is linked only when its stamp (scripts/setup's sha256 of the requirements file
+    and the pinned pip) is what INTO's scripts/setup wants: otherwise setup would reinstall it,
+    and through a link that would be into the shared environment. Unlinked, setup builds one
+    of the checkout's own."""
+    for name, requirements in VENV_REQUIREMENTS.items():
+        shared = repository / name
+        if (
+            shared.is_dir()
+            and not (into / name).exists()
+            and _stamp_matches(shared, into, requirements)
+        ):
+            (into / name).symlink_to(shared.resolve(), target_is_directory=True)
+    cache = repository / ".cache"
+    if cache.is_dir() and not (into / ".cache").exists():
+        (into / ".cache").symlink_to(cache.resolve(), target_is_directory=True)
 
 
-def _same_requirements(repository: Path, checkout: Path) -> bool:
-    # scripts/setup reinstalls a virtualenv whose requirements changed: never into a linked one.
-    return all(
-        (repository / name).read_bytes() == (checkout / name).read_bytes()
-        for name in REQUIREMENT_FILES
-        if (repository / name).exists() and (checkout / name).exists()
-    )
+def _stamp_matches(venv: Path, checkout: Path, requirements: str) -> bool:
+    stamp = venv / ".requirements.sha256"
+    setup = checkout / "scripts" / "setup"
+    wanted_file = checkout / requirements
+    if not (stamp.is_file() and setup.is_file() and wanted_file.is_file()):
+        return False
+    pip = re.search(r"^PIP_VERSION=(\S+)$", setup.read_text(encoding="utf-8"), re.MULTILINE)
+    if pip is None:
+        return False
+    wanted = hashlib.sha256(wanted_file.read_bytes() + f"pip=={pip.group(1)}\n".encode())
+    return stamp.read_text(encoding="utf-8").strip() == wanted.hexdigest()
 
 
 def _git(where: Path, *args: str) -> str:
