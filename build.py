@@ -61,6 +61,7 @@ def _add_commands() -> None:
         "products.commands",
         "portfolio.commands",
         "portfolio.pipeline.commands",
+        "portfolio.drill",
         "localcloud.commands",
     ):
         for command in importlib.import_module(module_name).COMMANDS:

@@ -55,6 +55,9 @@ class Clock:
         self._running_on: int | None = None
         self.failures: list[tuple[str, BaseException]] = []
         """(label, error) of jobs that raised: logged and kept, never allowed to stop the clock."""
+        self.on_reset: list[Callable[[Clock], None]] = []
+        """Called at the end of every `reset()`: recurring work (the alarm evaluation tick, the
+        SQS metrics) schedules itself again here, since a reset drops every job."""
 
     def now(self) -> float:
         with self._state_lock:
@@ -119,6 +122,8 @@ class Clock:
             self._queue.clear()
             self.failures.clear()
             self._now = time.time() if start is None else start
+        for hook in list(self.on_reset):
+            hook(self)
 
 
 class RealTimeDriver:

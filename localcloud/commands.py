@@ -9,8 +9,15 @@ from .server import serve
 DEFAULT_PORT = 4566
 
 
-def _announce(endpoint: str) -> None:
+MAX_SPEED = 3600.0  # an hour of clock time per second: faster starves the server of the CPU
+
+
+def _announce(endpoint: str, speed: float) -> None:
     click.echo(f"localcloud listening on {endpoint}")
+    pace = "real time" if speed == 1 else f"{speed:g}x real time"
+    click.echo(f"Clock: {pace}; control endpoint {endpoint}/_localcloud/ (clock, outbox):")
+    click.echo(f"  curl {endpoint}/_localcloud/outbox")
+    click.echo(f"  curl -X POST {endpoint}/_localcloud/clock/advance -d '{{\"seconds\": 60}}'")
     click.echo("Point clients at it with:")
     click.echo(f"  export AWS_ENDPOINT_URL={endpoint}")
     click.echo(
@@ -31,11 +38,35 @@ def _announce(endpoint: str) -> None:
     help="TCP port to listen on (0 picks a free one).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-def local(port: int, host: str) -> None:
-    """Serve moto plus Service Catalog and extra CloudFormation types until Ctrl-C."""
+@click.option(
+    "--speed",
+    type=click.FloatRange(0, MAX_SPEED, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Run the clock this many times faster than real time (schedules, retries, alarm "
+    f"evaluation every clock minute); at most {MAX_SPEED:g}.",
+)
+@click.option(
+    "--sns-auto-confirm",
+    is_flag=True,
+    help="Confirm SNS http/https/email subscriptions at once instead of waiting for the "
+    "endpoint to confirm (as AWS does).",
+)
+def local(port: int, host: str, speed: float, sns_auto_confirm: bool) -> None:
+    """Serve moto plus Service Catalog and extra CloudFormation types until Ctrl-C.
+
+    Functions run, events are delivered and alarms are evaluated on a clock that follows real
+    time (or --speed times faster); POST /_localcloud/clock/advance jumps it forward.
+    """
     # werkzeug usually swallows Ctrl-C itself; either way it means "stop", not an error.
     with contextlib.suppress(KeyboardInterrupt):
-        serve(host, port, announce=_announce)
+        serve(
+            host,
+            port,
+            announce=lambda endpoint: _announce(endpoint, speed),
+            speed=speed,
+            auto_confirm=sns_auto_confirm,
+        )
     click.echo("localcloud stopped")
 
 

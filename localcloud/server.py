@@ -14,9 +14,11 @@ from xml.sax.saxutils import escape
 import botocore.session
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from . import delivery, lambda_runtime
 from .cfn import register_resource_types
-from .clock import CLOCK
+from .clock import CLOCK, RealTimeDriver
 from .errors import LocalCloudError
+from .monitoring import install as install_monitoring
 from .s3_policy import install_policy_condition_handling
 from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
 
@@ -34,6 +36,8 @@ def reset_state() -> None:
     moto_api_backend.reset()
     STATE.reset()
     CLOCK.reset()
+    lambda_runtime.reset()
+    delivery.reset()
 
 
 # Signing names that differ from botocore's service names (most are equal).
@@ -106,6 +110,8 @@ class LocalCloudApp:
         path = environ.get("PATH_INFO", "")
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith(TARGET_PREFIX):
             return service_catalog_app(environ, start_response)
+        if delivery.control.handles(environ):
+            return delivery.control.app(environ, start_response)
         if path.startswith(_CBOR_PATH):
             return _aws_error(
                 environ,
@@ -188,13 +194,22 @@ def _check_can_listen(host: str, port: int) -> None:
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
+    lambda_runtime.install()
+    delivery.install()
+    install_monitoring()
     _check_can_listen(host, port)
     try:
-        return make_server(
-            host, port, LocalCloudApp(), threaded=True, request_handler=_request_handler(verbose)
+        server = make_server(
+            host,
+            port,
+            lambda_runtime.with_request_context(LocalCloudApp()),
+            threaded=True,
+            request_handler=_request_handler(verbose),
         )
     except OSError as error:
         raise LocalCloudError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    delivery.set_endpoint(f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}")
+    return server
 
 
 class LocalCloud:
@@ -228,6 +243,7 @@ class LocalCloud:
     def stop(self) -> None:
         if self._server is None:
             return
+        delivery.forget_endpoint(self.endpoint_url)
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -271,17 +287,29 @@ def _stop_on_signals() -> None:
         signal.signal(signal.SIGINT, _interrupt)
 
 
-def serve(host: str, port: int, announce: Callable[[str], None] | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    announce: Callable[[str], None] | None = None,
+    speed: float = 1.0,
+    auto_confirm: bool = False,
+) -> None:
     """Serve in the foreground until interrupted (Ctrl-C raises KeyboardInterrupt to the caller).
 
-    `announce` receives the endpoint URL once the socket is listening (useful with port 0).
+    `announce` receives the endpoint URL once the socket is listening (useful with port 0). The
+    clock runs in real time, `speed` times faster; `auto_confirm` confirms SNS http/https/email
+    subscriptions without the confirmation round trip.
     """
     reset_state()
     server = build_server(host, port, verbose=True)
+    delivery.DELIVERY.auto_confirm = auto_confirm
+    driver = RealTimeDriver(CLOCK, speed)
     _stop_on_signals()
     if announce is not None:
         announce(f"http://{host}:{server.server_port}")
+    driver.start()
     try:
         server.serve_forever()
     finally:
+        driver.stop()
         server.server_close()

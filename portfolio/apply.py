@@ -39,6 +39,7 @@ from portfolio.plan import reused_name_error
 from portfolio.polling import wait_for
 
 Progress = Callable[[Change], None]
+LAUNCH_CONSTRAINT_DESCRIPTION = "Launch role of the on-call tools catalog"
 
 # How long a resource created a moment ago may stay invisible to reads (Service Catalog is
 # eventually consistent) before the answer is taken for the replay of a deleted resource.
@@ -405,7 +406,17 @@ class RegionApplier:
             ProvisioningArtifactId=self.ids.version_ids[(target.product, target.version_key)],
             Active=target.active,
             Guidance=target.guidance,
+            **self._seen_available(target),
         )
+
+    def _seen_available(self, target: RetentionTarget) -> dict[str, str]:
+        """The version this run created (keyed by hash) was waited AVAILABLE by the version
+        step: record that in its description, in the retention call already being made, so
+        later plans need not describe it (current.AVAILABLE_MARK)."""
+        if not target.version_key.startswith("hash:"):
+            return {}
+        described = self.desired.version_description(self._product(target.product))
+        return {"Description": f"{described} {cur.AVAILABLE_MARK}"}
 
     # --- associations and constraints ---------------------------------------------------------
 
@@ -418,7 +429,7 @@ class RegionApplier:
     def _create_launch_constraint(self, change: Change) -> None:
         launch = change.payload_as(LaunchConstraintParams)
         self._create_constraint(
-            "LAUNCH", launch.product, launch.parameters, "Launch role of the on-call tools catalog"
+            "LAUNCH", launch.product, launch.parameters, LAUNCH_CONSTRAINT_DESCRIPTION
         )
 
     def _create_template_constraint(self, change: Change) -> None:
@@ -437,7 +448,7 @@ class RegionApplier:
                     ProductId=product_id,
                     Type=constraint_type,
                     Parameters=parameters,
-                    Description=description,
+                    Description=cur.marked_description(description, parameters),
                     IdempotencyToken=token,
                 )
 
@@ -468,7 +479,7 @@ class RegionApplier:
 
     def _check_duplicate_matches(self, constraint_type: str, product: str, parameters: str) -> None:
         existing = cur.read_constraints(self.sc, self.ids.portfolio(), self.ids.product(product))
-        if not any(c.type == constraint_type and c.parameters_json == parameters for c in existing):
+        if not any(c.type == constraint_type and c.holds(parameters) for c in existing):
             raise PublishError(
                 f"{self.region}: a different {constraint_type} constraint already exists "
                 f"on {product}; rerun publish to update it"
@@ -476,16 +487,24 @@ class RegionApplier:
 
     def _update_launch_constraint(self, change: Change) -> None:
         launch = change.payload_as(LaunchConstraintParams)
-        self._update_constraint(change, launch.constraint_id, launch.parameters)
+        self._update_constraint(
+            change, launch.constraint_id, launch.parameters, LAUNCH_CONSTRAINT_DESCRIPTION
+        )
 
     def _update_template_constraint(self, change: Change) -> None:
         rules = change.payload_as(TemplateConstraintParams)
-        self._update_constraint(change, rules.constraint_id, rules.parameters)
+        self._update_constraint(change, rules.constraint_id, rules.parameters, rules.description)
 
     def _update_constraint(
-        self, change: Change, constraint_id: str | None, parameters: str
+        self, change: Change, constraint_id: str | None, parameters: str, description: str
     ) -> None:
-        self.sc.update_constraint(Id=_existing_id(change, constraint_id), Parameters=parameters)
+        # The description carries the parameters' digest that later plans read instead of
+        # describing the constraint: both change in the same call.
+        self.sc.update_constraint(
+            Id=_existing_id(change, constraint_id),
+            Parameters=parameters,
+            Description=cur.marked_description(description, parameters),
+        )
 
     def _delete_template_constraint(self, change: Change) -> None:
         constraint_id = change.payload_as(TemplateConstraintParams).constraint_id
@@ -532,6 +551,9 @@ class RegionApplier:
         }
 
     def _tag_option_id(self, key: str, value: str) -> str:
+        if (key, value) not in self.tag_options:
+            # The plan knew only the portfolio's own TagOptions; they are account-wide.
+            self.tag_options.update(cur.read_tag_options(self.sc))
         if (key, value) in self.tag_options:
             return self.tag_options[(key, value)]
         try:

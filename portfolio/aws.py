@@ -148,10 +148,15 @@ def is_write_operation(operation_name: str) -> bool:
 
 
 class CallRecorder:
-    """A before-call hook that records operation names (used by tests and by --verbose)."""
+    """A before-call hook that records operation names (used by tests and by --debug).
+
+    botocore emits before-call once per API request, before retries: a paginated listing
+    counts one call per page, a throttled call that is retried counts once.
+    """
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.services: list[str] = []
         self._lock = threading.Lock()
 
     def __call__(self, **kwargs: Any) -> None:
@@ -159,7 +164,27 @@ class CallRecorder:
         if model is not None:
             with self._lock:
                 self.calls.append(str(model.name))
+                self.services.append(str(model.service_model.endpoint_prefix))
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.services.clear()
 
     @property
     def writes(self) -> list[str]:
         return [name for name in self.calls if is_write_operation(name)]
+
+    @property
+    def reads(self) -> list[str]:
+        return [name for name in self.calls if not is_write_operation(name)]
+
+    def summary(self) -> str:
+        return f"{len(self.calls)} API calls ({len(self.reads)} reads, {len(self.writes)} writes)"
+
+    def lines(self) -> list[str]:
+        """One line per call, in order: "service Operation (read|write)"."""
+        return [
+            f"{service} {name} ({'write' if is_write_operation(name) else 'read'})"
+            for service, name in zip(self.services, self.calls, strict=True)
+        ]

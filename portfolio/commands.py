@@ -12,7 +12,7 @@ import click
 from catalog.cli_context import CliContext
 from portfolio import render
 from portfolio.aws import CallRecorder, Target
-from portfolio.changes import Change
+from portfolio.changes import Change, Plan
 from portfolio.errors import PublishError
 from portfolio.workflow import (
     BuiltCatalog,
@@ -22,6 +22,7 @@ from portfolio.workflow import (
     run_launch,
     run_plan,
     run_publish,
+    run_publish_and_summarize,
     run_status,
 )
 
@@ -80,21 +81,43 @@ def _progress(change: Change) -> None:
     click.echo(render.progress_line(change))
 
 
+def _debug_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--debug",
+        is_flag=True,
+        help="Print every AWS API call made, one a line, and their count (reads, writes).",
+    )(command)
+
+
+def _echo_calls(calls: CallRecorder, debug: bool, *, err: bool = False) -> None:
+    if not debug:
+        return
+    for line in calls.lines():
+        click.echo(f"call: {line}", err=err)
+    click.echo(calls.summary(), err=err)
+
+
 @click.command()
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan on stdout.")
 @click.option("--all", "show_all", is_flag=True, help="Also list objects that are unchanged.")
+@_debug_option
 @click.pass_obj
-def plan(obj: CliContext, target: Target, local: bool, as_json: bool, show_all: bool) -> None:
+def plan(
+    obj: CliContext, *, target: Target, local: bool, as_json: bool, show_all: bool, debug: bool
+) -> None:
     """Show what publish would do, object by object.
 
     Exit code 0: nothing would change; 2: changes pending; 1: error.
     """
     built = _built(obj)
-    with open_clients(target, local) as clients:
+    calls = CallRecorder()
+    with open_clients(target, local, hooks=(calls,)) as clients:
         if local:
             run_bootstrap(clients, built, _quiet)
+            calls.clear()  # --debug counts the plan's calls, not the local bootstrap's
         result = run_plan(clients, built)
+    _echo_calls(calls, debug, err=as_json)
     click.echo(
         render.plan_json(result)
         if as_json
@@ -110,23 +133,28 @@ def _quiet(message: str) -> None:
 @click.command()
 @target_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@_debug_option
 @click.pass_obj
-def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
+def publish(obj: CliContext, target: Target, local: bool, yes: bool, debug: bool) -> None:
     """Publish the built products into the Service Catalog portfolio (idempotent).
 
     Shows the plan, applies it with progress, prints a summary. Prompts only on a terminal.
     """
     built = _built(obj)
-    recorder = CallRecorder()
-    with open_clients(target, local, hooks=(recorder,)) as clients:
+    recorder, calls = CallRecorder(), CallRecorder()
+    with open_clients(target, local, hooks=(recorder, calls)) as clients:
         if local:
             run_bootstrap(clients, built, click.echo)
-        planned = run_plan(clients, built)
-        click.echo(render.plan_table(planned, show_unchanged=False))
-        if planned.has_changes and _confirmed(yes):
-            run_publish(clients, built, _progress)
-        click.echo(render.status_text(run_status(clients, built)))
+            calls.clear()  # --debug counts the publish's calls, not the local bootstrap's
+
+        def approve(planned: Plan) -> bool:
+            click.echo(render.plan_table(planned, show_unchanged=False))
+            return planned.has_changes and _confirmed(yes)
+
+        summary = run_publish_and_summarize(clients, built, approve, _progress)
+        click.echo(render.status_text(summary))
     click.echo(f"{len(recorder.writes)} write call(s), {len(recorder.calls)} call(s) in all")
+    _echo_calls(calls, debug)
 
 
 def _confirmed(yes: bool) -> bool:

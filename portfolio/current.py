@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,30 @@ from portfolio.versions import PolicyVersion
 
 _HASH = re.compile(r"content-hash=([0-9a-f]{64})")
 ROLLED_BACK_MARK = "rolled-back"
+# Written into a version's description once publish has seen it AVAILABLE (a final status:
+# a version never leaves it), so later reads need no DescribeProvisioningArtifact for it.
+AVAILABLE_MARK = "available"
+# Written into a constraint's description by publish: the digest of the parameters it set.
+# ListConstraintsForPortfolio carries descriptions but no parameters; the digest spares a
+# DescribeConstraint per constraint. A constraint without it is described as before.
+_PARAMETERS_MARK = re.compile(r"\s*\[parameters-sha256=([0-9a-f]{16})\]$")
+
+
+def parameters_digest(parameters_json: str) -> str:
+    return hashlib.sha256(parameters_json.encode()).hexdigest()[:16]
+
+
+def marked_description(description: str, parameters_json: str) -> str:
+    """DESCRIPTION with the digest of PARAMETERS_JSON recorded at its end."""
+    return f"{description} [parameters-sha256={parameters_digest(parameters_json)}]"
+
+
+def split_description(marked: str) -> tuple[str, str | None]:
+    """(the description as configured, the recorded parameters digest or None)."""
+    match = _PARAMETERS_MARK.search(marked)
+    if match is None:
+        return marked, None
+    return marked[: match.start()], match.group(1)
 
 
 def recorded_hash(version_description: str) -> str | None:
@@ -41,6 +66,10 @@ class VersionState:
     def rolled_back(self) -> bool:
         return ROLLED_BACK_MARK in self.description.split()
 
+    @property
+    def seen_available(self) -> bool:
+        return AVAILABLE_MARK in self.description.split()
+
     def for_policy(self) -> PolicyVersion:
         return PolicyVersion(self.id, self.name, self.created, self.rolled_back)
 
@@ -50,7 +79,13 @@ class ConstraintState:
     id: str
     type: str
     description: str
-    parameters_json: str  # canonical JSON
+    parameters_json: str  # canonical JSON; "" when only its digest is known
+    parameters_sha256: str | None = None  # the digest publish recorded in the description
+
+    def holds(self, parameters_json: str) -> bool:
+        if self.parameters_json:
+            return self.parameters_json == parameters_json
+        return self.parameters_sha256 == parameters_digest(parameters_json)
 
 
 @dataclass
@@ -93,6 +128,9 @@ class PortfolioState:
     tag_option_ids: set[str]
     principals: set[tuple[str, str]]
     shares: dict[tuple[str, str], ShareState]
+    # The attached TagOptions by (key, value): DescribePortfolio lists them with key and value,
+    # so no account-wide ListTagOptions is needed to plan them.
+    tag_option_pairs: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,27 +160,32 @@ def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> lis
 
 
 def read_region(sc: Any, s3: Any, desired: DesiredCatalog, region: str) -> RegionState:
-    bucket = desired.bucket(region)
-    bucket_exists = _bucket_exists(s3, bucket)
-    keys = {a.key for a in desired.artifacts if bucket_exists and _object_exists(s3, bucket, a.key)}
+    """One pass of bulk reads: listings where AWS has them, a describe only where a listing
+    lacks a field (docs/publishing.md, "What a publish reads")."""
+    stored = _stored_keys(s3, desired.bucket(region), [a.key for a in desired.artifacts])
+    keys = {a.key for a in desired.artifacts if stored is not None and a.key in stored}
     portfolio_id = find_portfolio_id(sc, desired.display_name)
     share_kinds = {share.kind for share in desired.shares}
     portfolio = read_portfolio(sc, portfolio_id, share_kinds) if portfolio_id else None
+    found = _find_products(sc, set(desired.products))
     in_portfolio = _product_ids_in(sc, portfolio_id) if portfolio_id else set()
+    constraints = _constraints_by_product(sc, portfolio_id) if portfolio_id else {}
     products = {
-        name: read_product(sc, product_id, portfolio_id if product_id in in_portfolio else None)
-        for name, product_id in find_product_ids(sc, set(desired.products)).items()
+        name: _product_state(sc, summary, summary["ProductId"] in in_portfolio, constraints)
+        for name, summary in found.items()
     }
     for name, product in products.items():
         _read_build_version_status(sc, product, desired.products[name].content_hash)
-    return RegionState(region, bucket_exists, keys, portfolio, products, read_tag_options(sc))
+    tag_options = portfolio.tag_option_pairs if portfolio else {}
+    return RegionState(region, stored is not None, keys, portfolio, products, dict(tag_options))
 
 
 def _read_build_version_status(sc: Any, product: ProductState, content_hash: str) -> None:
     # ListProvisioningArtifacts carries no Status: describe the one version the build maps
-    # to, so a FAILED or still CREATING version is not mistaken for a finished one.
+    # to, so a FAILED or still CREATING version is not mistaken for a finished one -- unless
+    # publish recorded that it saw it AVAILABLE, a status a version never leaves.
     version = product.version_by_hash(content_hash)
-    if version is not None:
+    if version is not None and not version.seen_available:
         product.build_version_status = str(
             sc.describe_provisioning_artifact(
                 ProductId=product.id, ProvisioningArtifactId=version.id
@@ -150,24 +193,28 @@ def _read_build_version_status(sc: Any, product: ProductState, content_hash: str
         )
 
 
-def _bucket_exists(s3: Any, bucket: str) -> bool:
+def _stored_keys(s3: Any, bucket: str, keys: list[str]) -> set[str] | None:
+    """The keys stored under the artifacts' common prefix (one ListObjectsV2 per 1,000 keys,
+    strongly consistent since 2020), or None when the bucket does not exist."""
+    prefix = _common_folder(keys)
     try:
-        s3.head_bucket(Bucket=bucket)
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
     except botocore.exceptions.ClientError as error:
         if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
-            return False
+            return None
         raise
-    return True
 
 
-def _object_exists(s3: Any, bucket: str, key: str) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except botocore.exceptions.ClientError as error:
-        if error_code(error) in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
+def _common_folder(keys: list[str]) -> str:
+    """The longest folder ("a/b/") holding every key; "" for the whole bucket."""
+    folders = [key.split("/")[:-1] for key in keys]
+    common: list[str] = []
+    for parts in zip(*folders, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "".join(f"{part}/" for part in common)
 
 
 def find_portfolio_id(sc: Any, display_name: str) -> str | None:
@@ -184,7 +231,12 @@ def find_portfolio_id(sc: Any, display_name: str) -> str | None:
 
 
 def find_product_ids(sc: Any, names: set[str]) -> dict[str, str]:
-    found: dict[str, tuple[Any, str]] = {}
+    return {name: str(s["ProductId"]) for name, s in _find_products(sc, names).items()}
+
+
+def _find_products(sc: Any, names: set[str]) -> dict[str, dict[str, Any]]:
+    """NAME -> the ProductViewSummary of the oldest product of this account with that name."""
+    found: dict[str, tuple[Any, str, dict[str, Any]]] = {}
     # ProductSource=ACCOUNT: only products this account owns. A product shared with us from
     # another account cannot take new versions, so it must never be mistaken for ours.
     for detail in paginate(
@@ -193,11 +245,11 @@ def find_product_ids(sc: Any, names: set[str]) -> dict[str, str]:
         summary = detail["ProductViewSummary"]
         if summary["Name"] not in names:
             continue
-        candidate = (detail.get("CreatedTime"), summary["ProductId"])
+        candidate = (detail.get("CreatedTime"), summary["ProductId"], summary)
         previous = found.get(summary["Name"])
-        if previous is None or _older(candidate, previous):
+        if previous is None or _older(candidate[:2], previous[:2]):
             found[summary["Name"]] = candidate
-    return {name: product_id for name, (_, product_id) in found.items()}
+    return {name: summary for name, (_, _, summary) in found.items()}
 
 
 def _older(left: tuple[Any, str], right: tuple[Any, str]) -> bool:
@@ -221,6 +273,7 @@ def read_portfolio(sc: Any, portfolio_id: str, share_kinds: set[str]) -> Portfol
         tag_option_ids={t["Id"] for t in described.get("TagOptions", [])},
         principals={(p["PrincipalType"], p["PrincipalARN"]) for p in principals},
         shares=read_shares(sc, portfolio_id, share_kinds),
+        tag_option_pairs={(t["Key"], t["Value"]): t["Id"] for t in described.get("TagOptions", [])},
     )
 
 
@@ -245,21 +298,24 @@ def read_shares(sc: Any, portfolio_id: str, kinds: set[str]) -> dict[tuple[str, 
     return shares
 
 
-def read_product(sc: Any, product_id: str, portfolio_id: str | None) -> ProductState:
-    """PORTFOLIO_ID: the portfolio the product is associated with, None when it is not."""
-    described = sc.describe_product_as_admin(Id=product_id)
-    summary = described["ProductViewDetail"]["ProductViewSummary"]
-    product = ProductState(
+def _product_state(
+    sc: Any,
+    summary: dict[str, Any],
+    associated: bool,
+    constraints: dict[str, list[ConstraintState]],
+) -> ProductState:
+    """A product from its search summary (metadata included), its versions from one
+    ListProvisioningArtifacts, its constraints from the portfolio's one listing."""
+    product_id = str(summary["ProductId"])
+    return ProductState(
         id=product_id,
         name=summary["Name"],
         metadata=product_metadata_of(summary),
         versions=read_published_versions(sc, product_id),
-        tag_option_ids={t["Id"] for t in described.get("TagOptions", [])},
+        tag_option_ids=set(),
+        associated=associated,
+        constraints=constraints.get(product_id, []) if associated else [],
     )
-    if portfolio_id:
-        product.associated = True
-        product.constraints = read_constraints(sc, portfolio_id, product_id)
-    return product
 
 
 def _product_ids_in(sc: Any, portfolio_id: str) -> set[str]:
@@ -295,6 +351,7 @@ def read_published_versions(sc: Any, product_id: str) -> list[VersionState]:
 
 
 def read_constraints(sc: Any, portfolio_id: str, product_id: str) -> list[ConstraintState]:
+    """One product's constraints, each described (the check after a duplicate create)."""
     details = paginate(
         sc,
         "list_constraints_for_portfolio",
@@ -302,16 +359,41 @@ def read_constraints(sc: Any, portfolio_id: str, product_id: str) -> list[Constr
         PortfolioId=portfolio_id,
         ProductId=product_id,
     )
-    return [_constraint(sc, d) for d in details]
+    return [_described_constraint(sc, d) for d in details]
 
 
-def _constraint(sc: Any, detail: dict[str, Any]) -> ConstraintState:
+def _constraints_by_product(sc: Any, portfolio_id: str) -> dict[str, list[ConstraintState]]:
+    """Every constraint of the portfolio from one listing (20 per page, the API's maximum),
+    keyed by product id; described only when no parameters digest is recorded."""
+    details = paginate(
+        sc, "list_constraints_for_portfolio", "ConstraintDetails", PortfolioId=portfolio_id
+    )
+    by_product: dict[str, list[ConstraintState]] = {}
+    for detail in details:
+        by_product.setdefault(detail["ProductId"], []).append(_listed_constraint(sc, detail))
+    return by_product
+
+
+def _listed_constraint(sc: Any, detail: dict[str, Any]) -> ConstraintState:
+    description, digest = split_description(detail.get("Description", ""))
+    if digest is None:
+        return _described_constraint(sc, detail)
+    return ConstraintState(
+        id=detail["ConstraintId"],
+        type=detail["Type"],
+        description=description,
+        parameters_json="",
+        parameters_sha256=digest,
+    )
+
+
+def _described_constraint(sc: Any, detail: dict[str, Any]) -> ConstraintState:
     described = sc.describe_constraint(Id=detail["ConstraintId"])
     parameters = json.loads(described.get("ConstraintParameters") or "{}")
     return ConstraintState(
         id=detail["ConstraintId"],
         type=detail["Type"],
-        description=detail.get("Description", ""),
+        description=split_description(detail.get("Description", ""))[0],
         parameters_json=compact_json(parameters),
     )
 

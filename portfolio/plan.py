@@ -280,7 +280,7 @@ def _plan_launch_constraints(desired: DesiredCatalog, state: RegionState) -> lis
         existing_id = None
         if not current:
             action = Action.CREATE
-        elif current[0].parameters_json == wanted:
+        elif current[0].holds(wanted):
             action = Action.NO_CHANGE
         else:
             action, existing_id = Action.UPDATE, current[0].id
@@ -311,7 +311,7 @@ def _plan_template_constraints(desired: DesiredCatalog, state: RegionState) -> l
                 Action.CREATE
                 if have is None
                 else Action.NO_CHANGE
-                if have.parameters_json == constraint.rules_json
+                if have.holds(constraint.rules_json)
                 else Action.UPDATE
             )
             changes.append(

@@ -120,16 +120,14 @@ def _association_drift(
     launch = current.constraints_of("LAUNCH")
     if not launch:
         drift.append("LAUNCH constraint gone")
-    elif launch[0].parameters_json != desired.launch_parameters_json:
-        drift.append(
-            f"LAUNCH constraint is {launch[0].parameters_json}, "
-            f"config says {desired.launch_parameters_json}"
-        )
-    have = {c.description: c.parameters_json for c in current.constraints_of("TEMPLATE")}
+    elif not launch[0].holds(desired.launch_parameters_json):
+        shown = launch[0].parameters_json or f"digest {launch[0].parameters_sha256}"
+        drift.append(f"LAUNCH constraint is {shown}, config says {desired.launch_parameters_json}")
+    have = {c.description: c for c in current.constraints_of("TEMPLATE")}
     for constraint in product.template_constraints:
         if constraint.description not in have:
             drift.append(f"TEMPLATE constraint {constraint.description!r} gone")
-        elif have[constraint.description] != constraint.rules_json:
+        elif not have[constraint.description].holds(constraint.rules_json):
             drift.append(f"TEMPLATE constraint {constraint.description!r} rules differ")
     return drift
 

@@ -14,6 +14,7 @@ from catalog.manifest import MANIFEST_NAME, Manifest
 from portfolio import bootstrap as boot
 from portfolio.aws import AwsClients, CallHook, Target, aws_errors
 from portfolio.changes import Change, Plan
+from portfolio.current import RegionState
 from portfolio.desired import DesiredCatalog, desired_catalog
 from portfolio.launch import LaunchResult, launch
 from portfolio.publish import git_commit, make_plan, publish, read_states, target_regions
@@ -104,17 +105,47 @@ def run_plan(clients: AwsClients, built: BuiltCatalog) -> Plan:
     return make_plan(clients, built.desired)[0]
 
 
+def run_plan_with_state(clients: AwsClients, built: BuiltCatalog) -> tuple[Plan, list[RegionState]]:
+    """The plan and the state it was made from: when nothing is to be written, that same
+    state is the summary (status_of), and a no-op publish reads the catalog once."""
+    return make_plan(clients, built.desired)
+
+
 def run_publish(
     clients: AwsClients, built: BuiltCatalog, progress: Callable[[Change], None]
 ) -> Plan:
     return publish(clients, built.desired, progress)
 
 
+def run_publish_and_summarize(
+    clients: AwsClients,
+    built: BuiltCatalog,
+    approve: Callable[[Plan], bool],
+    progress: Callable[[Change], None],
+) -> CatalogStatus:
+    """Plan (one read), let APPROVE show the plan and decide, apply, and summarize.
+
+    Nothing to write (or not approved): the plan's own read is the summary. Something to
+    write: publish() reads the catalog again and plans again right before its first write, so
+    a change another run or an operator made while the plan was on screen is seen, not
+    overwritten; and the summary is read after the writes, since it must show what they did.
+    """
+    planned, states = run_plan_with_state(clients, built)
+    if not (approve(planned) and planned.has_changes):
+        return status_of(built, states)
+    run_publish(clients, built, progress)
+    return run_status(clients, built)
+
+
 def run_status(clients: AwsClients, built: BuiltCatalog) -> CatalogStatus:
+    return status_of(built, read_states(clients, built.desired))
+
+
+def status_of(built: BuiltCatalog, states: list[RegionState]) -> CatalogStatus:
     # The history the build checked its versions against, not a versions file of our own
     # choosing: status then judges exactly the catalog that --config and --dist describe.
     history = {name: p.version_history for name, p in built.manifest.products.items()}
-    return catalog_status(built.desired, read_states(clients, built.desired), history)
+    return catalog_status(built.desired, states, history)
 
 
 def launch_region(clients: AwsClients, built: BuiltCatalog) -> str:

@@ -48,10 +48,18 @@ from troposphere import (
 from catalog.config import CatalogConfig
 from products.alarms import AlarmSpec, Watched, build_alarm, standard_alarms
 from products.build_settings import checked_build_settings
+from products.dashboard_body import DASHBOARD_SUFFIX, dashboard_body
 from products.environment import ENVIRONMENT_PARAMETER, SETTINGS_MAP, ResourceNames, setting
 from products.errors import BuildError
 from products.iam import Grant
 from products.iam import statement as allow
+from products.widgets import (
+    METRICS_NAMESPACE,
+    LaunchText,
+    Widget,
+    alarm_widget,
+    standard_widgets,
+)
 
 AWSObjectT = TypeVar("AWSObjectT", bound=AWSObject)
 
@@ -62,8 +70,6 @@ ADVANCED_GROUP = "Advanced"
 OPTIONAL_TOPIC_ARN = r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"
 OPTIONAL_SECRET_ARN = r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$"  # noqa: S105 (a pattern for ARNs, not a secret)
 OPTIONAL_SSM_PARAMETER_NAME = r"^$|^/[\w./-]{1,1010}$"
-# Where the handlers publish their own (EMF) metrics; alarms on those metrics read it too.
-METRICS_NAMESPACE = "OncallTools"
 # Lambda retries a failed asynchronous invocation twice before the on-failure destination.
 ASYNC_RETRY_ATTEMPTS = 2
 # Six hours: long enough to ride out a downstream outage, short enough not to page on stale news.
@@ -74,6 +80,7 @@ DLQ_RETENTION_SECONDS = 1209600  # 14 days, the SQS maximum: time to inspect and
 SHARED_RESOURCE_TYPES = frozenset(
     {
         "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
         "AWS::IAM::Role",
         "AWS::KMS::Alias",
         "AWS::KMS::Key",
@@ -160,6 +167,11 @@ class ProductBuilder:
         self.template = Template()
         self.environment_variables: dict[str, Any] = {}
         self.extra_alarms: list[AlarmSpec] = []
+        # The charts of the metrics the tool's handler emits (products/widgets.py: tool_metric);
+        # the dashboard test checks every metric the handler emits is on one.
+        self.metric_widgets: list[Widget] = []
+        # Filled by build(): the whole dashboard, declared (products/dashboard.py).
+        self.dashboard_widgets: list[Widget] = []
         # A tool that runs in private subnets replaces this with its VpcConfig.
         self.vpc_config: Any = Ref(AWS_NO_VALUE)
         self._interface = _Interface()
@@ -347,6 +359,7 @@ class ProductBuilder:
         self._add_function(role)
         self._add_invoke_config()
         alarms = self._add_alarms()
+        self._add_dashboard()
         self._add_outputs(role, alarms)
         self.template.set_metadata(self._interface.metadata())
         return self.template
@@ -412,7 +425,7 @@ class ProductBuilder:
 
     def _add_environment_mapping(self) -> None:
         mapping = {
-            env: _mapping_entry(self.config.settings_for(self.product.name, env))
+            env: environment_mapping_entry(self.config.settings_for(self.product.name, env))
             for env in self.config.environment_names
         }
         self.template.add_mapping(SETTINGS_MAP, mapping)
@@ -567,8 +580,8 @@ class ProductBuilder:
             )
         )
 
-    def _add_alarms(self) -> list[cloudwatch.Alarm]:
-        watched = Watched(
+    def _watched(self) -> Watched:
+        return Watched(
             title=self.product.title,
             scheduled=self.product.scheduled,
             function=self.function,
@@ -576,8 +589,38 @@ class ProductBuilder:
             names=self.names,
             notify=self.alert_topic,
         )
+
+    def _add_alarms(self) -> list[cloudwatch.Alarm]:
+        watched = self._watched()
         specs = standard_alarms(watched) + self.extra_alarms
+        text = LaunchText(self._dashboard_names())
+        self.dashboard_widgets = [
+            *standard_widgets(
+                text(Ref(self.function)),
+                text(GetAtt(self.dead_letter_queue, "QueueName")),
+                self.product.handler,
+            ),
+            *self.metric_widgets,
+            *(alarm_widget(watched, spec, text) for spec in specs),
+        ]
         return [self.add(build_alarm(watched, spec)) for spec in specs]
+
+    def _dashboard_names(self) -> dict[tuple[str, str], str]:
+        """What a Ref or GetAtt in an alarm's dimensions names, as the dashboard writes it."""
+        return {
+            (self.function.title, "Ref"): self.names.base(),
+            (self.dead_letter_queue.title, "QueueName"): self.names.base() + "-dlq",
+        }
+
+    def _add_dashboard(self) -> None:
+        body, variables = dashboard_body(self.dashboard_widgets)
+        self.add(
+            cloudwatch.Dashboard(
+                "Dashboard",
+                DashboardName=self.names.in_region(DASHBOARD_SUFFIX),
+                DashboardBody=Sub(body, **variables),
+            )
+        )
 
     def _add_outputs(self, role: iam.Role, alarms: list[cloudwatch.Alarm]) -> None:
         self.output("FunctionName", Ref(self.function), "Name of the tool's Lambda function")
@@ -587,6 +630,14 @@ class ProductBuilder:
         self.output("AlertTopicArn", self.alert_topic, "Where alarms and alerts are sent")
         self.output(
             "DeadLetterQueueUrl", Ref(self.dead_letter_queue), "Failed invocations land here"
+        )
+        self.output(
+            "DashboardUrl",
+            Sub(
+                "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region="
+                f"${{AWS::Region}}#dashboards:name={self.names.base()}{DASHBOARD_SUFFIX}"
+            ),
+            "The tool's CloudWatch dashboard",
         )
         self.output(
             "AlarmNames",
@@ -600,12 +651,14 @@ def checkov_skips(reasons: dict[str, str]) -> dict[str, Any]:
     return {"checkov": {"skip": [{"id": check, "comment": why} for check, why in reasons.items()]}}
 
 
-def _mapping_entry(settings: dict[str, Any]) -> dict[str, Any]:
+def environment_mapping_entry(settings: dict[str, Any]) -> dict[str, Any]:
+    """One environment's row of the EnvironmentSettings mapping, from its catalog settings."""
     alarms = settings["alarms"]
     timeout_ms = settings["timeout_seconds"] * 1000
     return {
         "MemorySize": settings["memory_mb"],
         "Timeout": settings["timeout_seconds"],
+        "TimeoutMs": timeout_ms,
         "LogRetentionInDays": settings["log_retention_days"],
         "ReservedConcurrency": settings["reserved_concurrency"],
         "TracingMode": settings["tracing"],

@@ -158,6 +158,10 @@ def _grants(
          [cloudwatch.PutMetricAlarm, cloudwatch.DeleteAlarms, cloudwatch.DescribeAlarms,
           cloudwatch.ListTagsForResource, cloudwatch.TagResource, cloudwatch.UntagResource],
          [arn("cloudwatch", f"alarm:{named}")], None),
+        # Dashboards are global to the account: their ARNs name no region.
+        ("ToolDashboards", _types("CloudWatch::Dashboard"),
+         [cloudwatch.PutDashboard, cloudwatch.DeleteDashboards, cloudwatch.GetDashboard],
+         [arn("cloudwatch", f"dashboard/{named}", regional=False)], None),
         ("ToolRules", _types("Events::Rule"),
          [events.PutRule, events.DeleteRule, events.DescribeRule, events.PutTargets,
           events.RemoveTargets, events.ListTargetsByRule, events.ListTagsForResource,

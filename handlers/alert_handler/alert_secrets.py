@@ -1,12 +1,12 @@
 """Channel credentials from Secrets Manager, cached per container for a few minutes.
 
-The cache keeps a Slack storm from calling GetSecretValue per alarm; the expiry lets a rotated
-webhook URL take effect without a redeploy. Secret values never appear in logs or errors.
+The cache (Powertools Parameters, oncall_shared.parameters: 300 s) keeps a Slack storm from
+calling GetSecretValue per alarm; the expiry lets a rotated webhook URL take effect without a
+redeploy. Secret values never appear in logs or errors.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,11 +14,8 @@ from urllib.parse import urlsplit
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import secret_json_object
 
-SECRET_CACHE_SECONDS = 300.0
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -33,14 +30,7 @@ class PagerDutySecret:
 
 
 def secret_json(secret_arn: str) -> dict[str, Any]:
-    cached = _cache.get(secret_arn)
-    if cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
-        return cached[1]
-    value = secret_json_object(secret_arn, f"secret {secret_arn!r}")
-    _cache[secret_arn] = (time.monotonic(), value)
-    return value
-
-
+    return secret_json_object(secret_arn, f"secret {secret_arn!r}")
 
 
 def webhook_secret(secret_arn: str) -> WebhookSecret:
@@ -71,7 +61,3 @@ def _checked_url(secret_arn: str, field: str, url: Any) -> str:
             f"(host {parts.hostname!r})"
         )
     return url.strip()
-
-
-def clear_secret_cache() -> None:
-    _cache.clear()

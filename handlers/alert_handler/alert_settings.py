@@ -1,4 +1,4 @@
-"""alert_handler settings, read once per container from the environment (bad values fail init)."""
+"""alert_handler settings, read from the environment at the start of each invocation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from oncall_shared.settings import (
     env_int,
     env_json,
     env_str,
-    require_metrics_namespace,
     require_str,
 )
 
@@ -41,7 +40,6 @@ class AlertSettings:
 
 
 def load_settings() -> AlertSettings:
-    require_metrics_namespace()
     routes = parse_routes(env_json("ROUTES", None))
     default_severity = (env_str("DEFAULT_SEVERITY", "warning") or "warning").lower()
     if default_severity not in routes:

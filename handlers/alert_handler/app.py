@@ -2,12 +2,13 @@
 
 Accepts the SNS alarm notification, the EventBridge "CloudWatch Alarm State Change" event and the
 direct alarm-action payload. The whole event is decoded and every severity resolved before the
-first send; each channel is then delivered at most once (DynamoDB claim) and a failed channel
-makes the invocation fail so Lambda's retry re-sends only that channel.
+first send; each channel is then delivered at most once (Powertools Idempotency on DynamoDB) and
+a failed channel makes the invocation fail so Lambda's retry re-sends only that channel.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,22 +21,19 @@ from alert_channels import (
     send_sns,
     send_teams,
 )
-from alert_dedupe import Claim, DedupeStore
+from alert_dedupe import DedupeStore, Delivery
 from alert_settings import AlertSettings, load_settings
 from alert_severity import resolve_severity
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
-from oncall_shared.errors import BadEventError, DeliveryError, OncallError
+from oncall_shared.errors import DeliveryError, OncallError
 from oncall_shared.events import AlarmChange, parse_alarm_event
+from oncall_shared.tool import counts_failures, tool_metrics, traced
 
 logger = Logger()
-metrics = Metrics()
-SETTINGS: AlertSettings = load_settings()  # at import: bad settings fail the cold start
-STORE = DedupeStore(SETTINGS.dedupe_table, SETTINGS.dedupe_ttl_hours)
-# Margin past the invocation's remaining time before another invocation may take over a claim.
-LEASE_MARGIN_SECONDS = 5.0
+metrics = tool_metrics()
 # One HTTP try (5 s) plus the DynamoDB claim and mark.
 MIN_REMAINING_MS = 7_000
 _EXPECTED_FAILURES = (OncallError, ClientError, BotoCoreError)
@@ -56,30 +54,36 @@ class AlarmOutcome:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@traced
 @metrics.log_metrics
+@counts_failures(metrics, logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    notes = decode(event)
+    settings = load_settings()
+    notes = decode(event, settings)
     metrics.add_metric(name="AlarmChangesReceived", unit=MetricUnit.Count, value=len(notes))
-    outcomes = [deliver(note, context.get_remaining_time_in_millis) for note in notes]
+    store = dedupe_store(settings.dedupe_table, settings.dedupe_ttl_hours)
+    outcomes = [
+        deliver(note, settings, store, context.get_remaining_time_in_millis) for note in notes
+    ]
     failed = [f"{o.alarm} {o.state} {ch}: {err}" for o in outcomes for ch, err in o.failed.items()]
     if failed:
         raise DeliveryError(f"{len(failed)} channel delivery(ies) failed: " + "; ".join(failed))
     return {"alarms": [outcome.as_dict() for outcome in outcomes]}
 
 
-def decode(event: Any) -> list[tuple[Notification, str]]:
+@functools.cache
+def dedupe_store(table_name: str, ttl_hours: int) -> DedupeStore:
+    """One store (and its Powertools persistence layer) per container and table."""
+    return DedupeStore(table_name, ttl_hours)
+
+
+def decode(event: Any, settings: AlertSettings) -> list[tuple[Notification, str]]:
     """Parse every alarm and resolve its severity; nothing is sent if any of it fails."""
-    try:
-        alarms = parse_alarm_event(event)
-    except BadEventError as error:
-        logger.error("rejected malformed alarm event", extra={"error": str(error)})
-        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        raise
-    return [_with_severity(alarm) for alarm in alarms]
+    return [_with_severity(alarm, settings) for alarm in parse_alarm_event(event)]
 
 
-def _with_severity(alarm: AlarmChange) -> tuple[Notification, str]:
-    decision = resolve_severity(alarm, frozenset(SETTINGS.routes), SETTINGS.default_severity)
+def _with_severity(alarm: AlarmChange, settings: AlertSettings) -> tuple[Notification, str]:
+    decision = resolve_severity(alarm, frozenset(settings.routes), settings.default_severity)
     logger.info(
         "alarm decoded",
         extra={
@@ -90,35 +94,44 @@ def _with_severity(alarm: AlarmChange) -> tuple[Notification, str]:
             "input": alarm.source,
         },
     )
-    return Notification(alarm, decision.severity, SETTINGS.environment), decision.source
+    return Notification(alarm, decision.severity, settings.environment), decision.source
 
 
-def target_channels(severity: str, state: str) -> list[str]:
-    channels = [ch for ch in SETTINGS.routes[severity] if SETTINGS.channel_enabled(ch)]
+def target_channels(settings: AlertSettings, severity: str, state: str) -> list[str]:
+    channels = [ch for ch in settings.routes[severity] if settings.channel_enabled(ch)]
     return [ch for ch in channels if ch != "pagerduty" or pagerduty_applies(state)]
 
 
-def deliver(decoded: tuple[Notification, str], remaining_ms: Callable[[], int]) -> AlarmOutcome:
+def deliver(
+    decoded: tuple[Notification, str],
+    settings: AlertSettings,
+    store: DedupeStore,
+    remaining_ms: Callable[[], int],
+) -> AlarmOutcome:
     note, severity_source = decoded
     outcome = AlarmOutcome(note.alarm.name, note.alarm.new_state, note.severity, severity_source)
-    for channel in target_channels(note.severity, note.alarm.new_state):
+    for channel in target_channels(settings, note.severity, note.alarm.new_state):
         try:
             left_ms = remaining_ms()
             _require_time(left_ms)
-            # The lease counts from the claim, so it is what is left *now*: it must end soon
-            # after this invocation can, or Lambda's retry would find a live claim of a dead
+            # The lease counts from the claim, so it is what is left *now*: it must end when
+            # this invocation must, or Lambda's retry would find a live claim of a dead
             # invocation, count the channel as delivered and never send it.
-            delivered = deliver_once(channel, note, left_ms / 1000 + LEASE_MARGIN_SECONDS)
+            send = functools.partial(send_to, channel, note, settings)
+            delivery = deliver_once(store, channel, note, send, left_ms)
         except _EXPECTED_FAILURES as error:
             logger.error(
                 "channel delivery failed",
                 extra={"channel": channel, "alarm": note.alarm.name, "error": str(error)},
             )
             outcome.failed[channel] = str(error)
-            _count("AlertDeliveryFailed", channel)
+            _count("AlertDeliveryFailed", channel, settings.environment)
             continue
-        (outcome.sent if delivered else outcome.duplicates).append(channel)
-        _count("AlertsDelivered" if delivered else "AlertsDeduplicated", channel)
+        if delivery.mark_failed:
+            _count("DedupeMarkFailed", channel, settings.environment)
+        (outcome.sent if delivery.sent else outcome.duplicates).append(channel)
+        name = "AlertsDelivered" if delivery.sent else "AlertsDeduplicated"
+        _count(name, channel, settings.environment)
     return outcome
 
 
@@ -129,54 +142,36 @@ def _require_time(left_ms: int) -> None:
         raise DeliveryError(f"not attempted: only {left_ms} ms of the invocation left")
 
 
-def deliver_once(channel: str, note: Notification, lease_seconds: float) -> bool:
-    """True when sent now, False when already sent (or in flight) by another delivery."""
-    claim = STORE.claim(channel, note.alarm, lease_seconds)
-    if claim is None:
+def deliver_once(
+    store: DedupeStore, channel: str, note: Notification, send: Callable[[], None], left_ms: int
+) -> Delivery:
+    """Sent now, or skipped as already sent (or in flight) by another delivery."""
+    delivery = store.deliver(channel, note.alarm, send, left_ms)
+    if not delivery.sent:
         logger.info(
             "already delivered; skipping", extra={"channel": channel, "alarm": note.alarm.name}
         )
-        return False
-    try:
-        SENDERS[channel](note)
-    except BaseException:
-        _release(claim, channel)
-        raise
-    _mark_sent(claim, channel)
-    return True
+    if delivery.mark_failed:
+        # The message is out: failing now would only invite a duplicate, so log and count.
+        logger.error("sent, but could not mark the dedupe record", extra={"channel": channel})
+    return delivery
 
 
-def _release(claim: Claim, channel: str) -> None:
-    try:
-        STORE.release(claim)
-    except _EXPECTED_FAILURES as error:
-        # The send error is the one raised; the claim then expires with its lease.
-        logger.error(
-            "could not release dedupe claim", extra={"channel": channel, "error": str(error)}
-        )
-
-
-def _mark_sent(claim: Claim, channel: str) -> None:
-    """The message is out: failing now would only invite a duplicate, so log and count instead."""
-    try:
-        STORE.mark_sent(claim)
-    except _EXPECTED_FAILURES as error:
-        logger.error(
-            "sent, but could not mark the dedupe item",
-            extra={"channel": channel, "error": str(error)},
-        )
-        _count("DedupeMarkFailed", channel)
-
-
-def _count(name: str, channel: str) -> None:
+def _count(name: str, channel: str, environment: str) -> None:
     with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="Channel", value=channel)
-        metric.add_dimension(name="Environment", value=SETTINGS.environment)
+        metric.add_dimension(name="Environment", value=environment)
 
 
-SENDERS: dict[str, Callable[[Notification], None]] = {
-    "sns": lambda note: send_sns(note, SETTINGS.topic_arn),
-    "slack": lambda note: send_slack(note, SETTINGS.secret_arns["slack"]),
-    "teams": lambda note: send_teams(note, SETTINGS.secret_arns["teams"]),
-    "pagerduty": lambda note: send_pagerduty(note, SETTINGS.secret_arns["pagerduty"]),
+def send_to(channel: str, note: Notification, settings: AlertSettings) -> None:
+    if channel == "sns":
+        send_sns(note, settings.topic_arn)
+    else:
+        SECRET_SENDERS[channel](note, settings.secret_arns[channel])
+
+
+SECRET_SENDERS: dict[str, Callable[[Notification, str], None]] = {
+    "slack": send_slack,
+    "teams": send_teams,
+    "pagerduty": send_pagerduty,
 }

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from healer_decisions import FAILED, IGNORED, Decision, HealerPolicy, decide
@@ -19,9 +18,10 @@ from oncall_shared.alerts import publish_alert
 from oncall_shared.errors import OncallError, SettingsError
 from oncall_shared.events import parse_arn
 from oncall_shared.settings import env_bool, env_int, env_str, require_str
+from oncall_shared.tool import counts_failures, tool_metrics, traced
 
 logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "OncallTools"))
+metrics = tool_metrics()
 # Keep this much of the Lambda timeout for the report after the last action's verification.
 LAMBDA_RESERVE_SECONDS = 5.0
 _METRIC_BY_OUTCOME = {
@@ -73,18 +73,12 @@ def _region() -> str:
     return region
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(clear_state=True)
+@traced
 @metrics.log_metrics
+@counts_failures(metrics, logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        return _run(event, context)
-    except OncallError as error:
-        logger.error(
-            "auto-heal run failed", extra={"error_type": type(error).__name__, "error": str(error)}
-        )
-        # A metric as well as the log line: an alarm on it catches bad settings at once.
-        metrics.add_metric(name="RunsFailed", unit=MetricUnit.Count, value=1)
-        raise
+    return _run(event, context)
 
 
 def _run(event: Any, context: LambdaContext) -> dict[str, Any]:

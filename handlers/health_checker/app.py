@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,28 +19,21 @@ from health_runner import (
 )
 from health_state import TargetState, Transition, load_states, next_state, save_state
 from oncall_shared.alerts import publish_alert
-from oncall_shared.errors import BadEventError, OncallError
+from oncall_shared.errors import BadEventError
+from oncall_shared.tool import counts_failures, tool_metrics, traced
 
 logger = Logger()
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "OncallTools")
-metrics = Metrics(namespace=NAMESPACE)
+metrics = tool_metrics()
 MIN_CHECK_BUDGET_SECONDS = 1.0
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(clear_state=True)
+@traced
 @metrics.log_metrics
+@counts_failures(metrics, logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Any JSON object starts a run (a schedule or a manual invoke); its content is unused."""
-    try:
-        return _run(event, context)
-    except OncallError as error:
-        logger.error(
-            "health check run failed",
-            extra={"error_type": type(error).__name__, "error": str(error)},
-        )
-        # A metric as well as the log line: an alarm on it catches bad settings at once.
-        metrics.add_metric(name="RunsFailed", unit=MetricUnit.Count, value=1)
-        raise
+    return _run(event, context)
 
 
 def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
@@ -103,7 +95,7 @@ def _emit_metrics(results: list[CheckResult], environment: str) -> None:
 
 def _single(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
     # One EMF object per target: a shared object would give every metric the same dimensions.
-    with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
+    with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
         for key, dimension_value in dimensions.items():
             metric.add_dimension(name=key, value=dimension_value)
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
+from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent, S3Event
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from oncall_shared.errors import BadEventError
 from oncall_shared.events import optional_str, required_str
 
@@ -55,7 +56,7 @@ def decode_event(event: Any) -> DecodedEvent:
     if "awslogs" in event:
         return decode_logs_event(event)
     if "Records" in event:
-        return DecodedEvent("s3", objects=tuple(_s3_records(event["Records"])))
+        return DecodedEvent("s3", objects=tuple(_s3_records(event)))
     if event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created":
         return DecodedEvent("s3", objects=(_eventbridge_object(event),))
     raise BadEventError(
@@ -113,25 +114,31 @@ def _log_batch(data: Mapping[str, Any]) -> LogBatch:
     )
 
 
-def _s3_records(records: Any) -> list[S3Object]:
+def _s3_records(event: Mapping[str, Any]) -> list[S3Object]:
+    records = event["Records"]
     if not isinstance(records, list) or not records:
         raise BadEventError("event.Records is empty or not a list")
-    return [_s3_record(record, index) for index, record in enumerate(records)]
+    wrapped = S3Event(dict(event)).records
+    return [_s3_record(record, index) for index, record in enumerate(wrapped)]
 
 
-def _s3_record(record: Any, index: int) -> S3Object:
+def _s3_record(record: S3EventRecord, index: int) -> S3Object:
+    """Fields are checked on the raw record: the data class only names them (KeyError when
+    one is missing, no type check)."""
     label = f"Records[{index}]"
-    if not isinstance(record, Mapping) or record.get("eventSource") != "aws:s3":
+    raw = record.raw_event
+    if not isinstance(raw, Mapping) or raw.get("eventSource") != "aws:s3":
         raise BadEventError(f"{label} is not an S3 notification record (eventSource != 'aws:s3')")
-    event_name = str(record.get("eventName", ""))
+    event_name = str(raw.get("eventName", ""))
     if not event_name.startswith("ObjectCreated:"):
         raise BadEventError(f"{label}.eventName={event_name!r} is not an ObjectCreated event")
-    s3 = record.get("s3")
+    s3 = raw.get("s3")
     if not isinstance(s3, Mapping):
         raise BadEventError(f"{label} has no 's3' object")
-    bucket = required_str(_sub(s3, "bucket", label), "name", f"{label}.s3.bucket")
+    required_str(_sub(s3, "bucket", label), "name", f"{label}.s3.bucket")
     raw_key = required_str(_sub(s3, "object", label), "key", f"{label}.s3.object")
-    return S3Object(bucket, unquote_plus(raw_key), raw_key, optional_str(record.get("awsRegion")))
+    bucket = record.s3.bucket.name
+    return S3Object(bucket, unquote_plus(raw_key), raw_key, optional_str(raw.get("awsRegion")))
 
 
 def _eventbridge_object(event: Mapping[str, Any]) -> S3Object:

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .conditions import install_conditional_updates, reconcile_conditions
+
 logger = logging.getLogger("localcloud.cfn")
 _PATCHED_MARK = "_localcloud_failure_handling"
 
@@ -82,26 +84,6 @@ def _fail_update(stack: Any, reason: str, restore: Callable[[], None] | None = N
     stack._add_stack_event(final)
 
 
-def _reconcile_conditions(stack: Any) -> None:
-    """Create / delete resources whose Condition flipped with new parameter values.
-
-    moto diffs only the template text, so a resource whose condition turned true on an update
-    with the same template would never be created (and one turned false never deleted).
-    """
-    resource_map = stack.resource_map
-    for logical_id, spec in list(resource_map._resource_json_map.items()):
-        condition = spec.get("Condition") if isinstance(spec, dict) else None
-        if condition is None:
-            continue
-        wanted = bool(resource_map.lazy_condition_map[condition])
-        existing = resource_map._parsed_resources.get(logical_id)
-        if wanted and existing is None:
-            resource_map[logical_id]  # moto's lazy map creates the resource on first access
-        elif not wanted and existing is not None:
-            resource_map._delete_resource(existing, spec)
-            resource_map._parsed_resources.pop(logical_id)
-
-
 def _failing_update(original: Callable[..., None]) -> Callable[..., None]:
     def update(stack: Any, template: str, *args: Any, **kwargs: Any) -> None:
         unsupported = unsupported_resource_types(stack.parse_template(template))
@@ -116,11 +98,11 @@ def _failing_update(original: Callable[..., None]) -> Callable[..., None]:
             # Roll back the way CloudFormation does: re-apply the previous template and values.
             old_template, role_arn, parameters, tags = previous
             original(stack, old_template, role_arn, parameters=parameters, tags=tags)
-            _reconcile_conditions(stack)
+            reconcile_conditions(stack)
 
         try:
             original(stack, template, *args, **kwargs)
-            _reconcile_conditions(stack)
+            reconcile_conditions(stack)
         except Exception as error:  # any resource error fails the update, which rolls back
             _fail_update(stack, failure_reason(error), restore)
 
@@ -137,6 +119,7 @@ def install_failure_handling() -> None:
 
     if getattr(Stack, _PATCHED_MARK, False):
         return
+    install_conditional_updates()
     setattr(Stack, "stack_resources", property(_existing_resources))  # noqa: B010
     setattr(Stack, "create_resources", _failing_create(Stack.create_resources))  # noqa: B010
     setattr(Stack, "update", _failing_update(Stack.update))  # noqa: B010

@@ -12,6 +12,7 @@ from troposphere import AWS_NO_VALUE, Equals, GetAtt, If, Not, Or, Ref, Sub
 from products.builder import OPTIONAL_SECRET_ARN, OPTIONAL_TOPIC_ARN, ProductBuilder
 from products.iam import Grant, allow
 from products.spec import Product
+from products.widgets import LAUNCHED_ENVIRONMENT, Widget, tool_metric, tool_widget
 
 SOURCES = "Alarm sources"
 CHANNELS = "Notification channels"
@@ -57,6 +58,7 @@ class AlertHandler(Product):
         builder.subscribe_to_alarm_topic()
         self._add_eventbridge_rule(builder)
         self._allow_direct_alarm_actions(builder)
+        builder.metric_widgets.extend(metric_widgets())
         builder.environment_variables.update(
             {
                 "DEDUPE_TABLE": Ref(builder.table),
@@ -186,3 +188,49 @@ class AlertHandler(Product):
                 ]
             },
         )
+
+
+def metric_widgets() -> list[Widget]:
+    """What handlers/alert_handler emits: alarm changes in, and per channel what became of them."""
+    handler = AlertHandler.handler
+    # The handler counts per channel and environment; the channels a launch uses vary.
+    return [
+        tool_widget(
+            "Alarm changes received",
+            tool_metric(handler, "AlarmChangesReceived", "Alarm changes received"),
+        ),
+        tool_widget(
+            "Notifications delivered per channel",
+            tool_metric(
+                handler,
+                "AlertsDelivered",
+                "Delivered",
+                dimensions=LAUNCHED_ENVIRONMENT,
+                split_by=("Channel",),
+            ),
+            tool_metric(
+                handler,
+                "AlertsDeduplicated",
+                "Deduplicated",
+                dimensions=LAUNCHED_ENVIRONMENT,
+                split_by=("Channel",),
+            ),
+        ),
+        tool_widget(
+            "Notification failures per channel",
+            tool_metric(
+                handler,
+                "AlertDeliveryFailed",
+                "Delivery failed",
+                dimensions=LAUNCHED_ENVIRONMENT,
+                split_by=("Channel",),
+            ),
+            tool_metric(
+                handler,
+                "DedupeMarkFailed",
+                "Dedupe mark failed",
+                dimensions=LAUNCHED_ENVIRONMENT,
+                split_by=("Channel",),
+            ),
+        ),
+    ]

@@ -15,6 +15,7 @@ from troposphere import Equals, GetAtt, Not, Ref, Sub
 from products.builder import OPTIONAL_TOPIC_ARN, ProductBuilder
 from products.iam import Grant, allow
 from products.spec import Product
+from products.widgets import Widget, tool_metric, tool_widget
 
 SAFETY = "Safety"
 SOURCES = "Triggers"
@@ -64,6 +65,7 @@ class AutoHealer(Product):
         builder.state_table("StateTable", "-state")
         self._add_rules(builder)
         builder.subscribe_to_alarm_topic()
+        builder.metric_widgets.extend(metric_widgets())
         builder.environment_variables.update(
             {
                 "OPT_IN_TAG_KEY": Ref("OptInTagKey"),
@@ -261,3 +263,21 @@ class AutoHealer(Product):
 
 def _opt_in_condition(number: int) -> str:
     return f"OptInTagKey{number}Chosen"
+
+
+def metric_widgets() -> list[Widget]:
+    """What handlers/auto_healer emits: one count per decision outcome."""
+    handler = AutoHealer.handler
+    return [
+        tool_widget(
+            "Heals done",
+            tool_metric(handler, "ActionsTaken", "Actions taken"),
+            tool_metric(handler, "DryRunActions", "Dry-run actions"),
+        ),
+        tool_widget(
+            "Heals skipped, failed, events ignored",
+            tool_metric(handler, "ActionsSkipped", "Skipped (guard)"),
+            tool_metric(handler, "ActionsFailed", "Failed"),
+            tool_metric(handler, "EventsIgnored", "Events ignored"),
+        ),
+    ]

@@ -16,6 +16,7 @@ from products.builder import (
 )
 from products.iam import Grant, allow
 from products.spec import Product
+from products.widgets import LAUNCHED_ENVIRONMENT, Widget, tool_metric, tool_widget
 
 CHECKS = "Checks"
 NETWORK = "Private network (optional)"
@@ -50,6 +51,7 @@ class HealthChecker(Product):
         self._require_security_groups_with_subnets(builder)
         self._add_state_table(builder)
         self._add_schedule(builder)
+        builder.metric_widgets.extend(metric_widgets())
         builder.vpc_config = If(
             "InVpc",
             awslambda.VPCConfig(
@@ -208,3 +210,38 @@ class HealthChecker(Product):
         builder.event_rule(
             "ScheduleRule", "Runs the health checks", ScheduleExpression=Ref("ScheduleRate")
         )
+
+
+def metric_widgets() -> list[Widget]:
+    """What handlers/health_checker emits: per target up/down and latency, per run totals."""
+    handler = HealthChecker.handler
+    return [
+        tool_widget(
+            "Targets up (1) or down (0)",
+            tool_metric(
+                handler,
+                "Availability",
+                "Up",
+                stat="Minimum",
+                dimensions=LAUNCHED_ENVIRONMENT,
+                split_by=("Target",),
+            ),
+        ),
+        tool_widget(
+            "Target latency (ms)",
+            tool_metric(
+                handler,
+                "LatencyMs",
+                "Latency",
+                stat="Maximum",
+                dimensions=LAUNCHED_ENVIRONMENT,
+                split_by=("Target",),
+            ),
+        ),
+        tool_widget(
+            "Targets checked, failing, state changes",
+            tool_metric(handler, "TargetsChecked", "Checked"),
+            tool_metric(handler, "TargetsFailing", "Failing"),
+            tool_metric(handler, "Transitions", "Went down or recovered"),
+        ),
+    ]

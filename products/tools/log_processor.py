@@ -8,13 +8,13 @@ from troposphere import Equals, Not, Ref, Sub, logs
 
 from products.alarms import AlarmSpec
 from products.builder import (
-    METRICS_NAMESPACE,
     OPTIONAL_SSM_PARAMETER_NAME,
     ProductBuilder,
     ssm_parameter_arn,
 )
 from products.iam import Grant, allow
 from products.spec import Product
+from products.widgets import METRICS_NAMESPACE, Widget, tool_metric, tool_widget
 
 GROUP = "Log sources"
 
@@ -47,6 +47,7 @@ class LogProcessor(Product):
         )
         self._refuse_own_log_group(builder)
         builder.extra_alarms.append(scans_cut_short_alarm(builder))
+        builder.metric_widgets.extend(metric_widgets(builder))
 
     def permissions(self, builder: ProductBuilder) -> list[Grant]:
         return [
@@ -173,3 +174,30 @@ def scans_cut_short_alarm(builder: ProductBuilder) -> AlarmSpec:
         builder.setting("AlarmPeriod"),
         1,
     )
+
+
+def metric_widgets(builder: ProductBuilder) -> list[Widget]:
+    """What handlers/log_processor emits: lines, pattern matches per rule, alerts, skips."""
+    handler = LogProcessor.handler
+    return [
+        tool_widget(
+            "Pattern matches per log group and rule",
+            tool_metric(handler, "RuleMatches", "Matches", split_by=("LogGroup", "Rule")),
+        ),
+        tool_widget(
+            "Lines scanned and alerts published",
+            tool_metric(handler, "LinesScanned", "Lines scanned"),
+            tool_metric(handler, "AlertsPublished", "Alerts published"),
+        ),
+        tool_widget(
+            "Control messages, own log group skipped, scans cut short",
+            tool_metric(handler, "ControlMessages", "Control messages"),
+            tool_metric(handler, "OwnLogGroupSkipped", "Own log group skipped"),
+            tool_metric(
+                handler,
+                "ScansCutShort",
+                "Scans cut short",
+                dimensions=(("FunctionName", builder.names.base()),),
+            ),
+        ),
+    ]

@@ -230,6 +230,7 @@ except Exception as error:
     print("ERROR " + type(error).__name__ + ": " + str(error))
     sys.exit(3)
 print("RESULT " + json.dumps(result, default=str))
+print("XRAY_SDK_LOADED " + str("aws_xray_sdk" in sys.modules))
 """
 
 
@@ -337,3 +338,47 @@ def moto_server(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ENDPOINT_URL", _moto_server)
     shared_aws.reset_clients()
     return _moto_server
+
+
+# ---------------------------------------------------------------- X-Ray daemon stand-in
+
+
+class XRayDaemon:
+    """A UDP socket on 127.0.0.1 standing where Lambda's X-Ray daemon listens."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.setblocking(False)  # read after the run: what was sent is queued already
+        self.port = int(self.socket.getsockname()[1])
+        self.datagrams: list[str] = []
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Segment documents received so far (a datagram: a JSON header line, then one)."""
+        while True:
+            try:
+                self.datagrams.append(self.socket.recv(65_536).decode("utf-8"))
+            except BlockingIOError:
+                break
+        return [json.loads(datagram.split("\n", 1)[1]) for datagram in self.datagrams]
+
+    def env(self, sampled: bool) -> dict[str, str]:
+        """What Lambda sets for a traced (or untraced) invocation of a function."""
+        flag = "1" if sampled else "0"
+        return {
+            "_X_AMZN_TRACE_ID": f"{XRAY_TRACE_ROOT};Sampled={flag}",
+            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{self.port}",
+            "AWS_LAMBDA_FUNCTION_NAME": "oncall-packaged-test",
+        }
+
+
+XRAY_TRACE_ROOT = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8"
+
+
+@pytest.fixture
+def xray_daemon() -> Iterator[XRayDaemon]:
+    daemon = XRayDaemon()
+    yield daemon
+    daemon.socket.close()

@@ -135,6 +135,20 @@ def test_alarms_notify_on_alarm_and_on_ok(name: str, templates: dict[str, dict[s
 
 
 @pytest.mark.parametrize("name", PRODUCTS)
+def test_every_product_has_a_dashboard_of_its_alarms(
+    name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    template = templates[name]
+    dashboards = _resources_of_type(template, "AWS::CloudWatch::Dashboard")
+    assert len(dashboards) == 1, f"{name} has {len(dashboards)} dashboards, not one"
+    body, _ = next(iter(dashboards.values()))["Properties"]["DashboardBody"]["Fn::Sub"]
+    for alarm in _resources_of_type(template, "AWS::CloudWatch::Alarm").values():
+        alarm_name = alarm["Properties"]["AlarmName"]["Fn::Sub"]
+        assert f":alarm:{alarm_name}" in body, f"{name}: {alarm_name} is not on the dashboard"
+    assert "DashboardUrl" in template["Outputs"], f"{name} does not output its dashboard's URL"
+
+
+@pytest.mark.parametrize("name", PRODUCTS)
 def test_launch_resource_types_are_exactly_what_the_template_adds(
     name: str, templates: dict[str, dict[str, Any]]
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from products.builder import METRICS_NAMESPACE
+from products.widgets import METRICS_NAMESPACE
 
 
 def _own_metric_alarms(template: dict[str, Any]) -> list[dict[str, Any]]:

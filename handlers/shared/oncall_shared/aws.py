@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -20,7 +21,10 @@ CLIENT_CONFIG = Config(
 )
 
 _clients: dict[tuple[str, str | None], Any] = {}
+# Objects built on those clients (Powertools parameter providers and their caches).
+_companions: dict[str, Any] = {}
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 def client(service_name: str, region_name: str | None = None) -> Any:
@@ -39,7 +43,17 @@ def client(service_name: str, region_name: str | None = None) -> Any:
         return _clients[key]
 
 
+def client_companion(name: str, build: Callable[[], T]) -> T:
+    """The object ``build`` makes once per container, forgotten with the clients it uses."""
+    cached = _companions.get(name)
+    if cached is None:
+        cached = _companions.setdefault(name, build())
+    return cached  # type: ignore[no-any-return]
+
+
 def reset_clients() -> None:
-    """Forget cached clients (tests switch credentials, regions and endpoints between cases)."""
+    """Forget cached clients and what was built on them (tests switch credentials, regions and
+    endpoints between cases)."""
     with _lock:
         _clients.clear()
+        _companions.clear()

@@ -5,6 +5,11 @@ Shapes accepted:
 - EventBridge: detail-type "CloudWatch Alarm State Change", resources [alarm ARN], detail {...}.
 - Direct alarm action (principal lambda.alarms.cloudwatch.amazonaws.com): {alarmArn, alarmData}.
 The region is always taken from an ARN: the SNS "Region" field is a human name ("EU (Ireland)").
+
+Each shape is read through its Powertools event data class (SNSEvent, EventBridgeEvent,
+CloudWatchAlarmEvent, and CloudWatchAlarmData for the camelCase alarm body both of the last two
+carry). The data classes only name the fields: a missing one is a KeyError and a wrong type goes
+unnoticed, so every field is checked here first and a bad one is a BadEventError naming it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import (
+    CloudWatchAlarmEvent,
+    EventBridgeEvent,
+    SNSEvent,
+)
+from aws_lambda_powertools.utilities.data_classes.cloud_watch_alarm_event import (
+    CloudWatchAlarmData,
+)
+from aws_lambda_powertools.utilities.data_classes.sns_event import SNSEventRecord
 
 from oncall_shared.errors import BadEventError
 
@@ -77,7 +92,9 @@ def parse_alarm_event(event: Any) -> list[AlarmChange]:
     if not isinstance(event, Mapping):
         raise BadEventError(f"event is a {type(event).__name__}, expected a JSON object")
     if "Records" in event:
-        return [_from_sns_record(record, index) for index, record in enumerate(_records(event))]
+        _check_records(event)
+        records = SNSEvent(dict(event)).records
+        return [_from_sns_record(record, index) for index, record in enumerate(records)]
     if event.get("detail-type") == EVENTBRIDGE_DETAIL_TYPE:
         return [alarm_from_eventbridge(event)]
     if "alarmData" in event:
@@ -88,24 +105,25 @@ def parse_alarm_event(event: Any) -> list[AlarmChange]:
     )
 
 
-def _records(event: Mapping[str, Any]) -> list[Any]:
+def _check_records(event: Mapping[str, Any]) -> None:
     records = event["Records"]
     if not isinstance(records, list) or not records:
         raise BadEventError("event.Records is empty or not a list")
-    return records
 
 
-def _from_sns_record(record: Any, index: int) -> AlarmChange:
-    sns = record.get("Sns") if isinstance(record, Mapping) else None
+def _from_sns_record(record: SNSEventRecord, index: int) -> AlarmChange:
+    raw = record.raw_event
+    sns = raw.get("Sns") if isinstance(raw, Mapping) else None
     if not isinstance(sns, Mapping) or not isinstance(sns.get("Message"), str):
         raise BadEventError(f"Records[{index}] has no Sns.Message string (not an SNS record)")
     try:
-        message = json.loads(sns["Message"])
+        message = json.loads(record.sns.message)
     except json.JSONDecodeError as exc:
         raise BadEventError(
             f"Records[{index}].Sns.Message is not JSON: {exc.msg} at char {exc.pos}"
         ) from None
-    return alarm_from_sns_message(message, topic_arn=str(sns.get("TopicArn", "")))
+    # TopicArn is optional here (only old messages without AlarmArn need it).
+    return alarm_from_sns_message(message, topic_arn=str(record.sns.get("TopicArn", "")))
 
 
 def alarm_from_sns_message(message: Any, topic_arn: str = "") -> AlarmChange:
@@ -190,45 +208,48 @@ def _sns_dimensions(items: Any) -> dict[str, str]:
 
 
 def alarm_from_eventbridge(event: Mapping[str, Any]) -> AlarmChange:
-    detail = event.get("detail")
-    if not isinstance(detail, Mapping):
+    wrapped = EventBridgeEvent(dict(event))
+    if not isinstance(wrapped.get("detail"), Mapping):
         raise BadEventError("EventBridge alarm event has no 'detail' object")
-    resources = event.get("resources")
+    resources = wrapped.get("resources")
     if not isinstance(resources, list) or not resources or not isinstance(resources[0], str):
         raise BadEventError("EventBridge alarm event has no alarm ARN in 'resources'")
-    return _from_alarm_detail(
-        detail, resources[0], str(event.get("account") or ""), "eventbridge", event
-    )
+    detail = CloudWatchAlarmData(dict(wrapped.detail))
+    account = str(wrapped.get("account") or "")
+    return _from_alarm_data(detail, wrapped.resources[0], account, "eventbridge", event)
 
 
 def alarm_from_alarm_action(event: Mapping[str, Any]) -> AlarmChange:
-    arn = event.get("alarmArn")
+    wrapped = CloudWatchAlarmEvent(dict(event))
+    arn = wrapped.get("alarmArn")
     if not isinstance(arn, str) or not arn:
         raise BadEventError("alarm action payload has no 'alarmArn'")
-    data = event.get("alarmData")
-    if not isinstance(data, Mapping):
+    if not isinstance(wrapped.get("alarmData"), Mapping):
         raise BadEventError("alarm action payload has no 'alarmData' object")
-    return _from_alarm_detail(data, arn, str(event.get("accountId") or ""), "alarm_action", event)
+    account = str(wrapped.get("accountId") or "")
+    return _from_alarm_data(wrapped.alarm_data, wrapped.alarm_arn, account, "alarm_action", event)
 
 
-def _from_alarm_detail(
-    detail: Mapping[str, Any], arn: str, account: str, source: str, raw: Mapping[str, Any]
+def _from_alarm_data(
+    data: CloudWatchAlarmData, arn: str, account: str, source: str, raw: Mapping[str, Any]
 ) -> AlarmChange:
     """EventBridge 'detail' and alarm-action 'alarmData' share one camelCase shape."""
     arn_parts = parse_arn(arn)
-    state = _mapping(detail.get("state"), "state")
-    previous = _sub_mapping(detail, "previousState")
-    configuration = _sub_mapping(detail, "configuration")
+    _mapping(data.get("state"), "state")
+    previous = _sub_mapping(data, "previousState")
+    configuration = _sub_mapping(data, "configuration")
     namespace, metric, dimensions = _camel_metric(configuration)
     return AlarmChange(
-        name=required_str(detail, "alarmName", f"{source} alarm data"),
+        name=required_str(data, "alarmName", f"{source} alarm data"),
         arn=arn,
         account=account or arn_parts.account,
         region=arn_parts.region,
-        new_state=_state(state.get("value"), "state.value"),
+        new_state=_state(data.state.get("value"), "state.value"),
         old_state=_optional_state(previous.get("value")),
-        reason=str(state.get("reason") or ""),
-        timestamp=normalise_timestamp(required_str(state, "timestamp", f"{source} alarm state")),
+        reason=str(data.state.get("reason") or ""),
+        timestamp=normalise_timestamp(
+            required_str(data.state, "timestamp", f"{source} alarm state")
+        ),
         description=optional_str(configuration.get("description")),
         namespace=namespace,
         metric_name=metric,

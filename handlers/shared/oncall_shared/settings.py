@@ -6,8 +6,10 @@ import json
 import os
 from typing import Any
 
-from oncall_shared.aws import client
+from botocore.exceptions import ClientError
+
 from oncall_shared.errors import SettingsError
+from oncall_shared.parameters import secret_value, ssm_parameter_text
 
 _TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -81,12 +83,12 @@ def load_json_setting(inline_var: str, ssm_var: str, default: Any) -> Any:
 
 
 def _read_parameter(ssm_var: str, parameter_name: str) -> str:
-    ssm = client("ssm")
     try:
-        response = ssm.get_parameter(Name=parameter_name, WithDecryption=True)
-    except ssm.exceptions.ParameterNotFound:
+        return ssm_parameter_text(parameter_name)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ParameterNotFound":
+            raise
         raise SettingsError(f"{ssm_var}={parameter_name!r}: SSM parameter does not exist") from None
-    return str(response["Parameter"]["Value"])
 
 
 def _parse_json(label: str, raw: str) -> Any:
@@ -104,8 +106,8 @@ def secret_json_object(
 ) -> dict[str, Any]:
     """The JSON object a Secrets Manager secret holds. Errors start with LABEL, say what was
     EXPECTED and never show the secret's content: it holds credentials. AWS errors of the read
-    itself are raised as they are."""
-    raw = client("secretsmanager").get_secret_value(SecretId=secret_arn).get("SecretString")
+    itself are raised as they are. The value is cached (parameters.SECRET_MAX_AGE_SECONDS)."""
+    raw = secret_value(secret_arn)
     if not isinstance(raw, str):
         raise SettingsError(f"{label}: SecretString is missing (binary secrets are not supported)")
     try:

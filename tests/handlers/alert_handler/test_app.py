@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -9,7 +10,7 @@ import boto3
 import pytest
 from oncall_shared.errors import BadEventError, DeliveryError
 
-from tests.handlers.conftest import CountdownContext
+from tests.handlers.conftest import REPO_ROOT, CountdownContext
 
 CHECKOUT_ARN = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:critical-checkout-api-5xx"
 
@@ -54,6 +55,10 @@ def test_critical_sns_alarm_reaches_every_channel_once(
     assert "region=eu-west-1#alarmsV2:alarm/critical-checkout-api-5xx" in sns["Message"]
 
 
+def channels_recorded(stack: Any) -> list[str]:
+    return sorted(item["pk"]["S"].split("#", 1)[0] for item in stack.dedupe_items())
+
+
 def test_dedupe_items_are_marked_sent_with_ttl(alert_stack, load_handler, lambda_context, event):
     app = alert_stack.load(load_handler)
     before = int(time.time())
@@ -61,10 +66,16 @@ def test_dedupe_items_are_marked_sent_with_ttl(alert_stack, load_handler, lambda
     app.lambda_handler(event("alarm_sns_metric"), lambda_context)
 
     items = alert_stack.dedupe_items()
-    assert sorted(item["channel"]["S"] for item in items) == ["pagerduty", "slack", "sns", "teams"]
-    assert {item["status"]["S"] for item in items} == {"sent"}
+    assert channels_recorded(alert_stack) == ["pagerduty", "slack", "sns", "teams"]
+    assert {item["status"]["S"] for item in items} == {"COMPLETED"}
+    [alarm] = alert_stack.module("oncall_shared.events").parse_alarm_event(
+        event("alarm_sns_metric")
+    )
+    record_key = alert_stack.module("alert_dedupe").record_key
+    assert sorted(item["pk"]["S"] for item in items) == sorted(
+        record_key(channel, alarm) for channel in ("pagerduty", "slack", "sns", "teams")
+    )
     for item in items:
-        assert item["pk"]["S"].startswith(item["channel"]["S"] + "#")
         expires = int(item["expires_at"]["N"])
         assert before + 48 * 3600 <= expires <= int(time.time()) + 48 * 3600
 
@@ -123,7 +134,7 @@ def test_failed_channel_fails_the_invocation_and_only_it_is_retried(
 
     assert receivers(alert_stack) == {"slack": 3, "teams": 1, "pagerduty": 1}
     assert len(no_sleep) == 2  # backoff between the three tries
-    assert "slack" not in {item["channel"]["S"] for item in alert_stack.dedupe_items()}
+    assert "slack" not in channels_recorded(alert_stack)
     retry = app.lambda_handler(event("alarm_sns_metric"), lambda_context)  # Lambda's async retry
     assert retry["alarms"][0]["sent"] == ["slack"]
     assert receivers(alert_stack) == {"slack": 4, "teams": 1, "pagerduty": 1}
@@ -263,14 +274,13 @@ def _pending_claim(
     from oncall_shared.events import parse_alarm_event
 
     alarm = parse_alarm_event(event_body)[0]
-    key = stack.module("alert_dedupe").dedupe_key(channel, alarm)
+    key = stack.module("alert_dedupe").record_key(channel, alarm)
     boto3.client("dynamodb", region_name="eu-west-1").put_item(
         TableName=stack.table,
         Item={
             "pk": {"S": key},
-            "status": {"S": "pending"},
-            "claim_id": {"S": "crashed-invocation"},
-            "lease_until": {"N": str(lease_until)},
+            "status": {"S": "INPROGRESS"},
+            "lease_until_ms": {"N": str(lease_until * 1000)},
             "expires_at": {"N": str(int(time.time()) + 3600)},
         },
     )
@@ -294,15 +304,18 @@ def test_claim_of_a_crashed_invocation_is_taken_over_after_its_lease(
 
 def test_a_claim_is_leased_from_the_time_left_when_it_is_made(alert_stack, load_handler, event):
     # 300 s are left for the first channel, 20 s for the later ones. A lease counted from the
-    # start would keep their claims 305 s: Lambda's retry (1 min after a timeout) would find them
+    # start would keep their claims 300 s: Lambda's retry (1 min after a timeout) would find them
     # still "in flight" and skip the channels for good although their sender had died.
     app = alert_stack.load(load_handler)
+    before_ms = int(time.time() * 1000)
 
     app.lambda_handler(event("alarm_sns_metric"), CountdownContext(300_000, 20_000))
 
-    claims = alert_stack.dedupe_items()
-    leases = sorted(int(c["lease_until"]["N"]) - int(c["claimed_at"]["N"]) for c in claims)
-    assert leases == [25] * (len(claims) - 1) + [305]
+    after_ms = int(time.time() * 1000)
+    leases = sorted(int(c["lease_until_ms"]["N"]) for c in alert_stack.dedupe_items())
+    expected = [20_000] * (len(leases) - 1) + [300_000]
+    for lease, left_ms in zip(leases, expected, strict=True):
+        assert before_ms + left_ms <= lease <= after_ms + left_ms
 
 
 def test_broken_secret_fails_only_its_channel(alert_stack, load_handler, lambda_context, event):
@@ -398,3 +411,44 @@ def test_channels_are_not_started_without_time_to_finish(
     assert receivers(alert_stack) == {"slack": 0, "teams": 0, "pagerduty": 0}
     assert alert_stack.sns_messages() == []
     assert alert_stack.dedupe_items() == []  # nothing claimed: the retry sends every channel
+
+
+def _granted_dynamodb_actions() -> set[str]:
+    """dynamodb:* actions the alert handler's role grants, read from the pinned template."""
+    golden = REPO_ROOT / "tests" / "products" / "golden" / "alert-handler.json"
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            actions = node.get("Action")
+            if isinstance(actions, list):
+                found.update(a.split(":", 1)[1] for a in actions if a.startswith("dynamodb:"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(golden.read_text(encoding="utf-8"))["Resources"])
+    return found
+
+
+def test_the_dedupe_table_gets_only_calls_the_role_grants(
+    alert_stack, load_handler, lambda_context, event
+):
+    # Powertools falls back to GetItem only when a failed conditional put does not return the
+    # old item; DynamoDB returns it (ReturnValuesOnConditionCheckFailure), so the role needs none.
+    from oncall_shared.aws import client
+
+    calls: list[str] = []
+    client("dynamodb").meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    app = alert_stack.load(load_handler)
+    alert_stack.slack.script(400, body="invalid_payload")
+    with pytest.raises(DeliveryError):
+        app.lambda_handler(event("alarm_sns_metric"), lambda_context)  # claim, delete, mark
+    app.lambda_handler(event("alarm_eventbridge_state_change"), lambda_context)  # replays
+
+    assert {"PutItem", "UpdateItem", "DeleteItem"} <= set(calls)
+    assert set(calls) <= _granted_dynamodb_actions()

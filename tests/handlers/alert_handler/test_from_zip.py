@@ -54,7 +54,7 @@ def test_zip_delivers_a_real_alarm_end_to_end(
     [message] = sqs.receive_message(QueueUrl=aws["queue_url"])["Messages"]
     assert json.loads(message["Body"])["Subject"].startswith("[CRITICAL] ALARM: critical-checkout")
     items = boto3.client("dynamodb", region_name=REGION).scan(TableName="dedupe")["Items"]
-    assert {item["status"]["S"] for item in items} == {"sent"} and len(items) == 2
+    assert {item["status"]["S"] for item in items} == {"COMPLETED"} and len(items) == 2
 
 
 def test_zip_rejects_a_malformed_event_and_sends_nothing(
@@ -74,3 +74,24 @@ def test_zip_rejects_a_malformed_event_and_sends_nothing(
     assert http_receiver.requests == []
     sqs = boto3.client("sqs", region_name=REGION)
     assert sqs.receive_message(QueueUrl=aws["queue_url"]).get("Messages", []) == []
+
+
+def test_a_traced_delivery_records_aws_calls_but_never_the_webhook_path(
+    moto_server, packaged_handler, run_packaged, http_receiver, event, monkeypatch, xray_daemon
+):
+    # A Slack or Teams webhook's URL path is its secret: X-Ray's http.client patch would record
+    # it, so only boto3 calls are traced.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    secret_path = "/services/T0SECRET/B0SECRET/xoxsecret"
+    aws = _aws_for_alerts(f"{http_receiver.url}{secret_path}")
+    extracted = packaged_handler("alert_handler")
+    env = {**_env(moto_server, aws), "LAMBDA_TASK_ROOT": str(extracted), **xray_daemon.env(True)}
+
+    run = run_packaged(extracted, event("alarm_sns_metric"), env)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(run.result["alarms"][0]["sent"]) == ["slack", "sns"]
+    assert http_receiver.requests[0].path == secret_path
+    names = {document["name"] for document in xray_daemon.documents()}
+    assert {"## lambda_handler", "sns", "dynamodb", "secretsmanager"} <= names
+    assert not any("SECRET" in datagram for datagram in xray_daemon.datagrams)

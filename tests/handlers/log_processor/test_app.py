@@ -167,6 +167,32 @@ def test_rules_from_ssm_parameter(log_stack, load_handler, lambda_context, event
     assert alert["Subject"] == "[WARNING] prod: gateway in /aws/lambda/orders"
 
 
+@pytest.mark.parametrize(("max_age", "counted"), [(300, {"gateway": 3}), (0, {"oom": 0})])
+def test_edited_ssm_rules_apply_once_the_cached_value_expires(
+    log_stack, load_handler, lambda_context, event, monkeypatch, max_age, counted
+):
+    from oncall_shared import parameters
+
+    monkeypatch.setattr(parameters, "PARAMETER_MAX_AGE_SECONDS", max_age)
+    ssm = boto3.client("ssm", region_name="us-east-1")
+
+    def put(name: str, pattern: str) -> None:
+        rules = {"include_defaults": False, "rules": [{"name": name, "pattern": pattern}]}
+        ssm.put_parameter(
+            Name="/oncall/log-rules", Value=json.dumps(rules), Type="String", Overwrite=True
+        )
+
+    put("gateway", r"gateway returned 5\d\d")
+    monkeypatch.setenv("RULES_SSM_PARAMETER", "/oncall/log-rules")
+    app = load_handler("log_processor")
+    app.lambda_handler(event("logs_subscription_lambda_errors"), lambda_context)
+    put("oom", "OOMKilled")  # no redeploy, no new container
+
+    result = app.lambda_handler(event("logs_subscription_lambda_errors"), lambda_context)
+
+    assert result["counts"] == counted
+
+
 def test_sample_lines_setting_limits_samples(
     log_stack, load_handler, lambda_context, event, monkeypatch
 ):
@@ -206,24 +232,37 @@ def test_sample_lines_setting_limits_samples(
         ),
     ],
 )
-def test_bad_settings_fail_at_cold_start_naming_variable_and_value(
-    log_stack, load_handler, monkeypatch, env, value, message
+def test_bad_settings_fail_the_invocation_naming_variable_and_value(
+    log_stack, load_handler, lambda_context, event, monkeypatch, capsys, env, value, message
 ):
     from oncall_shared.errors import SettingsError
 
+    app = load_handler("log_processor")
     monkeypatch.setenv(env, value)
+    capsys.readouterr()
     with pytest.raises(SettingsError, match=message):
-        load_handler("log_processor")
+        app.lambda_handler(event("logs_subscription_lambda_errors"), lambda_context)
+    assert log_stack.alerts() == []
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["RunsFailed"] for m in emf if "RunsFailed" in m] == [[1.0]]
 
 
-@pytest.mark.parametrize("variable", ["ALERT_TOPIC_ARN", "POWERTOOLS_METRICS_NAMESPACE"])
-def test_missing_required_setting_fails_at_cold_start(
-    log_stack, load_handler, monkeypatch, variable
+def test_missing_topic_fails_the_invocation(
+    log_stack, load_handler, lambda_context, event, monkeypatch
 ):
     from oncall_shared.errors import SettingsError
 
-    monkeypatch.delenv(variable)
-    with pytest.raises(SettingsError, match=f"{variable}=''"):
+    app = load_handler("log_processor")
+    monkeypatch.delenv("ALERT_TOPIC_ARN")
+    with pytest.raises(SettingsError, match="ALERT_TOPIC_ARN=''"):
+        app.lambda_handler(event("logs_subscription_lambda_errors"), lambda_context)
+
+
+def test_missing_metrics_namespace_fails_at_cold_start(log_stack, load_handler, monkeypatch):
+    from oncall_shared.errors import SettingsError
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE")
+    with pytest.raises(SettingsError, match="POWERTOOLS_METRICS_NAMESPACE=''"):
         load_handler("log_processor")
 
 

@@ -1,0 +1,112 @@
+"""`build.py local`: the clock follows real time (sped up with --speed) and the banner names the
+control endpoint."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from localcloud.commands import local
+from localcloud.control import ControlClient
+
+ROOT = Path(__file__).parents[3]
+T = TypeVar("T")
+
+
+def test_help_documents_speed_and_auto_confirm() -> None:
+    result = CliRunner().invoke(local, ["--help"])
+    assert result.exit_code == 0
+    assert "--speed" in result.output and "--sns-auto-confirm" in result.output
+
+
+@pytest.mark.parametrize("speed", ["0", "-2", "fast", "4000"])
+def test_a_bad_speed_is_refused_naming_the_option(speed: str) -> None:
+    result = CliRunner().invoke(local, ["--port", "0", "--speed", speed])
+    assert result.exit_code == 2
+    assert "Invalid value for '--speed'" in result.output
+
+
+def _poll(probe: Callable[[], T], done: Callable[[T], bool], limit: float = 60.0) -> T:
+    """Poll a running server as a client would (the bound only stops a broken server hanging)."""
+    deadline = time.monotonic() + limit
+    value = probe()
+    while not done(value):
+        assert time.monotonic() < deadline, f"still not done: {value}"
+        time.sleep(0.05)
+        value = probe()
+    return value
+
+
+def test_the_clock_runs_sped_up_and_fires_schedules() -> None:
+    code = "from localcloud.commands import local; local(['--port', '0', '--speed', '3600'])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        banner = _read_banner(process)
+        endpoint = banner[0].rsplit(" ", 1)[1].strip()
+        assert any(f"control endpoint {endpoint}/_localcloud/" in line for line in banner)
+        assert any("3600x real time" in line for line in banner)
+        control = ControlClient(endpoint)
+        start = control.now()
+        _poll(control.now, lambda now: now >= start + 600)  # 10 clock minutes pass on their own
+
+        sqs = _client("sqs", endpoint)
+        url = sqs.create_queue(QueueName="ticks")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events = _client("events", endpoint)
+        events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+        events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
+        _poll(
+            lambda: sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            ),
+            lambda answer: int(answer["Attributes"]["ApproximateNumberOfMessages"]) >= 2,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, _ = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0
+    assert "localcloud stopped" in out
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+
+
+def _read_banner(process: subprocess.Popen[str]) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1] != "Press Ctrl-C to stop.\n":
+        line = process.stdout.readline()
+        assert line, f"server ended before its banner was complete: {lines}"
+        lines.append(line)
+    return lines
