@@ -62,6 +62,7 @@ def _add_commands() -> None:
         "portfolio.commands",
         "portfolio.pipeline.commands",
         "portfolio.drill",
+        "portfolio.dashboard",
         "localcloud.commands",
     ):
         for command in importlib.import_module(module_name).COMMANDS:

@@ -25,6 +25,7 @@ from ..clock import CLOCK
 from .errors import AlarmFeatureNotSupported
 from .evaluation import ANOMALY_OPERATORS, TREATMENTS
 from .expressions import compile_expression
+from .metric_data import get_metric_data
 from .rules import compile_rule
 from .statistics import check_statistic
 from .store import index_of
@@ -278,5 +279,6 @@ def patch_moto() -> None:
     CloudWatchBackend.put_metric_alarm = _put_metric_alarm(CloudWatchBackend.put_metric_alarm)  # type: ignore[method-assign]
     CloudWatchBackend.put_metric_data = _put_metric_data(CloudWatchBackend.put_metric_data)  # type: ignore[method-assign]
     CloudWatchBackend.set_alarm_state = set_alarm_state  # type: ignore[method-assign]
+    CloudWatchBackend.get_metric_data = get_metric_data  # type: ignore[method-assign]
     CloudWatchResponse.put_composite_alarm = put_composite_alarm  # type: ignore[attr-defined]
     CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]
