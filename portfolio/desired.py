@@ -113,9 +113,14 @@ def compact_json(value: Any) -> str:
 
 
 def desired_catalog(
-    portfolio: dict[str, Any], manifest: Manifest, dist_dir: Path, commit: str = "unknown"
+    portfolio: dict[str, Any],
+    manifest: Manifest,
+    dist_dir: Path,
+    commit: str = "unknown",
+    environment_accounts: tuple[str, ...] = (),
 ) -> DesiredCatalog:
-    """Interpret the validated portfolio section and the build manifest, checking both."""
+    """Interpret the validated portfolio section and the build manifest, checking both.
+    ENVIRONMENT_ACCOUNTS (environments.<env>.account) get an account share of their own."""
     products = _desired_products(portfolio, manifest, dist_dir)
     shares_config = portfolio.get("shares", {})
     artifacts = tuple(
@@ -136,7 +141,7 @@ def desired_catalog(
         ),
         tags=dict(portfolio.get("tags", {})),
         retention=_retention(portfolio.get("retention", {})),
-        shares=_shares(shares_config),
+        shares=_shares(shares_config, environment_accounts),
         share_principals=bool(shares_config.get("share_principals", False)),
         share_tag_options=bool(shares_config.get("share_tag_options", False)),
         products=products,
@@ -181,8 +186,13 @@ def _retention(config: dict[str, int]) -> Retention:
     return retention
 
 
-def _shares(config: dict[str, Any]) -> tuple[Share, ...]:
-    shares = [Share("ACCOUNT", account) for account in config.get("accounts", [])]
+def _shares(config: dict[str, Any], environment_accounts: tuple[str, ...]) -> tuple[Share, ...]:
+    accounts = list(config.get("accounts", []))
+    if not config.get("organization_id"):
+        # A deploy stage imports the portfolio in its environment's account; an organization
+        # share already reaches every member account (and is imported there automatically).
+        accounts += [a for a in environment_accounts if a not in accounts]
+    shares = [Share("ACCOUNT", account) for account in accounts]
     shares += [Share("ORGANIZATIONAL_UNIT", ou) for ou in config.get("organizational_units", [])]
     if config.get("organization_id"):
         shares.append(Share("ORGANIZATION", config["organization_id"]))

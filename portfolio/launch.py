@@ -58,8 +58,10 @@ def launch(
     parameters: dict[str, str],
     progress: Callable[[str], None],
     portfolio: str | None = None,
+    product_id: str | None = None,
 ) -> LaunchResult:
-    product_id = find_product_ids(sc, {product}).get(product)
+    """PRODUCT_ID: for a product this account does not own (an imported portfolio's)."""
+    product_id = product_id or find_product_ids(sc, {product}).get(product)
     if product_id is None:
         raise PublishError(f"{region}: product {product!r} is not published; run publish first")
     version = launch_version(sc, region, product, product_id)

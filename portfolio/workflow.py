@@ -52,9 +52,19 @@ def prepare(
             f"in {config_path.name}; build again"
         )
     desired = desired_catalog(
-        config.portfolio, manifest, dist_dir, commit=git_commit(config_path.resolve().parent)
+        config.portfolio,
+        manifest,
+        dist_dir,
+        commit=git_commit(config_path.resolve().parent),
+        environment_accounts=environment_accounts(config),
     )
     return BuiltCatalog(config, dist_dir, manifest, desired)
+
+
+def environment_accounts(config: CatalogConfig) -> tuple[str, ...]:
+    """The accounts environments deploy to (other than the pipeline's own, which is absent)."""
+    targets = [config.deploy_target(name) for name in config.environment_names]
+    return tuple(sorted({t.account for t in targets if t.account is not None}))
 
 
 @contextlib.contextmanager

@@ -84,6 +84,13 @@ def _prepare_key(props: Props) -> None:
         props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
 
 
+def _prepare_role(props: Props) -> None:
+    # moto stores an inline policy's document as given and GetRolePolicy answers its repr.
+    for policy in props.get("Policies") or []:
+        if isinstance(policy, dict) and isinstance(policy.get("PolicyDocument"), dict):
+            policy["PolicyDocument"] = json.dumps(policy["PolicyDocument"])
+
+
 def _finish_nothing(resource: Any, props: Props, account_id: str, region: str) -> None:
     """moto applied everything itself."""
 
@@ -169,6 +176,7 @@ FIXES: dict[str, PropertyFix] = {
     "AWS::Lambda::Function": PropertyFix(_prepare_function, _finish_function),
     "AWS::Logs::LogGroup": PropertyFix(_prepare_log_group, _finish_nothing),
     "AWS::KMS::Key": PropertyFix(_prepare_key, _finish_nothing),
+    "AWS::IAM::Role": PropertyFix(_prepare_role, _finish_nothing),
     "AWS::DynamoDB::Table": PropertyFix(_prepare_table, _finish_table),
     "AWS::S3::Bucket": PropertyFix(_no_preparation, _finish_bucket),
 }

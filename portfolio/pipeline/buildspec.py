@@ -74,6 +74,7 @@ class ArtifactSpec:
     base_directory: str = ""
     name: str | None = None
     discard_paths: bool = False
+    exclude_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ def _artifacts(path: Path, value: object) -> ArtifactSpec | None:
         base_directory=str(block.get("base-directory") or ""),
         name=None if block.get("name") is None else str(block["name"]),
         discard_paths=_yes(block.get("discard-paths")),
+        exclude_paths=_strings(path, block.get("exclude-paths"), "artifacts/exclude-paths"),
     )
 
 

@@ -17,6 +17,7 @@ early. Shell functions are not carried over.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -326,7 +327,7 @@ def _collect_artifacts(
         return None, None
     artifacts = spec.artifacts
     base = context.source_dir / artifacts.base_directory
-    found = sorted({path for pattern in artifacts.files for path in _matches(base, pattern)})
+    found = _matches(base, artifacts.files, artifacts.exclude_paths)
     if not found:
         return None, None
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -339,16 +340,34 @@ def _collect_artifacts(
     return output_dir, name
 
 
-def _matches(base: Path, pattern: str) -> list[Path]:
+def _matches(base: Path, patterns: tuple[str, ...], excluded: tuple[str, ...] = ()) -> list[Path]:
+    """The files under BASE matching any of PATTERNS and none of EXCLUDED (CodeBuild globs:
+    '**/' any directories, '*' within one name). Symlinked directories are not entered."""
     if not base.is_dir():
         return []
-    # '**/*' in a buildspec means every file below the base directory, as pathlib reads it.
-    return [path for path in base.glob(pattern) if path.is_file()]
+    wanted = [_glob_regex(pattern) for pattern in patterns]
+    unwanted = [_glob_regex(pattern) for pattern in excluded]
+    found = []
+    for directory, _, files in os.walk(base):
+        for name in files:
+            relative = (Path(directory) / name).relative_to(base).as_posix()
+            if any(r.fullmatch(relative) for r in wanted) and not any(
+                r.fullmatch(relative) for r in unwanted
+            ):
+                found.append(Path(directory) / name)
+    return sorted(found)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    text = pattern.removeprefix("./")
+    parts = re.split(r"(\*\*/|\*\*|\*|\?)", text)
+    translated = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(translated.get(part, re.escape(part)) for part in parts))
 
 
 def _collect_report(group: ReportGroup, source_dir: Path) -> ReportResult:
     base = source_dir / group.base_directory
-    files = tuple(sorted({p for pattern in group.files for p in _matches(base, pattern)}))
+    files = tuple(_matches(base, group.files))
     tests = 0
     failures: list[str] = []
     for path in files:

@@ -273,3 +273,31 @@ def test_buildspecs_codebuild_refuses_are_refused_before_any_command(
 def test_a_missing_buildspec_is_codebuilds_yaml_file_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(BuildspecError, match="YAML_FILE_ERROR: YAML file does not exist"):
         load_buildspec(tmp_path / "buildspec.yml")
+
+
+def test_exclude_paths_leave_files_out_and_symlinked_folders_are_not_entered(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "venv"
+    outside.mkdir()
+    (outside / "big.bin").write_text("x")
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / ".venv").symlink_to(outside, target_is_directory=True)
+    text = """
+version: 0.2
+phases:
+  build:
+    commands: ["mkdir -p dist reports && echo a > dist/a && echo r > reports/r && echo k > keep"]
+artifacts:
+  files: ["**/*"]
+  exclude-paths: ["reports/**/*", "buildspec.yml"]
+"""
+    result, _ = _build(tmp_path, text)
+    assert result.artifacts_dir is not None
+    copied = sorted(
+        str(p.relative_to(result.artifacts_dir))
+        for p in result.artifacts_dir.rglob("*")
+        if p.is_file()
+    )
+    assert copied == ["dist/a", "keep"]
