@@ -54,6 +54,7 @@ from products.environment import ENVIRONMENT_PARAMETER, SETTINGS_MAP, ResourceNa
 from products.errors import BuildError
 from products.iam import Grant
 from products.iam import statement as allow
+from products.key_policy import account_administers_key, logs_use_key
 from products.packaging import LambdaPlatform
 from products.widgets import (
     METRICS_NAMESPACE,
@@ -749,33 +750,13 @@ def _tracing_policy() -> iam.Policy:
 
 
 def _key_policy(own_log_group_arn: Sub) -> PolicyDocument:
-    account_root = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
     return PolicyDocument(
         Version=POLICY_VERSION,
         Statement=[
-            Statement(
-                Sid="AccountAdministersKeyAndDelegatesUseToIam",
-                Effect=Allow,
-                Principal=Principal("AWS", account_root),
-                Action=[kms_actions.Action(name) for name in _KEY_ADMIN_ACTIONS],
-                Resource=["*"],  # In a key policy "*" means this key.
-            ),
-            Statement(
-                Sid="CloudWatchLogsEncryptsOwnLogGroup",
-                Effect=Allow,
-                Principal=Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
-                Action=[
-                    kms_actions.Encrypt,
-                    kms_actions.Decrypt,
-                    kms_actions.ReEncryptFrom,
-                    kms_actions.ReEncryptTo,
-                    kms_actions.GenerateDataKey,
-                    kms_actions.DescribeKey,
-                ],
-                Resource=["*"],
-                Condition=Condition(
-                    StringEquals("kms:EncryptionContext:aws:logs:arn", own_log_group_arn)
-                ),
+            account_administers_key(),
+            logs_use_key(
+                "CloudWatchLogsEncryptsOwnLogGroup",
+                StringEquals("kms:EncryptionContext:aws:logs:arn", own_log_group_arn),
             ),
             Statement(
                 # Without this, alarm notifications to the encrypted topic are silently dropped.
@@ -788,38 +769,6 @@ def _key_policy(own_log_group_arn: Sub) -> PolicyDocument:
             ),
         ],
     )
-
-
-# The account's administrators, spelled out instead of "kms:*" (no wildcard actions anywhere);
-# PutKeyPolicy is in the list, so the account can always repair the policy itself.
-_KEY_ADMIN_ACTIONS = [
-    "CancelKeyDeletion",
-    "CreateAlias",
-    "CreateGrant",
-    "Decrypt",
-    "DeleteAlias",
-    "DescribeKey",
-    "DisableKey",
-    "DisableKeyRotation",
-    "EnableKey",
-    "EnableKeyRotation",
-    "Encrypt",
-    "GenerateDataKey",
-    "GetKeyPolicy",
-    "GetKeyRotationStatus",
-    "ListGrants",
-    "ListResourceTags",
-    "PutKeyPolicy",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "RetireGrant",
-    "RevokeGrant",
-    "ScheduleKeyDeletion",
-    "TagResource",
-    "UntagResource",
-    "UpdateAlias",
-    "UpdateKeyDescription",
-]
 
 
 def ssm_parameter_arn(name_parameter: str) -> Sub:

@@ -36,8 +36,9 @@ from troposphere import s3 as s3_resources
 from troposphere import sns as sns_resources
 
 from catalog.config import CatalogConfig
-from products.builder import _KEY_ADMIN_ACTIONS, checkov_skips
+from products.builder import checkov_skips
 from products.iam import statement
+from products.key_policy import account_administers_key, logs_use_key
 from products.permissions import (
     DEPLOY,
     DEPLOY_FROM_PIPELINE_ACCOUNT,
@@ -162,7 +163,6 @@ def _add_parameters(template: Template) -> None:
 
 def _add_key(template: Template, config: CatalogConfig) -> None:
     prefix = config.catalog["resource_prefix"]
-    account_root = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
     log_groups = Sub(
         f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:"
         f"log-group:/aws/codebuild/{prefix}-pipeline-*"
@@ -170,27 +170,10 @@ def _add_key(template: Template, config: CatalogConfig) -> None:
     policy = PolicyDocument(
         Version=POLICY_VERSION,
         Statement=[
-            Statement(
-                Sid="AccountAdministersKeyAndDelegatesUseToIam",
-                Effect=Allow,
-                Principal=Principal("AWS", account_root),
-                Action=[kms_actions.Action(name) for name in _KEY_ADMIN_ACTIONS],
-                Resource=["*"],  # In a key policy "*" means this key.
-            ),
-            Statement(
-                Sid="CloudWatchLogsEncryptsPipelineLogs",
-                Effect=Allow,
-                Principal=Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
-                Action=[
-                    kms_actions.Encrypt,
-                    kms_actions.Decrypt,
-                    kms_actions.ReEncryptFrom,
-                    kms_actions.ReEncryptTo,
-                    kms_actions.GenerateDataKey,
-                    kms_actions.DescribeKey,
-                ],
-                Resource=["*"],
-                Condition=Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", log_groups)),
+            account_administers_key(),
+            logs_use_key(
+                "CloudWatchLogsEncryptsPipelineLogs",
+                ArnLike("kms:EncryptionContext:aws:logs:arn", log_groups),
             ),
             Statement(
                 # EventBridge publishes failures to the encrypted on-call topic with this key.
