@@ -447,16 +447,7 @@ def _build_basics(project_name: str, log_group: str, *, reports: bool) -> list[S
     )
     basics = [
         statement([logs.CreateLogStream, logs.PutLogEvents], [log_streams], sid="OwnLogs"),
-        statement(
-            [s3.GetObject, s3.PutObject],
-            [Sub("${PipelineArtifactBucket.Arn}/*")],
-            sid="PipelineArtifacts",
-        ),
-        statement(
-            [kms_actions.Decrypt, kms_actions.GenerateDataKey],
-            [GetAtt("PipelineKey", "Arn")],
-            sid="PipelineKey",
-        ),
+        *_artifact_statements(),
     ]
     if reports:
         report_groups = Sub(
@@ -519,9 +510,9 @@ def _add_pipeline(template: Template, config: CatalogConfig, projects: list[Stag
     template.add_output(Output("PipelineName", Value=Ref("Pipeline"), Description="The pipeline"))
 
 
-def _pipeline_role(projects: list[StageProject]) -> iam_resources.Role:
-    project_arns = [GetAtt(project.logical, "Arn") for project in projects]
-    statements = [
+def _artifact_statements() -> list[Statement]:
+    """What every stage (the pipeline and each CodeBuild project) needs of the artifact store."""
+    return [
         statement(
             [s3.GetObject, s3.PutObject],
             [Sub("${PipelineArtifactBucket.Arn}/*")],
@@ -532,6 +523,13 @@ def _pipeline_role(projects: list[StageProject]) -> iam_resources.Role:
             [GetAtt("PipelineKey", "Arn")],
             sid="PipelineKey",
         ),
+    ]
+
+
+def _pipeline_role(projects: list[StageProject]) -> iam_resources.Role:
+    project_arns = [GetAtt(project.logical, "Arn") for project in projects]
+    statements = [
+        *_artifact_statements(),
         # Connections are named codeconnections:... since 2024 and codestar-connections:...
         # before; IAM accepts either prefix for either ARN, so both are granted on the one ARN.
         statement(
