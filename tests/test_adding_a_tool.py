@@ -159,7 +159,7 @@ CONFIG_ENTRY = """  heartbeat:
     overrides: {}
     launch:
       default: {}
-      prod: {AlertTopicArn: "arn:aws:sns:us-east-1:123456789012:platform-oncall-prod"}
+      prod: {AlertTopicArn: "arn:aws:sns:us-east-1:333333333333:platform-oncall-prod"}
     build:
       rates: [rate(5 minutes), rate(15 minutes)]
 """

@@ -35,10 +35,11 @@ def git(repository: Path, *args: str) -> str:
 
 
 def in_three_accounts(text: str) -> str:
-    """catalog.yaml with environments.<env>.account set for dev, staging and prod."""
+    """catalog.yaml with environments.<env>.account set to ACCOUNTS for dev, staging and prod
+    (replacing the accounts the shipped file names, or adding them)."""
     for environment, account in ACCOUNTS.items():
         text = re.sub(
-            rf"^  {environment}:\n",
+            rf"^  {environment}:\n(    account: .*\n)?",
             f'  {environment}:\n    account: "{account}"\n',
             text,
             count=1,
