@@ -17,6 +17,9 @@ import yaml
 from catalog.errors import ConfigError
 from catalog.schema import DEFAULT_DEPLOY_ROLE_NAME, catalog_schema
 
+# Where an environment is deployed, not how its tools are configured: never a template setting.
+_DEPLOYMENT_KEYS = frozenset({"account", "regions"})
+
 
 @dataclass(frozen=True)
 class DeployTarget:
@@ -68,8 +71,13 @@ class CatalogConfig:
             )
 
     def settings_for(self, product: str, environment: str) -> dict[str, Any]:
-        """An environment's settings with the product's overrides for it applied."""
-        merged = copy.deepcopy(self.environments[environment])
+        """An environment's settings with the product's overrides for it applied: what a
+        launch of PRODUCT gets, without where it is deployed (see deploy_target)."""
+        merged = {
+            key: copy.deepcopy(value)
+            for key, value in self.environments[environment].items()
+            if key not in _DEPLOYMENT_KEYS
+        }
         overrides = self.products[product].get("overrides", {}).get(environment, {})
         for key, value in overrides.items():
             if key == "alarms":

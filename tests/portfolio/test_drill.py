@@ -308,9 +308,12 @@ def test_prod_errors_alarm_needs_failures_in_several_periods_and_the_drill_provi
 ) -> None:
     from portfolio.drill_live import LiveDrill
 
-    topic = built.config.launch_parameters("auto-healer", "prod")["AlertTopicArn"]
-    _client(local_endpoint, "sns").create_topic(Name=topic.rsplit(":", 1)[1])
-    run_launch(clients, built, "auto-healer", "prod", overrides={}, echo=lambda line: None)
+    # The shipped prod topic lives in prod's own account; this launch runs in the caller's, so
+    # its on-call topic is one of the caller's (as it is when prod is deployed there).
+    topic_name = built.config.launch_parameters("auto-healer", "prod")["AlertTopicArn"]
+    topic = _client(local_endpoint, "sns").create_topic(Name=topic_name.rsplit(":", 1)[1])
+    overrides = {"AlertTopicArn": topic["TopicArn"]}
+    run_launch(clients, built, "auto-healer", "prod", overrides=overrides, echo=lambda line: None)
     tool = find_launched_tool(clients, REGION, "auto-healer", "prod")
     prod = built.config.settings_for("auto-healer", "prod")["alarms"]
     assert tool.errors_alarm["EvaluationPeriods"] == prod["evaluation_periods"] > 1

@@ -23,8 +23,12 @@ def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def test_absent_account_and_regions_mean_the_pipeline_account_and_the_portfolio_regions() -> None:
-    config = load_config(DEFAULT_CONFIG)
+def test_absent_account_and_regions_mean_the_pipeline_account_and_the_portfolio_regions(
+    tmp_path: Path,
+) -> None:
+    data = _real()
+    data["environments"]["dev"].pop("account", None)
+    config = load_config(_write(tmp_path, data))
     assert config.deploy_target("dev") == DeployTarget(
         "dev", None, tuple(config.portfolio["regions"])
     )
@@ -52,8 +56,11 @@ def test_the_deploy_role_defaults_and_can_be_renamed(tmp_path: Path) -> None:
 def test_the_account_settings_do_not_reach_product_templates(tmp_path: Path) -> None:
     data = _real()
     data["environments"]["dev"]["account"] = "210987654321"
+    data["environments"]["prod"]["regions"] = ["us-east-1"]
     config = load_config(_write(tmp_path, data))
-    assert "account" not in config.settings_for("log-processor", "prod")
+    for environment in ("dev", "prod"):
+        settings = config.settings_for("log-processor", environment)
+        assert "account" not in settings and "regions" not in settings
     assert config.settings_for("log-processor", "dev")["memory_mb"] == 256
 
 

@@ -145,9 +145,24 @@ def test_publish_and_deploy_roles_have_exactly_the_declared_permissions(
     basics |= {"kms:Decrypt", "kms:GenerateDataKey"}
     publish = _actions(pipeline["Resources"]["PublishRole"])
     assert publish - basics == {p.name for p in PUBLISH} - basics
+    # The shipped catalog deploys dev in an account of its own: its project only assumes the
+    # spoke's deploy role there, which holds the deploy permissions.
     dev = _actions(pipeline["Resources"]["DeployDevRole"])
-    assert dev - basics == {p.name for p in DEPLOY}
+    assert dev - basics == {"sts:AssumeRole", "servicecatalog:ListPortfolios"}
     assert _actions(spoke["Resources"]["DeployRole"]) == {p.name for p in DEPLOY}
+
+
+def test_an_environment_in_the_pipeline_account_deploys_with_the_declared_permissions(
+    config: CatalogConfig,
+) -> None:
+    environments = copy.deepcopy(config.environments)
+    environments["dev"].pop("account", None)
+    own = CatalogConfig(
+        config.path, config.catalog, config.portfolio, environments, config.products
+    )
+    template = build_pipeline_template(own).to_dict()
+    granted = _actions(template["Resources"]["DeployDevRole"])
+    assert granted - _BASICS == {p.name for p in DEPLOY}
 
 
 def test_an_environment_in_another_account_only_assumes_its_deploy_role(
