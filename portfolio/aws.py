@@ -61,6 +61,11 @@ class AwsClients:
                 self._clients[(service, region)] = self._new_client(service, region)
             return self._clients[(service, region)]
 
+    @property
+    def hooks(self) -> tuple[CallHook, ...]:
+        """The before-call hooks every client of this target runs (and clients derived from it)."""
+        return self._hooks
+
     def account_id(self, region: str) -> str:
         identity = self.client("sts", region).get_caller_identity()
         return str(identity["Account"])

@@ -50,6 +50,7 @@ class AssumedRoleClients:
     def __init__(self, clients: AwsClients, credentials: dict[str, Any], role_arn: str) -> None:
         self.role_arn = role_arn
         self._endpoint_url = clients.target.endpoint_url
+        self._hooks = clients.hooks  # the pipeline's --debug and call recording see these too
         self._session = boto3.session.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
@@ -65,6 +66,8 @@ class AssumedRoleClients:
                 endpoint_url=self._endpoint_url,
                 config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 8}),
             )
+            for hook in self._hooks:
+                self._clients[(service, region)].meta.events.register("before-call.*.*", hook)
         return self._clients[(service, region)]
 
 

@@ -16,6 +16,7 @@ from portfolio.pipeline.deploy_stage import DeployError, deploy_environment
 from portfolio.pipeline.local_accounts import as_account_admin, prepare_environment_account
 from portfolio.publish import publish
 from portfolio.workflow import BuiltCatalog, environment_accounts
+from products.permissions import DEPLOY, DEPLOY_FROM_PIPELINE_ACCOUNT
 from tests.portfolio.conftest import PORTFOLIO, REGION, write_catalog, write_dist
 
 PROD_ACCOUNT = "333333333333"
@@ -125,3 +126,28 @@ def test_publish_shares_the_portfolio_with_every_environment_account(
     )
     # An organization share reaches (and is imported in) every member account already.
     assert [(s.kind, s.principal_id) for s in desired.shares] == [("ORGANIZATION", "o-abcdefghij")]
+
+
+# The deploy stage asks the account for its own role only because an emulator may let a missing
+# role be assumed; on AWS the role has no iam:GetRole, gets AccessDenied and goes on (by design).
+_TOLERATED_UNDECLARED = {"iam:GetRole"}
+
+
+def test_a_deploy_in_another_account_calls_only_declared_actions(
+    tmp_path: Path, harness: Any
+) -> None:
+    from tests.portfolio.test_permissions_recorded import OperationRecorder, _undeclared
+
+    built = _built(tmp_path, prod_account=PROD_ACCOUNT)
+    setup = AwsClients(Target(endpoint_url=harness.endpoint))
+    publish(setup, built.desired, lambda change: None)
+    prepare_environment_account(setup, built.config, "prod")
+    recorder = OperationRecorder()
+    recorded = AwsClients(Target(endpoint_url=harness.endpoint), (recorder,))
+    for _ in range(2):  # the first imports the share and provisions, the second updates
+        deploy_environment(recorded, built, "prod", lambda line: None)
+    # Both sides were recorded: the pipeline account's and the spoke's (through the role).
+    assert {"sts:AssumeRole", "servicecatalog:AcceptPortfolioShare"} <= recorder.operations
+    assert "servicecatalog:UpdateProvisionedProduct" in recorder.operations
+    declared = (*DEPLOY, *DEPLOY_FROM_PIPELINE_ACCOUNT)
+    assert _undeclared(recorder.operations - _TOLERATED_UNDECLARED, declared) == ["sts:AssumeRole"]
