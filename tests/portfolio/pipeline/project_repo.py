@@ -57,7 +57,7 @@ def project_copy(where: Path) -> Path:
             (where / name).symlink_to((REPO / name).resolve(), target_is_directory=True)
     config = where / "catalog.yaml"
     config.write_text(in_three_accounts(config.read_text()))
-    if git(where, "status", "--porcelain"):  # the shipped accounts may already be these
+    if git(where, "diff", "--name-only"):  # the shipped accounts may already be these
         git(where, "commit", "--quiet", "-am", "environments in their own accounts")
     return where
 
