@@ -85,7 +85,7 @@ def _observed_topic(aws: Callable[[str], Any], name: str) -> tuple[str, str]:
     return topic_arn, queue_url
 
 
-def _alarm_names(aws: Callable[[str], Any], launched: Instance) -> list[str]:
+def _alarm_names(launched: Instance) -> list[str]:
     return launched.result.outputs["AlarmNames"].split(",")
 
 
@@ -143,10 +143,29 @@ def test_an_alarm_notifies_only_its_own_instance_topic(
 ) -> None:
     payments = next(i for i in instances if i.instance == "payments")
     errors_alarm = "oncall-health-checker-payments-dev-errors"
-    assert errors_alarm in _alarm_names(aws, payments)
+    assert errors_alarm in _alarm_names(payments)
     aws("cloudwatch").set_alarm_state(
         AlarmName=errors_alarm, StateValue="ALARM", StateReason="many-instances test"
     )
     received = {i.label: _alarm_messages(aws, i.queue_url) for i in instances}
     assert [m["AlarmName"] for m in received.pop(payments.label)] == [errors_alarm]
     assert received == {label: [] for label in received}
+
+
+def test_drill_and_dashboard_find_a_named_instance(
+    instances: list[Instance], published: tuple[BuiltCatalog, AwsClients]
+) -> None:
+    from catalog.cli_context import DEFAULT_CONFIG
+    from catalog.config import load_config
+    from portfolio.dashboard_data import resolved_widgets
+    from portfolio.drill_target import find_launched_tool
+
+    _, clients = published
+    launched = find_launched_tool(clients, "us-east-1", "health-checker", ENVIRONMENT, "payments")
+    assert launched.name == "health-checker-payments-dev"
+    assert launched.alarm_name == "oncall-health-checker-payments-dev-errors"
+    widgets = resolved_widgets(load_config(DEFAULT_CONFIG), launched)
+    alarms = {w.alarm_name for w in widgets if w.kind == "alarm"}
+    assert "oncall-health-checker-payments-dev-errors" in alarms
+    default = find_launched_tool(clients, "us-east-1", "health-checker", ENVIRONMENT)
+    assert default.alarm_name == "oncall-health-checker-dev-errors"
