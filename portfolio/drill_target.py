@@ -62,6 +62,7 @@ def find_launched_tool(
         raise DrillError(
             f"{region}: no provisioned product {name!r}; launch it first: "
             f"python build.py launch {tool} --env {environment}"
+            + (f" --instance {instance}" if instance else "")
         )
     detail = answer["ProvisionedProductDetail"]
     if detail["Status"] not in _USABLE_STATES:
