@@ -304,7 +304,9 @@ def launch(
 def _check_instance(built: BuiltCatalog, tool: str, instance: str) -> None:
     """Refuse an instance name the template would refuse, before any AWS call."""
     names = ResourceNames(built.config.catalog["resource_prefix"], tool)
-    check_instance_name(instance, names.instance_name_limit(built.config.environment_names))
+    config = built.config
+    limit = names.instance_name_limit(config.environment_names, config.portfolio["regions"])
+    check_instance_name(instance, limit)
 
 
 @click.command()

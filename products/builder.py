@@ -451,7 +451,9 @@ class ProductBuilder:
         )
 
     def _add_instance_parameter(self) -> None:
-        limit = self.names.instance_name_limit(self.config.environment_names)
+        limit = self.names.instance_name_limit(
+            self.config.environment_names, self.config.portfolio["regions"]
+        )
         self.parameter(
             INSTANCE_PARAMETER,
             "Environment",

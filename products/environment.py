@@ -36,8 +36,6 @@ INSTANCE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 # log groups 512. The IAM role, named <prefix>-<product>-<instance>-<environment>-<region>, is
 # the longest name under the tightest limit: it alone decides how long an instance name may be.
 ROLE_NAME_LIMIT = 64
-# The longest region code AWS has (ap-southeast-1, ap-northeast-3, cn-northwest-1, ...).
-LONGEST_REGION_CODE = 14
 
 
 def setting(key: str) -> FindInMap:
@@ -98,10 +96,11 @@ class ResourceNames:
         """The function's log group name (Lambda's default, named after the function)."""
         return f"/aws/lambda/{self.base(environment, instance)}"
 
-    def instance_name_limit(self, environments: list[str]) -> int:
-        """How long an instance name may be so that the role name fits IAM's limit in every
-        one of ENVIRONMENTS and every region (at most INSTANCE_NAME_MAX_LENGTH; 0: none fits)."""
-        longest = self.base(max(environments, key=len), "-") + "-" + "r" * LONGEST_REGION_CODE
+    def instance_name_limit(self, environments: list[str], regions: list[str]) -> int:
+        """How long an instance name may be so that the role name fits IAM's limit in every one
+        of ENVIRONMENTS and REGIONS, the regions the catalog publishes to (the only ones a
+        product can be launched in): at most INSTANCE_NAME_MAX_LENGTH; 0: none fits."""
+        longest = self.base(max(environments, key=len), "-") + "-" + max(regions, key=len)
         return max(0, min(INSTANCE_NAME_MAX_LENGTH, ROLE_NAME_LIMIT - len(longest)))
 
 

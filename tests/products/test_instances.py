@@ -14,7 +14,7 @@ from build import cli
 from catalog.config import CatalogConfig
 from products.environment import (
     INSTANCE_NAME_MAX_LENGTH,
-    LONGEST_REGION_CODE,
+    ROLE_NAME_LIMIT,
     ResourceNames,
     check_instance_name,
 )
@@ -23,8 +23,9 @@ from tests.products.template_names import name_limit, resource_names
 
 TOOLS = ["alert-handler", "auto-healer", "health-checker", "log-processor"]
 DEFAULT_NAMES = json.loads((Path(__file__).parent / "default_instance_names.json").read_text())
-# The longest region code there is, e.g. ap-southeast-1.
-LONGEST_REGION = "ap-southeast-1"
+# The longest region codes AWS has (botocore's endpoint data): 14 characters in the commercial
+# partition, 15 in an isolated one.
+LONG_REGIONS = ["ap-southeast-1", "us-isof-south-1"]
 
 
 def _launch(environment: str, region: str = "eu-west-1", instance: str = "") -> dict[str, str]:
@@ -39,7 +40,8 @@ def _launch(environment: str, region: str = "eu-west-1", instance: str = "") -> 
 
 def _limit(config: CatalogConfig, tool: str) -> int:
     prefix = config.catalog["resource_prefix"]
-    return ResourceNames(prefix, tool).instance_name_limit(config.environment_names)
+    regions = config.portfolio["regions"]
+    return ResourceNames(prefix, tool).instance_name_limit(config.environment_names, regions)
 
 
 @pytest.mark.parametrize("tool", TOOLS)
@@ -68,33 +70,41 @@ def test_a_named_instance_names_every_resource_after_itself(
 def test_the_longest_instance_name_fits_every_aws_limit(
     templates: dict[str, dict[str, Any]], config: CatalogConfig, tool: str
 ) -> None:
+    # The longest environment and region the catalog launches in, the longest instance name.
     limit = _limit(config, tool)
     assert templates[tool]["Parameters"]["InstanceName"]["MaxLength"] == limit
     for environment in config.environment_names:
-        launch = _launch(environment, LONGEST_REGION, "i" * limit)
-        for key, name in resource_names(templates[tool], launch).items():
-            assert len(name) <= name_limit(templates[tool], key), (key, name)
+        for region in config.portfolio["regions"]:
+            launch = _launch(environment, region, "i" * limit)
+            for key, name in resource_names(templates[tool], launch).items():
+                assert len(name) <= name_limit(templates[tool], key), (key, name)
 
 
-def test_the_instance_limit_is_what_the_role_name_leaves(config: CatalogConfig) -> None:
-    # oncall-health-checker-<instance>-staging-ap-southeast-1 has 64 - 19 characters around the
-    # instance; the shorter tool names leave room for the full 20.
-    assert len(LONGEST_REGION) == LONGEST_REGION_CODE
-    limits = {tool: _limit(config, tool) for tool in TOOLS}
-    assert limits == {
-        "alert-handler": 20,
-        "auto-healer": 20,
-        "health-checker": 19,
-        "log-processor": 20,
-    }
-    role = f"oncall-health-checker-{'i' * 20}-staging-{LONGEST_REGION}"
-    assert len(role) == 65
+def test_the_shipped_catalog_allows_the_full_instance_length(config: CatalogConfig) -> None:
+    assert config.portfolio["regions"] == ["us-east-1"]
+    assert {tool: _limit(config, tool) for tool in TOOLS} == dict.fromkeys(TOOLS, 20)
+
+
+@pytest.mark.parametrize("region", LONG_REGIONS)
+@pytest.mark.parametrize("tool", TOOLS)
+def test_the_instance_limit_is_what_the_role_name_leaves_in_a_long_region(
+    config: CatalogConfig, tool: str, region: str
+) -> None:
+    environments = config.environment_names
+    limit = ResourceNames("oncall", tool).instance_name_limit(environments, ["us-east-1", region])
+    role = f"oncall-{tool}-{'i' * limit}-staging-{region}"
+    assert len(role) <= ROLE_NAME_LIMIT
+    assert limit == INSTANCE_NAME_MAX_LENGTH or len(role) == ROLE_NAME_LIMIT
+    # e.g. oncall-health-checker-<19 characters>-staging-ap-southeast-1 is 64 characters.
+    if (tool, region) == ("health-checker", "ap-southeast-1"):
+        assert limit == 19
 
 
 def test_a_prefix_that_leaves_no_room_allows_only_the_default_instance() -> None:
     names = ResourceNames("p" * 16, "health-checker")
-    assert names.instance_name_limit(["e" * 16]) == 0
-    assert ResourceNames("oncall", "x").instance_name_limit(["dev"]) == INSTANCE_NAME_MAX_LENGTH
+    assert names.instance_name_limit(["e" * 16], ["ap-southeast-1"]) == 0
+    limit = ResourceNames("oncall", "x").instance_name_limit(["dev"], ["us-east-1"])
+    assert limit == INSTANCE_NAME_MAX_LENGTH
 
 
 @pytest.mark.parametrize("tool", TOOLS)
@@ -130,7 +140,7 @@ def test_an_instance_name_longer_than_the_tool_allows_is_refused() -> None:
     ("instance", "message"),
     [
         ("Team_A", "error: instance name 'Team_A' is not valid"),
-        ("a" * 20, f"error: instance name '{'a' * 20}' is 20 characters; at most 19 fit"),
+        ("a" * 21, f"error: instance name '{'a' * 21}' is not valid"),
     ],
 )
 def test_launch_refuses_a_bad_instance_before_any_aws_call(
