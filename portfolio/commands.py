@@ -25,6 +25,7 @@ from portfolio.workflow import (
     run_publish_and_summarize,
     run_status,
 )
+from products.environment import ResourceNames, check_instance_name
 
 EXIT_CHANGES_PENDING = 2
 
@@ -251,6 +252,12 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
     metavar="KEY=VALUE",
     help="Override one CloudFormation parameter (repeatable).",
 )
+@click.option(
+    "--instance",
+    metavar="NAME",
+    help="Launch a named instance '<tool>-NAME-<env>' next to the default one "
+    "(lowercase letters, digits, hyphens; starting with a letter).",
+)
 @target_options
 @click.pass_obj
 def launch(
@@ -259,6 +266,7 @@ def launch(
     tool: str,
     environment: str,
     params: tuple[str, ...],
+    instance: str | None,
     target: Target,
     local: bool,
 ) -> None:
@@ -267,6 +275,8 @@ def launch(
     built = _built(obj)
     if tool not in built.desired.products:
         raise PublishError(f"unknown tool {tool!r} (known: {', '.join(built.desired.products)})")
+    if instance is not None:
+        _check_instance(built, tool, instance)
     with open_clients(target, local) as clients:
         if local:
             from portfolio.demo import create_demo_prerequisites
@@ -275,7 +285,13 @@ def launch(
             run_publish(clients, built, lambda change: None)
             create_demo_prerequisites(clients, built, environment)
         result = run_launch(
-            clients, built, tool, environment, overrides=overrides, echo=_prefixed_echo("  ")
+            clients,
+            built,
+            tool,
+            environment,
+            overrides=overrides,
+            echo=_prefixed_echo("  "),
+            instance=instance,
         )
     click.echo(
         f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
@@ -283,6 +299,14 @@ def launch(
     )
     for key, value in sorted(result.outputs.items()):
         click.echo(f"  {key} = {value}")
+
+
+def _check_instance(built: BuiltCatalog, tool: str, instance: str) -> None:
+    """Refuse an instance name the template would refuse, before any AWS call."""
+    names = ResourceNames(built.config.catalog["resource_prefix"], tool)
+    config = built.config
+    limit = names.instance_name_limit(config.environment_names, config.portfolio["regions"])
+    check_instance_name(instance, limit)
 
 
 @click.command()

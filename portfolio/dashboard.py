@@ -36,6 +36,7 @@ from portfolio.dashboard_data import (
 from portfolio.dashboard_page import PageInfo, render_page
 from portfolio.drill import drill_target
 from portfolio.drill_target import LaunchedTool, find_launched_tool
+from portfolio.launch import provisioned_product_name
 from products.widgets import Widget
 
 
@@ -132,6 +133,11 @@ def target_now(endpoint_url: str | None) -> float:
     help="Environment of the launched tool: the provisioned product is TOOL-ENV.",
 )
 @click.option(
+    "--instance",
+    metavar="NAME",
+    help="A named instance (launch --instance): the provisioned product is TOOL-NAME-ENV.",
+)
+@click.option(
     "--hours",
     type=float,
     default=3.0,
@@ -150,6 +156,7 @@ def dashboard(
     *,
     tool: str,
     environment: str,
+    instance: str | None,
     hours: float,
     output: Path | None,
     target: Target,
@@ -171,12 +178,13 @@ def dashboard(
 
     check_hours(hours)  # before a --local launch, not after it
     region = _region(obj, target)
-    output = output or obj.dist_dir / "dashboards" / f"{tool}-{environment}.html"
+    name = provisioned_product_name(tool, environment, instance)
+    output = output or obj.dist_dir / "dashboards" / f"{name}.html"
     with drill_target(target, local) as (clients, _advance):
         if local:
-            _launch_locally(clients, obj, tool, environment)
+            _launch_locally(clients, obj, tool, environment, instance)
         when = time_range(hours, target_now(clients.target.endpoint_url))
-        launched = find_launched_tool(clients, region, tool, environment)
+        launched = find_launched_tool(clients, region, tool, environment, instance)
         result = build_dashboard(clients, obj.config_path, launched, when, output)
     click.echo(
         f"{len(result.charts)} chart(s), {len(result.alarms)} alarm(s), "

@@ -91,7 +91,9 @@ def resolved_widgets(config: CatalogConfig, tool: LaunchedTool) -> list[Widget]:
         raise DashboardError(f"unknown tool {tool.tool!r} (known: {', '.join(products)})")
     product = products[tool.tool]
     region, account_id = tool.stack_arn.split(":")[3:5]
-    values = launch_values(product, config, tool.environment, region, account_id)
+    values = launch_values(
+        product, config, tool.environment, region, account_id, instance=tool.instance
+    )
     return resolve(dashboard_widgets(product, config), values)
 
 

@@ -70,7 +70,9 @@ def _region(obj: CliContext, target: Target) -> str:
     return target.region or str(load_config(obj.config_path).portfolio["regions"][0])
 
 
-def _launch_locally(clients: AwsClients, obj: CliContext, tool: str, environment: str) -> None:
+def _launch_locally(
+    clients: AwsClients, obj: CliContext, tool: str, environment: str, instance: str | None = None
+) -> None:
     """What `build.py launch TOOL --env ENV --local` does, quietly, on this local cloud."""
     from portfolio.demo import create_demo_prerequisites
     from portfolio.workflow import prepare, run_bootstrap, run_launch, run_publish
@@ -83,7 +85,15 @@ def _launch_locally(clients: AwsClients, obj: CliContext, tool: str, environment
     run_bootstrap(clients, prepared, lambda message: None)
     run_publish(clients, prepared, lambda change: None)
     create_demo_prerequisites(clients, prepared, environment)
-    run_launch(clients, prepared, tool, environment, overrides={}, echo=lambda line: None)
+    run_launch(
+        clients,
+        prepared,
+        tool,
+        environment,
+        overrides={},
+        echo=lambda line: None,
+        instance=instance,
+    )
 
 
 @click.command()
@@ -95,9 +105,22 @@ def _launch_locally(clients: AwsClients, obj: CliContext, tool: str, environment
     metavar="ENV",
     help="Environment of the launched tool: the provisioned product is TOOL-ENV.",
 )
+@click.option(
+    "--instance",
+    metavar="NAME",
+    help="A named instance (launch --instance): the provisioned product is TOOL-NAME-ENV.",
+)
 @target_options
 @click.pass_obj
-def drill(obj: CliContext, *, tool: str, environment: str, target: Target, local: bool) -> None:
+def drill(
+    obj: CliContext,
+    *,
+    tool: str,
+    environment: str,
+    instance: str | None,
+    target: Target,
+    local: bool,
+) -> None:
     """Prove that TOOL-ENV's failures reach the on-call team.
 
     Everywhere: finds the provisioned product TOOL-ENV, its errors alarm and where that alarm
@@ -116,8 +139,8 @@ def drill(obj: CliContext, *, tool: str, environment: str, target: Target, local
     region = _region(obj, target)
     with drill_target(target, local) as (clients, advance):
         if local:
-            _launch_locally(clients, obj, tool, environment)
-        launched = find_launched_tool(clients, region, tool, environment)
+            _launch_locally(clients, obj, tool, environment, instance)
+        launched = find_launched_tool(clients, region, tool, environment, instance)
         echo_tool(launched, notification_routes(clients, region, launched.errors_alarm), click.echo)
         cloudwatch = clients.client("cloudwatch", region)
         live = _live_drill(clients, launched, advance)

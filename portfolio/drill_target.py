@@ -33,6 +33,7 @@ class LaunchedTool:
     stack_arn: str
     outputs: dict[str, str]
     errors_alarm: dict[str, Any]
+    instance: str | None = None  # a named instance (launch --instance); None: the default one
 
     @property
     def function_name(self) -> str:
@@ -52,15 +53,16 @@ class Route:
 
 
 def find_launched_tool(
-    clients: AwsClients, region: str, tool: str, environment: str
+    clients: AwsClients, region: str, tool: str, environment: str, instance: str | None = None
 ) -> LaunchedTool:
     sc = clients.client("servicecatalog", region)
-    name = provisioned_product_name(tool, environment)
+    name = provisioned_product_name(tool, environment, instance)
     answer = unless_not_found(lambda: sc.describe_provisioned_product(Name=name))
     if answer is None:
         raise DrillError(
             f"{region}: no provisioned product {name!r}; launch it first: "
             f"python build.py launch {tool} --env {environment}"
+            + (f" --instance {instance}" if instance else "")
         )
     detail = answer["ProvisionedProductDetail"]
     if detail["Status"] not in _USABLE_STATES:
@@ -70,7 +72,7 @@ def find_launched_tool(
         raise DrillError(f"{region}: provisioned product {name!r} has no FunctionName output")
     stack_arn = _stack_arn(sc, detail)
     alarm = _errors_alarm(clients, region, stack_arn, outputs["FunctionName"])
-    return LaunchedTool(tool, environment, region, name, stack_arn, outputs, alarm)
+    return LaunchedTool(tool, environment, region, name, stack_arn, outputs, alarm, instance)
 
 
 def _stack_arn(sc: Any, detail: dict[str, Any]) -> str:

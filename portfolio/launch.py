@@ -15,6 +15,7 @@ from portfolio.current import VersionState, find_product_ids, read_published_ver
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
 from portfolio.versions import newest_first
+from products.environment import INSTANCE_PARAMETER
 
 _DONE = ("SUCCEEDED", "FAILED")
 _STACK_OUTPUT = "CloudformationStackARN"
@@ -30,8 +31,9 @@ class LaunchResult:
     stack_arn: str | None
 
 
-def provisioned_product_name(product: str, environment: str) -> str:
-    return f"{product}-{environment}"
+def provisioned_product_name(product: str, environment: str, instance: str | None = None) -> str:
+    """<product>-<environment>, or <product>-<instance>-<environment> for a named instance."""
+    return f"{product}-{instance}-{environment}" if instance else f"{product}-{environment}"
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,12 @@ def launch(
     progress: Callable[[str], None],
     portfolio: str | None = None,
     product_id: str | None = None,
+    instance: str | None = None,
 ) -> LaunchResult:
-    """PRODUCT_ID: for a product this account does not own (an imported portfolio's)."""
+    """PRODUCT_ID: for a product this account does not own (an imported portfolio's).
+    INSTANCE: a named instance (products/environment.py), None for the default one."""
+    if instance:
+        parameters = {**parameters, INSTANCE_PARAMETER: instance}
     product_id = product_id or find_product_ids(sc, {product}).get(product)
     if product_id is None:
         raise PublishError(f"{region}: product {product!r} is not published; run publish first")
@@ -69,7 +75,7 @@ def launch(
         product, product_id, version, _launch_path(sc, region, product, product_id, portfolio)
     )
     _check_parameters(sc, target, parameters)
-    name = provisioned_product_name(product, environment)
+    name = provisioned_product_name(product, environment, instance)
     record_id = _start(sc, name, target, parameters)
     progress(f"{name}: {product} {version.name} record {record_id}")
     record = _wait_record(sc, record_id, name, progress)

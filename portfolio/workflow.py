@@ -160,6 +160,7 @@ def run_launch(
     *,
     overrides: dict[str, str],
     echo: Echo,
+    instance: str | None = None,
 ) -> LaunchResult:
     parameters = {**built.config.launch_parameters(product, environment), **overrides}
     region = launch_region(clients, built)
@@ -171,4 +172,5 @@ def run_launch(
         parameters=parameters,
         progress=echo,
         portfolio=built.desired.display_name,
+        instance=instance,
     )

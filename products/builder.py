@@ -50,7 +50,17 @@ from catalog.config import CatalogConfig
 from products.alarms import AlarmSpec, Watched, build_alarm, standard_alarms
 from products.build_settings import checked_build_settings
 from products.dashboard_body import DASHBOARD_SUFFIX, dashboard_body
-from products.environment import ENVIRONMENT_PARAMETER, SETTINGS_MAP, ResourceNames, setting
+from products.environment import (
+    ENVIRONMENT_PARAMETER,
+    INSTANCE_PARAMETER,
+    LAUNCHED_INSTANCE,
+    NAMED_INSTANCE_CONDITION,
+    SETTINGS_MAP,
+    ResourceNames,
+    named_instance_condition,
+    setting,
+    sub,
+)
 from products.errors import BuildError
 from products.iam import Grant
 from products.iam import statement as allow
@@ -342,11 +352,12 @@ class ProductBuilder:
         return GetAtt(self.key, "Arn")
 
     def own_log_group_names(self) -> list[str]:
-        """The function's log group name in every environment (tools must never consume them)."""
-        return [self.names.log_group(env) for env in self.config.environment_names]
+        """The default instance's log group name in every environment (tools must never consume
+        them; a template Rule cannot build a named instance's, the handlers skip their own)."""
+        return [self.names.log_group(env, "") for env in self.config.environment_names]
 
     def own_log_group_arn(self) -> Sub:
-        return Sub(
+        return sub(
             "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
             + self.names.log_group()
         )
@@ -386,6 +397,7 @@ class ProductBuilder:
             Description="Selects memory, timeout, log retention, concurrency and alarm "
             "thresholds for this environment, as set by the platform team.",
         )
+        self._add_instance_parameter()
         self.parameter(
             "AlertTopicArn",
             "On-call notifications",
@@ -438,6 +450,30 @@ class ProductBuilder:
             ),
         )
 
+    def _add_instance_parameter(self) -> None:
+        limit = self.names.instance_name_limit(
+            self.config.environment_names, self.config.portfolio["regions"]
+        )
+        self.parameter(
+            INSTANCE_PARAMETER,
+            "Environment",
+            "Instance name (optional)",
+            Type="String",
+            Default="",
+            MaxLength=limit,
+            AllowedPattern=r"^$|^[a-z][a-z0-9-]*$",
+            ConstraintDescription=(
+                f"Leave it empty, or use 1 to {limit} lowercase letters, digits and hyphens, "
+                "starting with a letter."
+                if limit
+                else "Leave it empty: the resource prefix, tool and environment names leave no "
+                "room for an instance name in IAM's 64-character role names."
+            ),
+            Description="Empty for the tool's one default instance. To run several instances "
+            "of this tool in one account, region and environment, give each its own name: it "
+            "goes into every resource name and alarm name.",
+        )
+
     def _add_environment_mapping(self) -> None:
         mapping = {
             env: environment_mapping_entry(self.config.settings_for(self.product.name, env))
@@ -446,6 +482,7 @@ class ProductBuilder:
         self.template.add_mapping(SETTINGS_MAP, mapping)
 
     def _add_common_conditions(self) -> None:
+        self.condition(NAMED_INSTANCE_CONDITION, named_instance_condition())
         self.condition("CreateAlertTopic", Equals(Ref("AlertTopicArn"), ""))
         self.condition(
             "SubscribeAlertEmail",
@@ -469,7 +506,7 @@ class ProductBuilder:
         self.add(
             kms.Alias(
                 "EncryptionKeyAlias",
-                AliasName=Sub(f"alias/{self.names.base()}"),
+                AliasName=sub(f"alias/{self.names.base()}"),
                 TargetKeyId=Ref(self.key),
             )
         )
@@ -479,7 +516,7 @@ class ProductBuilder:
             "AlertTopic",
             Condition="CreateAlertTopic",
             TopicName=self.names.in_region("-alerts"),
-            DisplayName=Sub(f"On-call {self.product.name} ${{Environment}}"),
+            DisplayName=sub(f"On-call {self.product.name}{LAUNCHED_INSTANCE} ${{Environment}}"),
             KmsMasterKeyId=Ref(self.key),
         )
 
@@ -506,7 +543,7 @@ class ProductBuilder:
     def _log_group(self) -> logs.LogGroup:
         return logs.LogGroup(
             "FunctionLogGroup",
-            LogGroupName=Sub(self.names.log_group()),
+            LogGroupName=sub(self.names.log_group()),
             RetentionInDays=self.setting("LogRetentionInDays"),
             KmsKeyId=self.key_arn,
         )
@@ -661,7 +698,7 @@ class ProductBuilder:
         )
         self.output(
             "DashboardUrl",
-            Sub(
+            sub(
                 "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region="
                 f"${{AWS::Region}}#dashboards:name={self.names.base()}{DASHBOARD_SUFFIX}"
             ),

@@ -10,7 +10,7 @@ Interface (all pure: no AWS calls, no environment reads)::
         tool's extra alarms) and from the metrics each tool declares its handler emits
         (builder.metric_widgets), so a new alarm or metric is on the dashboard by construction.
 
-    launch_values(product, config, environment, region, account_id) -> dict[str, str]
+    launch_values(product, config, environment, region, account_id, *, instance=None)
         The concrete value of every placeholder for one launched instance. ENVIRONMENT is the
         stack's Environment parameter; REGION and ACCOUNT_ID are in the stack's ARN
         (arn:aws:cloudformation:REGION:ACCOUNT_ID:stack/...).
@@ -19,7 +19,7 @@ Interface (all pure: no AWS calls, no environment reads)::
         The widgets with concrete names, periods and thresholds: what GetMetricData and
         DescribeAlarms need (titles and labels never hold placeholders).
 
-    dashboard_name(product, config, environment) -> str
+    dashboard_name(product, config, environment, instance=None) -> str
         The launched dashboard's name; the stack output DashboardUrl is its console address.
 
     dashboard_body(widgets) -> (str, dict[str, Any])     (products.dashboard_body)
@@ -40,7 +40,7 @@ from __future__ import annotations
 from catalog.config import CatalogConfig
 from products.builder import ProductBuilder, ProductDefinition, environment_mapping_entry
 from products.dashboard_body import DASHBOARD_SUFFIX, concrete_body, dashboard_body
-from products.environment import ResourceNames
+from products.environment import INSTANCE_VARIABLE, ResourceNames, instance_text
 from products.widgets import Widget, resolve
 
 # Regions outside the commercial partition, by the prefix of their names.
@@ -69,21 +69,31 @@ def launch_values(
     environment: str,
     region: str,
     account_id: str,
+    *,
+    instance: str | None = None,
 ) -> dict[str, str]:
-    """Every placeholder's value for PRODUCT launched for ENVIRONMENT in REGION and ACCOUNT_ID;
-    the settings are those catalog.yaml gives the environment now."""
+    """Every placeholder's value for PRODUCT launched for ENVIRONMENT in REGION and ACCOUNT_ID
+    as INSTANCE (None: the default instance); the settings are those catalog.yaml gives the
+    environment now."""
     settings = environment_mapping_entry(config.settings_for(product.name, environment))
     partition = next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
     return {
         **{key: str(value) for key, value in settings.items()},
         "Environment": environment,
+        INSTANCE_VARIABLE: instance_text(instance),
         "AWS::Region": region,
         "AWS::AccountId": account_id,
         "AWS::Partition": partition,
     }
 
 
-def dashboard_name(product: ProductDefinition, config: CatalogConfig, environment: str) -> str:
-    """The name the template gives the dashboard of PRODUCT launched for ENVIRONMENT."""
+def dashboard_name(
+    product: ProductDefinition,
+    config: CatalogConfig,
+    environment: str,
+    instance: str | None = None,
+) -> str:
+    """The name the template gives the dashboard of PRODUCT launched for ENVIRONMENT as
+    INSTANCE (None: the default instance)."""
     names = ResourceNames(config.catalog["resource_prefix"], product.name)
-    return names.base(environment) + DASHBOARD_SUFFIX
+    return names.base(environment, instance_text(instance)) + DASHBOARD_SUFFIX

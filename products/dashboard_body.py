@@ -1,7 +1,8 @@
 """The DashboardBody JSON of declared widgets (products/widgets.py), as CloudWatch expects it.
 
-The body is one Fn::Sub: names hold ${Environment} and pseudo parameters, numbers the
-EnvironmentSettings placeholders, which the variable map resolves with Fn::FindInMap. Layout:
+The body is one Fn::Sub: names hold ${Environment}, ${Instance} and pseudo parameters, numbers
+the EnvironmentSettings placeholders, which the variable map resolves with Fn::FindInMap (and
+${Instance} with the instance segment of products/environment.py). Layout:
 CloudWatch's 24-column grid, the alarm states across the top, then every widget in order.
 """
 
@@ -12,7 +13,12 @@ from typing import Any
 
 from troposphere import FindInMap, Ref
 
-from products.environment import ENVIRONMENT_PARAMETER, SETTINGS_MAP
+from products.environment import (
+    ENVIRONMENT_PARAMETER,
+    INSTANCE_VARIABLE,
+    SETTINGS_MAP,
+    instance_segment,
+)
 from products.widgets import Expression, Metric, Widget, placeholders, substitute
 
 # Width and height of one widget on CloudWatch's 24-column grid.
@@ -28,11 +34,16 @@ _LAUNCH_NAMES = ("AWS::Region", "AWS::AccountId", "AWS::Partition", ENVIRONMENT_
 def dashboard_body(widgets: list[Widget]) -> tuple[str, dict[str, Any]]:
     """The body as Fn::Sub text, and a FindInMap per EnvironmentSettings placeholder it uses."""
     body = json.dumps({"widgets": _placed(widgets)}, separators=(",", ":"), sort_keys=True)
-    settings = sorted(placeholders(body) - set(_LAUNCH_NAMES))
+    used = placeholders(body)
+    settings = sorted(used - set(_LAUNCH_NAMES) - {INSTANCE_VARIABLE})
     for key in settings:
         # Settings are numbers: unquote them so the substituted body holds JSON numbers.
         body = body.replace(f'"${{{key}}}"', f"${{{key}}}")
-    variables = {key: FindInMap(SETTINGS_MAP, Ref(ENVIRONMENT_PARAMETER), key) for key in settings}
+    variables: dict[str, Any] = {
+        key: FindInMap(SETTINGS_MAP, Ref(ENVIRONMENT_PARAMETER), key) for key in settings
+    }
+    if INSTANCE_VARIABLE in used:
+        variables[INSTANCE_VARIABLE] = instance_segment()
     return body, variables
 
 

@@ -13,3 +13,7 @@ class VersionError(CatalogError):
 
 class LintError(CatalogError):
     """cfn-lint or checkov reported findings."""
+
+
+class InstanceNameError(CatalogError):
+    """An instance name (launch --instance) is not valid or does not fit the resource names."""

@@ -5,7 +5,8 @@ a launch decides. The placeholders are
 
 - ``${Environment}``, ``${AWS::Region}``, ``${AWS::AccountId}``, ``${AWS::Partition}``: the
   launch parameter and pseudo parameters (resource names come from products.environment, so a
-  name is e.g. ``oncall-log-processor-${Environment}-errors``);
+  name is e.g. ``oncall-log-processor${Instance}-${Environment}-errors``);
+- ``${Instance}``: "" for the default instance, "-<InstanceName>" for a named one;
 - one per key of the EnvironmentSettings mapping (``${TimeoutMs}``, ``${ErrorsThreshold}``,
   ``${AlarmPeriod}``, ...): numbers from catalog.yaml for the launched environment.
 
@@ -23,7 +24,7 @@ from typing import Any, Literal
 from troposphere import AWSHelperFn
 
 from products.alarms import AlarmSpec, Watched
-from products.environment import SETTINGS_MAP
+from products.environment import INSTANCE_VARIABLE, SETTINGS_MAP
 from products.errors import BuildError
 
 # Where the handlers publish their own (EMF) metrics: POWERTOOLS_METRICS_NAMESPACE.
@@ -198,6 +199,9 @@ class LaunchText:
             return self._known(logical_id, attribute)
         if isinstance(data, dict) and "Fn::Sub" in data and isinstance(data["Fn::Sub"], str):
             return str(data["Fn::Sub"])
+        if isinstance(data, dict) and "Fn::Sub" in data and _names_instance(data["Fn::Sub"]):
+            # A resource name (products.environment.sub): its text, ${Instance} included.
+            return str(data["Fn::Sub"][0])
         raise BuildError(f"dashboard: cannot turn the expression {data!r} into launch text")
 
     def _known(self, logical_id: str, attribute: str) -> str:
@@ -207,6 +211,11 @@ class LaunchText:
                 "add it to the builder's dashboard names"
             )
         return self.known[(logical_id, attribute)]
+
+
+def _names_instance(sub: Any) -> bool:
+    """Whether an Fn::Sub's only variable is ${Instance} (the name of a launched instance)."""
+    return isinstance(sub, list) and len(sub) == 2 and set(sub[1]) == {INSTANCE_VARIABLE}
 
 
 def alarm_widget(watched: Watched, spec: AlarmSpec, text: LaunchText) -> Widget:

@@ -19,6 +19,7 @@ from products.dashboard import (
     launch_values,
     resolve,
 )
+from products.environment import instance_segment
 from products.spec import Product, discover_products
 from products.widgets import METRICS_NAMESPACE, Widget
 
@@ -209,6 +210,9 @@ def _substituted_body(template: dict[str, Any], values: dict[str, str]) -> dict[
     text, variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     mapping = template["Mappings"]["EnvironmentSettings"][values["Environment"]]
     for key, expression in variables.items():
+        if key == "Instance":  # names: launch_values gives it (products/environment.py)
+            assert expression == instance_segment().to_dict()
+            continue
         assert expression["Fn::FindInMap"][2] == key
         values = {**values, key: str(mapping[key])}
     return json.loads(re.sub(r"\$\{([A-Za-z0-9:]+)\}", lambda m: values[m.group(1)], text))
@@ -231,7 +235,7 @@ def test_template_dashboard_is_the_declared_one_with_concrete_names(
             assert widget.alarm_arn.startswith("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:")
             assert widget.alarm_arn in text
     name_property = templates[name]["Resources"]["Dashboard"]["Properties"]["DashboardName"]
-    assert name_property == {"Fn::Sub": f"oncall-{name}-${{Environment}}-dashboard"}
+    assert name_property["Fn::Sub"][0] == f"oncall-{name}${{Instance}}-${{Environment}}-dashboard"
     assert dashboard_name(product, config, "prod") == f"oncall-{name}-prod-dashboard"
 
 

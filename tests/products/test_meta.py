@@ -143,7 +143,7 @@ def test_every_product_has_a_dashboard_of_its_alarms(
     assert len(dashboards) == 1, f"{name} has {len(dashboards)} dashboards, not one"
     body, _ = next(iter(dashboards.values()))["Properties"]["DashboardBody"]["Fn::Sub"]
     for alarm in _resources_of_type(template, "AWS::CloudWatch::Alarm").values():
-        alarm_name = alarm["Properties"]["AlarmName"]["Fn::Sub"]
+        alarm_name = alarm["Properties"]["AlarmName"]["Fn::Sub"][0]  # [text, {Instance: ...}]
         assert f":alarm:{alarm_name}" in body, f"{name}: {alarm_name} is not on the dashboard"
     assert "DashboardUrl" in template["Outputs"], f"{name} does not output its dashboard's URL"
 
