@@ -23,6 +23,7 @@ from catalog.manifest import MANIFEST_NAME, Manifest
 from portfolio.aws import AwsClients, error_code
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
+from portfolio.stack_events import BootstrapWatcher
 
 STACK_NAME = "oncall-catalog-bootstrap"
 _IN_PROGRESS_SUFFIX = "_IN_PROGRESS"
@@ -111,8 +112,12 @@ def _same(
 
 
 def _wait(cfn: Any, region: str, progress: Callable[[str], None], stack_name: str) -> None:
+    watch = BootstrapWatcher(cfn, progress, f"{region}: ")  # the stack's events as they come
+
     def check() -> str | None:
-        status = str(cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"])
+        stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+        watch(stack)
+        status = str(stack["StackStatus"])
         return None if status.endswith(_IN_PROGRESS_SUFFIX) else status
 
     final = wait_for(check, f"{region}: stack {stack_name}")

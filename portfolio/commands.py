@@ -11,9 +11,10 @@ import click
 
 from catalog.cli_context import CliContext
 from portfolio import render
-from portfolio.aws import CallRecorder, Target
+from portfolio.aws import CallLog, CallRecorder, Target, check_endpoint_url
 from portfolio.changes import Change, Plan
-from portfolio.errors import PublishError
+from portfolio.errors import PublishError, StatusCheckError
+from portfolio.polling import with_elapsed
 from portfolio.workflow import (
     BuiltCatalog,
     open_clients,
@@ -53,6 +54,12 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         is_flag=True,
         help="Use the build already in --dist instead of building first.",
     )
+    @click.option(
+        "--debug",
+        is_flag=True,
+        help="Log every AWS API call on stderr as it ends (service, operation, region, HTTP "
+        "status or error, duration); plan and publish also print the count.",
+    )
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -61,12 +68,17 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         region: str | None,
         local: bool,
         no_build: bool,
+        debug: bool,
         **kwargs: Any,
     ) -> Any:
         if local and (endpoint_url or profile):
             raise click.UsageError("--local cannot be combined with --endpoint-url or --profile")
+        if endpoint_url is not None:
+            check_endpoint_url(endpoint_url, "--endpoint-url")
         target = Target(endpoint_url=endpoint_url, profile=profile, region=region)
-        click.get_current_context().meta["portfolio.build"] = not no_build
+        meta = click.get_current_context().meta
+        meta["portfolio.build"] = not no_build
+        meta["portfolio.debug"] = debug
         return command(*args, target=target, local=local, **kwargs)
 
     return wrapper
@@ -81,49 +93,62 @@ def _progress(change: Change) -> None:
     click.echo(render.progress_line(change))
 
 
-def _debug_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--debug",
-        is_flag=True,
-        help="Print every AWS API call made, one a line, and their count (reads, writes).",
-    )(command)
+def _debug() -> bool:
+    return bool(click.get_current_context().meta.get("portfolio.debug", False))
 
 
-def _echo_calls(calls: CallRecorder, debug: bool, *, err: bool = False) -> None:
-    if not debug:
-        return
-    for line in calls.lines():
-        click.echo(f"call: {line}", err=err)
-    click.echo(calls.summary(), err=err)
+def _call_log() -> CallLog:
+    """The log of AWS calls: with --debug each call is a line on stderr as it ends."""
+    return CallLog(echo=functools.partial(click.echo, err=True) if _debug() else None)
+
+
+def _echo_call_count(calls: CallRecorder, *, err: bool = False) -> None:
+    if _debug():
+        click.echo(calls.summary(), err=err)
 
 
 @click.command()
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan on stdout.")
 @click.option("--all", "show_all", is_flag=True, help="Also list objects that are unchanged.")
-@_debug_option
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when changes are pending (0: none, 1: error or usage error).",
+)
 @click.pass_obj
 def plan(
-    obj: CliContext, *, target: Target, local: bool, as_json: bool, show_all: bool, debug: bool
+    obj: CliContext,
+    *,
+    target: Target,
+    local: bool,
+    as_json: bool,
+    show_all: bool,
+    detailed_exitcode: bool,
 ) -> None:
     """Show what publish would do, object by object.
 
-    Exit code 0: nothing would change; 2: changes pending; 1: error.
+    Exit code (Terraform's convention): 0 the plan was made, changes or not; 1 error. With
+    --detailed-exitcode: 0 nothing would change, 2 changes pending, 1 error. A usage error of
+    plan (a mistyped option) exits 1, never 2, so `plan --detailed-exitcode || [ $? -eq 2 ]`
+    cannot pass a typo.
     """
     built = _built(obj)
-    calls = CallRecorder()
-    with open_clients(target, local, hooks=(calls,)) as clients:
+    calls, log = CallRecorder(), _call_log()
+    with open_clients(target, local, hooks=(calls,), log=log) as clients:
         if local:
-            run_bootstrap(clients, built, _quiet)
+            with log.quiet():
+                run_bootstrap(clients, built, _quiet)
             calls.clear()  # --debug counts the plan's calls, not the local bootstrap's
         result = run_plan(clients, built)
-    _echo_calls(calls, debug, err=as_json)
+    _echo_call_count(calls, err=as_json)
     click.echo(
         render.plan_json(result)
         if as_json
         else render.plan_table(result, show_unchanged=show_all or not result.has_changes)
     )
-    sys.exit(EXIT_CHANGES_PENDING if result.has_changes else 0)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(EXIT_CHANGES_PENDING)
 
 
 def _quiet(message: str) -> None:
@@ -133,18 +158,18 @@ def _quiet(message: str) -> None:
 @click.command()
 @target_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
-@_debug_option
 @click.pass_obj
-def publish(obj: CliContext, target: Target, local: bool, yes: bool, debug: bool) -> None:
+def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
     """Publish the built products into the Service Catalog portfolio (idempotent).
 
     Shows the plan, applies it with progress, prints a summary. Prompts only on a terminal.
     """
     built = _built(obj)
-    recorder, calls = CallRecorder(), CallRecorder()
-    with open_clients(target, local, hooks=(recorder, calls)) as clients:
+    recorder, calls, log = CallRecorder(), CallRecorder(), _call_log()
+    with open_clients(target, local, hooks=(recorder, calls), log=log) as clients:
         if local:
-            run_bootstrap(clients, built, click.echo)
+            with log.quiet():
+                run_bootstrap(clients, built, click.echo)
             calls.clear()  # --debug counts the publish's calls, not the local bootstrap's
 
         def approve(planned: Plan) -> bool:
@@ -154,7 +179,7 @@ def publish(obj: CliContext, target: Target, local: bool, yes: bool, debug: bool
         summary = run_publish_and_summarize(clients, built, approve, _progress)
         click.echo(render.status_text(summary))
     click.echo(f"{len(recorder.writes)} write call(s), {len(recorder.calls)} call(s) in all")
-    _echo_calls(calls, debug)
+    _echo_call_count(calls)
 
 
 def _confirmed(yes: bool) -> bool:
@@ -168,16 +193,29 @@ def _confirmed(yes: bool) -> bool:
 @click.command()
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable status on stdout.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when there is drift, including a built version that is not published.",
+)
 @click.pass_obj
-def status(obj: CliContext, target: Target, local: bool, as_json: bool) -> None:
-    """The catalog as published against the build: versions, DEFAULT, drift."""
+def status(obj: CliContext, target: Target, local: bool, as_json: bool, check: bool) -> None:
+    """The catalog as published against the build: versions, DEFAULT, drift.
+
+    Exit code 0 (also with drift, unless --check); with --check 1 when anything drifted or the
+    built version of a product is not published; 1 on an error.
+    """
     built = _built(obj)
-    with open_clients(target, local) as clients:
+    with open_clients(target, local, log=_call_log()) as clients:
         if local:
             run_bootstrap(clients, built, _quiet)
             run_publish(clients, built, lambda change: None)
         result = run_status(clients, built)
     click.echo(render.status_json(result) if as_json else render.status_text(result))
+    if check and result.drift:
+        raise StatusCheckError(
+            f"status --check: {len(result.drift)} drift item(s), first: {result.drift[0]}"
+        )
 
 
 @click.command()
@@ -201,7 +239,7 @@ def rollback(obj: CliContext, product: str, to_version: str, target: Target, loc
         raise PublishError(
             f"unknown product {product!r} (known: {', '.join(built.desired.products)})"
         )
-    with open_clients(target, local) as clients:
+    with open_clients(target, local, log=_call_log()) as clients:
         if local:  # a fresh local AWS holds nothing to roll back until it is published
             run_bootstrap(clients, built, _quiet)
             run_publish(clients, built, lambda change: None)
@@ -267,7 +305,7 @@ def launch(
     built = _built(obj)
     if tool not in built.desired.products:
         raise PublishError(f"unknown tool {tool!r} (known: {', '.join(built.desired.products)})")
-    with open_clients(target, local) as clients:
+    with open_clients(target, local, log=_call_log()) as clients:
         if local:
             from portfolio.demo import create_demo_prerequisites
 
@@ -275,7 +313,13 @@ def launch(
             run_publish(clients, built, lambda change: None)
             create_demo_prerequisites(clients, built, environment)
         result = run_launch(
-            clients, built, tool, environment, overrides=overrides, echo=_prefixed_echo("  ")
+            clients,
+            built,
+            tool,
+            environment,
+            overrides=overrides,
+            echo=with_elapsed(_prefixed_echo("  ")),
+            watch_stack=True,
         )
     click.echo(
         f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
@@ -317,7 +361,7 @@ def bootstrap(
         from portfolio.bootstrap import deploy_spoke, spoke_template
 
         body = spoke_template(built.dist_dir, built.manifest)
-        with open_clients(target, local) as clients:
+        with open_clients(target, local, log=_call_log()) as clients:
             outcome = deploy_spoke(
                 clients,
                 built.config,
@@ -325,12 +369,12 @@ def bootstrap(
                 spoke,
                 admin_role=assume_role,
                 pipeline_account=pipeline_account,
-                progress=click.echo,
+                progress=with_elapsed(click.echo),
             )
         click.echo(f"account {spoke}: spoke stack {outcome}")
         return
-    with open_clients(target, local) as clients:
-        outcomes = run_bootstrap(clients, built, click.echo)
+    with open_clients(target, local, log=_call_log()) as clients:
+        outcomes = run_bootstrap(clients, built, with_elapsed(click.echo))
     for region, outcome in outcomes.items():
         click.echo(f"{region}: bootstrap stack {outcome}")
 
