@@ -97,6 +97,9 @@ def cli(ctx: click.Context, config_path: Path, dist_dir: Path, verbose: bool) ->
 
     Typical flow: build -> lint -> plan -> publish -> launch. Add --local (or
     --endpoint-url) to publish and launch against an embedded local AWS.
+
+    Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted (Ctrl-C). `plan` never
+    exits 2 on a usage error: with --detailed-exitcode, 2 means changes pending.
     """
     ctx.obj = CliContext(config_path=config_path, verbose=verbose, dist_dir=dist_dir)
 
