@@ -7,6 +7,7 @@ jittered backoff), so callers only handle errors a retry cannot fix.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import threading
 import time
@@ -274,6 +275,13 @@ class CallRecorder:
         ]
 
 
+# Where a CallLog made without an echo logs its calls: the CLI sets it while a command runs
+# with --debug, so clients opened anywhere in that command are logged.
+DEBUG_ECHO: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "catalog_debug_echo", default=None
+)
+
+
 @dataclass(frozen=True)
 class CallRecord:
     """One finished AWS call: what --debug prints and what an error label names."""
@@ -307,7 +315,7 @@ class CallLog:
     """
 
     def __init__(self, echo: Callable[[str], None] | None = None) -> None:
-        self.echo = echo
+        self.echo = echo if echo is not None else DEBUG_ECHO.get()
         self._step = ""
         self._last_failure: CallRecord | None = None
         self._lock = threading.Lock()

@@ -11,7 +11,7 @@ import click
 
 from catalog.cli_context import CliContext
 from portfolio import render
-from portfolio.aws import CallLog, CallRecorder, Target, check_endpoint_url
+from portfolio.aws import DEBUG_ECHO, CallLog, CallRecorder, Target, check_endpoint_url
 from portfolio.changes import Change, Plan
 from portfolio.errors import PublishError, StatusCheckError
 from portfolio.polling import with_elapsed
@@ -79,7 +79,13 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         meta = click.get_current_context().meta
         meta["portfolio.build"] = not no_build
         meta["portfolio.debug"] = debug
-        return command(*args, target=target, local=local, **kwargs)
+        # Every CallLog made while the command runs (drill, dashboard and pipeline commands
+        # open their clients themselves) logs to stderr with --debug.
+        token = DEBUG_ECHO.set(functools.partial(click.echo, err=True) if debug else None)
+        try:
+            return command(*args, target=target, local=local, **kwargs)
+        finally:
+            DEBUG_ECHO.reset(token)
 
     return wrapper
 
@@ -99,7 +105,7 @@ def _debug() -> bool:
 
 def _call_log() -> CallLog:
     """The log of AWS calls: with --debug each call is a line on stderr as it ends."""
-    return CallLog(echo=functools.partial(click.echo, err=True) if _debug() else None)
+    return CallLog()
 
 
 def _echo_call_count(calls: CallRecorder, *, err: bool = False) -> None:

@@ -108,8 +108,9 @@ def test_status_check_fails_until_the_build_is_published(
     ]
     assert invoke(config, dist, "status", *target).exit_code == 0  # without --check: a report
     assert invoke(config, dist, "publish", *target).exit_code == 0
-    published = invoke(config, dist, "status", "--check", *target)
+    published = invoke(config, dist, "status", "--check", "--debug", *target)
     assert published.exit_code == 0, published.output
+    assert any(line.startswith("call: servicecatalog ") for line in published.output.splitlines())
 
 
 # --- one-line errors for bad input ---------------------------------------------------------
@@ -157,12 +158,26 @@ def test_a_config_that_is_not_utf8_is_one_line(tmp_path: Path, dist: Path) -> No
 def test_a_silent_endpoint_ends_plan_with_one_line_naming_it(
     config: Path, dist: Path, silent_endpoint: tuple[str, socket.socket], short_timeouts: None
 ) -> None:
-    url, _ = silent_endpoint
+    url, listener = silent_endpoint
     result = invoke(config, dist, "plan", "--no-build", "--endpoint-url", url)
     assert result.exit_code == 1
     [line] = result.output.splitlines()
     assert line.startswith("error: us-east-1: plan (reading the catalog): ")
     assert f" at {url}: no answer within 0.2 s (2 attempts)" in line
+    assert connections_made(listener) == 2  # not botocore's 8 attempts
+
+
+def connections_made(listener: socket.socket) -> int:
+    """The connections waiting in LISTENER's backlog (each attempt opened a new one)."""
+    listener.setblocking(False)
+    count = 0
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1
 
 
 def test_the_endpoint_named_is_the_one_aws_endpoint_url_set(
@@ -194,13 +209,16 @@ def test_the_endpoint_named_is_the_one_aws_endpoint_url_set(
     assert any(c.startswith("call: servicecatalog ") and " ReadTimeoutError " in c for c in calls)
 
 
+@pytest.mark.parametrize(
+    "arguments", [["plan"], ["bootstrap"], ["launch", "alpha", "--env", "dev"]], ids=str
+)
 def test_ctrl_c_while_waiting_exits_130_with_one_line(
-    config: Path, dist: Path, silent_endpoint: tuple[str, socket.socket]
+    config: Path, dist: Path, silent_endpoint: tuple[str, socket.socket], arguments: list[str]
 ) -> None:
     url, listener = silent_endpoint
     env = {**os.environ, "CATALOG_READ_TIMEOUT": "3600", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, str(REPO / "build.py"), "--config", str(config)]
-    command += ["--dist", str(dist), "plan", "--no-build", "--endpoint-url", url]
+    command += ["--dist", str(dist), *arguments, "--no-build", "--endpoint-url", url]
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
