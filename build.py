@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -50,9 +50,13 @@ class CatalogGroup(click.Group):
         except click.UsageError as error:
             raise _with_exit_code(error, ctx.meta.get(_ARGV_KEY, ())) from None
         except KeyboardInterrupt:
-            # One line, no traceback. Every write we make is idempotent: a rerun resumes.
-            click.echo("interrupted (Ctrl-C); rerun the command to resume", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            _exit_interrupted()
+
+
+def _exit_interrupted() -> NoReturn:
+    # One line, no traceback. Every write we make is idempotent: a rerun resumes.
+    click.echo("interrupted (Ctrl-C); rerun the command to resume", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 _ARGV_KEY = "catalog.argv"
@@ -105,6 +109,13 @@ def cli(ctx: click.Context, config_path: Path, dist_dir: Path, verbose: bool) ->
 
 
 def _add_commands() -> None:
+    try:
+        _import_commands()
+    except KeyboardInterrupt:  # Ctrl-C while the commands' modules (boto3...) load
+        _exit_interrupted()
+
+
+def _import_commands() -> None:
     # Each area keeps its commands next to its code; this file only wires them together.
     for module_name in (
         "products.commands",
