@@ -20,7 +20,7 @@ import botocore.exceptions
 from catalog.config import CatalogConfig
 from catalog.errors import BuildOutputError
 from catalog.manifest import MANIFEST_NAME, Manifest
-from portfolio.aws import AwsClients, error_code
+from portfolio.aws import AwsClients, error_code, timeouts
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
 from portfolio.stack_events import BootstrapWatcher
@@ -204,8 +204,13 @@ def _client_as(clients: AwsClients, service: str, region: str, credentials: Any)
         aws_session_token=credentials["SessionToken"],
     )
     endpoint = {"endpoint_url": clients.target.endpoint_url} if clients.target.endpoint_url else {}
-    config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 8})
-    return session.client(service, region_name=region, config=config, **endpoint)
+    connect, read = timeouts()
+    config = botocore.config.Config(
+        retries={"mode": "standard", "max_attempts": 8}, connect_timeout=connect, read_timeout=read
+    )
+    client = session.client(service, region_name=region, config=config, **endpoint)
+    clients.log.attach(client)  # bounded waits, --debug lines and error labels as every client
+    return client
 
 
 def deploy_spoke(

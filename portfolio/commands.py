@@ -103,11 +103,6 @@ def _debug() -> bool:
     return bool(click.get_current_context().meta.get("portfolio.debug", False))
 
 
-def _call_log() -> CallLog:
-    """The log of AWS calls: with --debug each call is a line on stderr as it ends."""
-    return CallLog()
-
-
 def _echo_call_count(calls: CallRecorder, *, err: bool = False) -> None:
     if _debug():
         click.echo(calls.summary(), err=err)
@@ -140,7 +135,7 @@ def plan(
     cannot pass a typo.
     """
     built = _built(obj)
-    calls, log = CallRecorder(), _call_log()
+    calls, log = CallRecorder(), CallLog()
     with open_clients(target, local, hooks=(calls,), log=log) as clients:
         if local:
             with log.quiet():
@@ -171,7 +166,7 @@ def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
     Shows the plan, applies it with progress, prints a summary. Prompts only on a terminal.
     """
     built = _built(obj)
-    recorder, calls, log = CallRecorder(), CallRecorder(), _call_log()
+    recorder, calls, log = CallRecorder(), CallRecorder(), CallLog()
     with open_clients(target, local, hooks=(recorder, calls), log=log) as clients:
         if local:
             with log.quiet():
@@ -212,7 +207,7 @@ def status(obj: CliContext, target: Target, local: bool, as_json: bool, check: b
     built version of a product is not published; 1 on an error.
     """
     built = _built(obj)
-    with open_clients(target, local, log=_call_log()) as clients:
+    with open_clients(target, local) as clients:
         if local:
             run_bootstrap(clients, built, _quiet)
             run_publish(clients, built, lambda change: None)
@@ -245,7 +240,7 @@ def rollback(obj: CliContext, product: str, to_version: str, target: Target, loc
         raise PublishError(
             f"unknown product {product!r} (known: {', '.join(built.desired.products)})"
         )
-    with open_clients(target, local, log=_call_log()) as clients:
+    with open_clients(target, local) as clients:
         if local:  # a fresh local AWS holds nothing to roll back until it is published
             run_bootstrap(clients, built, _quiet)
             run_publish(clients, built, lambda change: None)
@@ -311,7 +306,7 @@ def launch(
     built = _built(obj)
     if tool not in built.desired.products:
         raise PublishError(f"unknown tool {tool!r} (known: {', '.join(built.desired.products)})")
-    with open_clients(target, local, log=_call_log()) as clients:
+    with open_clients(target, local) as clients:
         if local:
             from portfolio.demo import create_demo_prerequisites
 
@@ -367,7 +362,7 @@ def bootstrap(
         from portfolio.bootstrap import deploy_spoke, spoke_template
 
         body = spoke_template(built.dist_dir, built.manifest)
-        with open_clients(target, local, log=_call_log()) as clients:
+        with open_clients(target, local) as clients:
             outcome = deploy_spoke(
                 clients,
                 built.config,
@@ -379,7 +374,7 @@ def bootstrap(
             )
         click.echo(f"account {spoke}: spoke stack {outcome}")
         return
-    with open_clients(target, local, log=_call_log()) as clients:
+    with open_clients(target, local) as clients:
         outcomes = run_bootstrap(clients, built, with_elapsed(click.echo))
     for region, outcome in outcomes.items():
         click.echo(f"{region}: bootstrap stack {outcome}")

@@ -142,6 +142,18 @@ def test_an_invalid_aws_endpoint_url_variable_is_one_line(
     assert "(set by AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE>)" in line
 
 
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan"])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_one_line(
+    config: Path, dist: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CATALOG_READ_TIMEOUT", value)
+    result = invoke(config, dist, "plan", "--no-build", "--endpoint-url", "http://127.0.0.1:9")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"error: CATALOG_READ_TIMEOUT {value!r} is not a number of seconds in (0, 3600]"
+    ]
+
+
 def test_a_config_that_is_not_utf8_is_one_line(tmp_path: Path, dist: Path) -> None:
     config = tmp_path / "latin1.yaml"
     config.write_bytes("catalog:\n  name: caf\xe9\n".encode("latin-1"))
