@@ -124,6 +124,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: configuration file not found") from error
     except OSError as error:
         raise ConfigError(f"{path}: cannot read configuration: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        bad = error.object[error.start : error.start + 1].hex()
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{bad} at offset {error.start}); save it as UTF-8"
+        ) from error
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -20,9 +20,10 @@ import botocore.exceptions
 from catalog.config import CatalogConfig
 from catalog.errors import BuildOutputError
 from catalog.manifest import MANIFEST_NAME, Manifest
-from portfolio.aws import AwsClients, error_code
+from portfolio.aws import AwsClients, error_code, timeouts
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
+from portfolio.stack_events import BootstrapWatcher
 
 STACK_NAME = "oncall-catalog-bootstrap"
 _IN_PROGRESS_SUFFIX = "_IN_PROGRESS"
@@ -111,8 +112,12 @@ def _same(
 
 
 def _wait(cfn: Any, region: str, progress: Callable[[str], None], stack_name: str) -> None:
+    watch = BootstrapWatcher(cfn, progress, f"{region}: ")  # the stack's events as they come
+
     def check() -> str | None:
-        status = str(cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"])
+        stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+        watch(stack)
+        status = str(stack["StackStatus"])
         return None if status.endswith(_IN_PROGRESS_SUFFIX) else status
 
     final = wait_for(check, f"{region}: stack {stack_name}")
@@ -199,8 +204,13 @@ def _client_as(clients: AwsClients, service: str, region: str, credentials: Any)
         aws_session_token=credentials["SessionToken"],
     )
     endpoint = {"endpoint_url": clients.target.endpoint_url} if clients.target.endpoint_url else {}
-    config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 8})
-    return session.client(service, region_name=region, config=config, **endpoint)
+    connect, read = timeouts()
+    config = botocore.config.Config(
+        retries={"mode": "standard", "max_attempts": 8}, connect_timeout=connect, read_timeout=read
+    )
+    client = session.client(service, region_name=region, config=config, **endpoint)
+    clients.log.attach(client)  # bounded waits, --debug lines and error labels as every client
+    return client
 
 
 def deploy_spoke(

@@ -11,9 +11,10 @@ import click
 
 from catalog.cli_context import CliContext
 from portfolio import render
-from portfolio.aws import CallRecorder, Target
+from portfolio.aws import DEBUG_ECHO, CallLog, CallRecorder, Target, check_endpoint_url
 from portfolio.changes import Change, Plan
-from portfolio.errors import PublishError
+from portfolio.errors import PublishError, StatusCheckError
+from portfolio.polling import with_elapsed
 from portfolio.workflow import (
     BuiltCatalog,
     open_clients,
@@ -54,6 +55,12 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         is_flag=True,
         help="Use the build already in --dist instead of building first.",
     )
+    @click.option(
+        "--debug",
+        is_flag=True,
+        help="Log every AWS API call on stderr as it ends (service, operation, region, HTTP "
+        "status or error, duration); plan and publish also print the count.",
+    )
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -62,13 +69,24 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         region: str | None,
         local: bool,
         no_build: bool,
+        debug: bool,
         **kwargs: Any,
     ) -> Any:
         if local and (endpoint_url or profile):
             raise click.UsageError("--local cannot be combined with --endpoint-url or --profile")
+        if endpoint_url is not None:
+            check_endpoint_url(endpoint_url, "--endpoint-url")
         target = Target(endpoint_url=endpoint_url, profile=profile, region=region)
-        click.get_current_context().meta["portfolio.build"] = not no_build
-        return command(*args, target=target, local=local, **kwargs)
+        meta = click.get_current_context().meta
+        meta["portfolio.build"] = not no_build
+        meta["portfolio.debug"] = debug
+        # Every CallLog made while the command runs (drill, dashboard and pipeline commands
+        # open their clients themselves) logs to stderr with --debug.
+        token = DEBUG_ECHO.set(functools.partial(click.echo, err=True) if debug else None)
+        try:
+            return command(*args, target=target, local=local, **kwargs)
+        finally:
+            DEBUG_ECHO.reset(token)
 
     return wrapper
 
@@ -82,49 +100,57 @@ def _progress(change: Change) -> None:
     click.echo(render.progress_line(change))
 
 
-def _debug_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--debug",
-        is_flag=True,
-        help="Print every AWS API call made, one a line, and their count (reads, writes).",
-    )(command)
+def _debug() -> bool:
+    return bool(click.get_current_context().meta.get("portfolio.debug", False))
 
 
-def _echo_calls(calls: CallRecorder, debug: bool, *, err: bool = False) -> None:
-    if not debug:
-        return
-    for line in calls.lines():
-        click.echo(f"call: {line}", err=err)
-    click.echo(calls.summary(), err=err)
+def _echo_call_count(calls: CallRecorder, *, err: bool = False) -> None:
+    if _debug():
+        click.echo(calls.summary(), err=err)
 
 
 @click.command()
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan on stdout.")
 @click.option("--all", "show_all", is_flag=True, help="Also list objects that are unchanged.")
-@_debug_option
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when changes are pending (0: none, 1: error or usage error).",
+)
 @click.pass_obj
 def plan(
-    obj: CliContext, *, target: Target, local: bool, as_json: bool, show_all: bool, debug: bool
+    obj: CliContext,
+    *,
+    target: Target,
+    local: bool,
+    as_json: bool,
+    show_all: bool,
+    detailed_exitcode: bool,
 ) -> None:
     """Show what publish would do, object by object.
 
-    Exit code 0: nothing would change; 2: changes pending; 1: error.
+    Exit code (Terraform's convention): 0 the plan was made, changes or not; 1 error. With
+    --detailed-exitcode: 0 nothing would change, 2 changes pending, 1 error. A usage error of
+    plan (a mistyped option) exits 1, never 2, so `plan --detailed-exitcode || [ $? -eq 2 ]`
+    cannot pass a typo.
     """
     built = _built(obj)
-    calls = CallRecorder()
-    with open_clients(target, local, hooks=(calls,)) as clients:
+    calls, log = CallRecorder(), CallLog()
+    with open_clients(target, local, hooks=(calls,), log=log) as clients:
         if local:
-            run_bootstrap(clients, built, _quiet)
+            with log.quiet():
+                run_bootstrap(clients, built, _quiet)
             calls.clear()  # --debug counts the plan's calls, not the local bootstrap's
         result = run_plan(clients, built)
-    _echo_calls(calls, debug, err=as_json)
+    _echo_call_count(calls, err=as_json)
     click.echo(
         render.plan_json(result)
         if as_json
         else render.plan_table(result, show_unchanged=show_all or not result.has_changes)
     )
-    sys.exit(EXIT_CHANGES_PENDING if result.has_changes else 0)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(EXIT_CHANGES_PENDING)
 
 
 def _quiet(message: str) -> None:
@@ -134,18 +160,18 @@ def _quiet(message: str) -> None:
 @click.command()
 @target_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
-@_debug_option
 @click.pass_obj
-def publish(obj: CliContext, target: Target, local: bool, yes: bool, debug: bool) -> None:
+def publish(obj: CliContext, target: Target, local: bool, yes: bool) -> None:
     """Publish the built products into the Service Catalog portfolio (idempotent).
 
     Shows the plan, applies it with progress, prints a summary. Prompts only on a terminal.
     """
     built = _built(obj)
-    recorder, calls = CallRecorder(), CallRecorder()
-    with open_clients(target, local, hooks=(recorder, calls)) as clients:
+    recorder, calls, log = CallRecorder(), CallRecorder(), CallLog()
+    with open_clients(target, local, hooks=(recorder, calls), log=log) as clients:
         if local:
-            run_bootstrap(clients, built, click.echo)
+            with log.quiet():
+                run_bootstrap(clients, built, click.echo)
             calls.clear()  # --debug counts the publish's calls, not the local bootstrap's
 
         def approve(planned: Plan) -> bool:
@@ -155,7 +181,7 @@ def publish(obj: CliContext, target: Target, local: bool, yes: bool, debug: bool
         summary = run_publish_and_summarize(clients, built, approve, _progress)
         click.echo(render.status_text(summary))
     click.echo(f"{len(recorder.writes)} write call(s), {len(recorder.calls)} call(s) in all")
-    _echo_calls(calls, debug)
+    _echo_call_count(calls)
 
 
 def _confirmed(yes: bool) -> bool:
@@ -169,9 +195,18 @@ def _confirmed(yes: bool) -> bool:
 @click.command()
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable status on stdout.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when there is drift, including a built version that is not published.",
+)
 @click.pass_obj
-def status(obj: CliContext, target: Target, local: bool, as_json: bool) -> None:
-    """The catalog as published against the build: versions, DEFAULT, drift."""
+def status(obj: CliContext, target: Target, local: bool, as_json: bool, check: bool) -> None:
+    """The catalog as published against the build: versions, DEFAULT, drift.
+
+    Exit code 0 (also with drift, unless --check); with --check 1 when anything drifted or the
+    built version of a product is not published; 1 on an error.
+    """
     built = _built(obj)
     with open_clients(target, local) as clients:
         if local:
@@ -179,6 +214,10 @@ def status(obj: CliContext, target: Target, local: bool, as_json: bool) -> None:
             run_publish(clients, built, lambda change: None)
         result = run_status(clients, built)
     click.echo(render.status_json(result) if as_json else render.status_text(result))
+    if check and result.drift:
+        raise StatusCheckError(
+            f"status --check: {len(result.drift)} drift item(s), first: {result.drift[0]}"
+        )
 
 
 @click.command()
@@ -290,8 +329,9 @@ def launch(
             tool,
             environment,
             overrides=overrides,
-            echo=_prefixed_echo("  "),
+            echo=with_elapsed(_prefixed_echo("  ")),
             instance=instance,
+            watch_stack=True,
         )
     click.echo(
         f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
@@ -349,12 +389,12 @@ def bootstrap(
                 spoke,
                 admin_role=assume_role,
                 pipeline_account=pipeline_account,
-                progress=click.echo,
+                progress=with_elapsed(click.echo),
             )
         click.echo(f"account {spoke}: spoke stack {outcome}")
         return
     with open_clients(target, local) as clients:
-        outcomes = run_bootstrap(clients, built, click.echo)
+        outcomes = run_bootstrap(clients, built, with_elapsed(click.echo))
     for region, outcome in outcomes.items():
         click.echo(f"{region}: bootstrap stack {outcome}")
 

@@ -28,3 +28,7 @@ class AwsCallError(PublishError):
 
 class PollTimeoutError(PublishError):
     """An asynchronous AWS operation did not finish in the time we allow it."""
+
+
+class StatusCheckError(PublishError):
+    """`status --check` found drift or a built version that is not published."""

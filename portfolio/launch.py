@@ -62,9 +62,11 @@ def launch(
     portfolio: str | None = None,
     product_id: str | None = None,
     instance: str | None = None,
+    watch: Callable[[dict[str, Any]], None] | None = None,
 ) -> LaunchResult:
     """PRODUCT_ID: for a product this account does not own (an imported portfolio's).
-    INSTANCE: a named instance (products/environment.py), None for the default one."""
+    INSTANCE: a named instance (products/environment.py), None for the default one.
+    WATCH: called with each DescribeRecord answer while waiting (stack events)."""
     if instance:
         parameters = {**parameters, INSTANCE_PARAMETER: instance}
     product_id = product_id or find_product_ids(sc, {product}).get(product)
@@ -78,7 +80,7 @@ def launch(
     name = provisioned_product_name(product, environment, instance)
     record_id = _start(sc, name, target, parameters)
     progress(f"{name}: {product} {version.name} record {record_id}")
-    record = _wait_record(sc, record_id, name, progress)
+    record = _wait_record(sc, record_id, name, progress, watch)
     detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
     outputs = {
         o["OutputKey"]: o.get("OutputValue", "")
@@ -201,12 +203,18 @@ def _existing(sc: Any, name: str) -> dict[str, Any] | None:
 
 
 def _wait_record(
-    sc: Any, record_id: str, name: str, progress: Callable[[str], None]
+    sc: Any,
+    record_id: str,
+    name: str,
+    progress: Callable[[str], None],
+    watch: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     seen: list[str] = []
 
     def check() -> dict[str, Any] | None:
         response: dict[str, Any] = sc.describe_record(Id=record_id)
+        if watch is not None:
+            watch(response)
         status = response["RecordDetail"]["Status"]
         if not seen or seen[-1] != status:
             seen.append(status)

@@ -14,6 +14,16 @@ MAX_DELAY = 5.0
 DEFAULT_TIMEOUT = 600.0
 
 
+def with_elapsed(echo: Callable[[str], None]) -> Callable[[str], None]:
+    """ECHO with the time since this call in front of every line: "[  12.3 s] line"."""
+    started = time.monotonic()
+
+    def timed(line: str) -> None:
+        echo(f"[{time.monotonic() - started:6.1f} s] {line}")
+
+    return timed
+
+
 def wait_for(check: Callable[[], T | None], what: str, timeout: float = DEFAULT_TIMEOUT) -> T:
     """Call CHECK until it returns something other than None; raise after TIMEOUT seconds."""
     deadline = time.monotonic() + timeout

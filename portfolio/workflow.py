@@ -8,16 +8,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import botocore.exceptions
+
 from catalog.config import CatalogConfig, load_config
-from catalog.errors import BuildOutputError
+from catalog.errors import BuildOutputError, CatalogError
 from catalog.manifest import MANIFEST_NAME, Manifest
 from portfolio import bootstrap as boot
-from portfolio.aws import AwsClients, CallHook, Target, aws_errors
+from portfolio.aws import AwsClients, CallHook, CallLog, Target, aws_errors, failure_error
 from portfolio.changes import Change, Plan
 from portfolio.current import RegionState
 from portfolio.desired import DesiredCatalog, desired_catalog
+from portfolio.errors import PublishError
 from portfolio.launch import LaunchResult, launch
 from portfolio.publish import git_commit, make_plan, publish, read_states, target_regions
+from portfolio.stack_events import LaunchWatcher
 from portfolio.status import CatalogStatus, catalog_status
 
 Echo = Callable[[str], None]
@@ -69,19 +73,24 @@ def environment_accounts(config: CatalogConfig) -> tuple[str, ...]:
 
 @contextlib.contextmanager
 def open_clients(
-    target: Target, local: bool = False, hooks: tuple[CallHook, ...] = ()
+    target: Target,
+    local: bool = False,
+    hooks: tuple[CallHook, ...] = (),
+    log: CallLog | None = None,
 ) -> Iterator[AwsClients]:
-    """Clients for TARGET, or for a fresh in-process localcloud when LOCAL."""
+    """Clients for TARGET, or for a fresh in-process localcloud when LOCAL. LOG sees every
+    call (--debug) and labels a failure with its region, step and endpoint."""
+    log = log or CallLog()
     if not local:
-        with aws_errors(target):
-            yield AwsClients(target, hooks)
+        with aws_errors(target, log):
+            yield AwsClients(target, hooks, log)
         return
     from localcloud import LocalCloud
 
     with LocalCloud() as cloud:
         local_target = Target(endpoint_url=cloud.endpoint_url, region=target.region)
-        with aws_errors(local_target):
-            yield AwsClients(local_target, hooks)
+        with aws_errors(local_target, log):
+            yield AwsClients(local_target, hooks, log)
 
 
 def run_bootstrap(clients: AwsClients, built: BuiltCatalog, echo: Echo) -> dict[str, str]:
@@ -89,32 +98,35 @@ def run_bootstrap(clients: AwsClients, built: BuiltCatalog, echo: Echo) -> dict[
     organization = built.config.portfolio.get("shares", {}).get("organization_id")
     # The launch role is IAM (global): the first configured region's stack owns it.
     home = built.desired.regions[0]
-    return {
-        region: boot.deploy(
-            clients.client("cloudformation", region),
-            region,
-            body,
-            boot.bootstrap_parameters(body, organization, create_launch_role=region == home),
-            echo,
-        )
-        for region in target_regions(built.desired, clients.target.region)
-    }
+    with clients.log.step("bootstrap"):
+        return {
+            region: boot.deploy(
+                clients.client("cloudformation", region),
+                region,
+                body,
+                boot.bootstrap_parameters(body, organization, create_launch_role=region == home),
+                echo,
+            )
+            for region in target_regions(built.desired, clients.target.region)
+        }
 
 
 def run_plan(clients: AwsClients, built: BuiltCatalog) -> Plan:
-    return make_plan(clients, built.desired)[0]
+    return run_plan_with_state(clients, built)[0]
 
 
 def run_plan_with_state(clients: AwsClients, built: BuiltCatalog) -> tuple[Plan, list[RegionState]]:
     """The plan and the state it was made from: when nothing is to be written, that same
     state is the summary (status_of), and a no-op publish reads the catalog once."""
-    return make_plan(clients, built.desired)
+    with clients.log.step("plan (reading the catalog)"):
+        return make_plan(clients, built.desired)
 
 
 def run_publish(
     clients: AwsClients, built: BuiltCatalog, progress: Callable[[Change], None]
 ) -> Plan:
-    return publish(clients, built.desired, progress)
+    with clients.log.step("publish"):
+        return publish(clients, built.desired, progress)
 
 
 def run_publish_and_summarize(
@@ -134,11 +146,27 @@ def run_publish_and_summarize(
     if not (approve(planned) and planned.has_changes):
         return status_of(built, states)
     run_publish(clients, built, progress)
-    return run_status(clients, built)
+    return _status_after_publish(clients, built)
+
+
+def _status_after_publish(clients: AwsClients, built: BuiltCatalog) -> CatalogStatus:
+    """The summary read: when it fails, every write is done and the error must say so."""
+    try:
+        with clients.log.step("status read after publish"):
+            return status_of(built, read_states(clients, built.desired))
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        failure = str(failure_error(error, clients.target, clients.log))
+    except CatalogError as error:
+        failure = str(error)
+    raise PublishError(
+        f"publish done: every change was applied, but reading the status afterwards failed: "
+        f"{failure}; run `python build.py status` to see the catalog"
+    )
 
 
 def run_status(clients: AwsClients, built: BuiltCatalog) -> CatalogStatus:
-    return status_of(built, read_states(clients, built.desired))
+    with clients.log.step("status"):
+        return status_of(built, read_states(clients, built.desired))
 
 
 def status_of(built: BuiltCatalog, states: list[RegionState]) -> CatalogStatus:
@@ -161,16 +189,25 @@ def run_launch(
     overrides: dict[str, str],
     echo: Echo,
     instance: str | None = None,
+    watch_stack: bool = False,
 ) -> LaunchResult:
+    """WATCH_STACK: echo the provisioned product's stack events while waiting (needs
+    cloudformation:DescribeStackEvents, which the deploy permissions do not grant)."""
     parameters = {**built.config.launch_parameters(product, environment), **overrides}
     region = launch_region(clients, built)
-    return launch(
-        clients.client("servicecatalog", region),
-        region,
-        product,
-        environment,
-        parameters=parameters,
-        progress=echo,
-        portfolio=built.desired.display_name,
-        instance=instance,
+    sc = clients.client("servicecatalog", region)
+    watch = (
+        LaunchWatcher(sc, clients.client("cloudformation", region), echo) if watch_stack else None
     )
+    with clients.log.step("launch"):
+        return launch(
+            sc,
+            region,
+            product,
+            environment,
+            parameters=parameters,
+            progress=echo,
+            portfolio=built.desired.display_name,
+            instance=instance,
+            watch=watch,
+        )

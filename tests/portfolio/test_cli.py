@@ -43,9 +43,10 @@ def test_bootstrap_plan_publish_plan_status_launch(
     make_dist(tmp_path / "dist", V1)
     target = ["--endpoint-url", cloud_endpoint, "--no-build"]
     assert "us-east-1: bootstrap stack created" in run("bootstrap", *target).output
-    first = run("plan", *target)
+    first = run("plan", "--detailed-exitcode", *target)
     assert first.exit_code == 2, first.output
     assert "create" in first.output
+    assert run("plan", *target).exit_code == 0  # changes pending is success without the flag
     as_json = json.loads(run("plan", "--json", *target).output)
     assert as_json["changes_pending"] is True
     published = run("publish", *target)
@@ -55,7 +56,7 @@ def test_bootstrap_plan_publish_plan_status_launch(
     republished = run("publish", *target)
     assert republished.exit_code == 0, republished.output
     assert "\n0 write call(s)" in republished.output
-    again = run("plan", *target)
+    again = run("plan", "--detailed-exitcode", *target)
     assert again.exit_code == 0, again.output
     assert "0 to create, 0 to update, 0 to delete" in again.output
     launched = run("launch", "alpha", "--env", "dev", *target)

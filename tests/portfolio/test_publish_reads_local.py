@@ -123,7 +123,10 @@ def test_publish_debug_prints_each_call_and_the_count(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     calls = [line for line in lines if line.startswith("call: ")]
-    assert "call: servicecatalog ListPortfolios (read)" in calls
+    # Each call as it ended: service, operation, kind, region, HTTP status, duration.
+    listing = next(line for line in calls if " ListPortfolios " in line).split()
+    assert listing[:6] == ["call:", "servicecatalog", "ListPortfolios", "(read)", REGION, "200"]
+    assert listing[-1] == "ms" and listing[-2].isdigit()
     assert lines[-1] == f"{len(calls)} API calls ({len(calls)} reads, 0 writes)"
     assert len(calls) <= read_bound(2)
 
