@@ -107,10 +107,14 @@ def desired_catalog(
     dist_dir: Path,
     commit: str = "unknown",
     environment_accounts: tuple[str, ...] = (),
+    *,
+    permissions_boundary_arn: str | None = None,
 ) -> DesiredCatalog:
     """Interpret the validated portfolio section and the build manifest, checking both.
-    ENVIRONMENT_ACCOUNTS (environments.<env>.account) get an account share of their own."""
-    products = _desired_products(portfolio, manifest, dist_dir)
+    ENVIRONMENT_ACCOUNTS (environments.<env>.account) get an account share of their own.
+    PERMISSIONS_BOUNDARY_ARN (catalog.permissions_boundary_arn) adds a TEMPLATE constraint to
+    every product that requires exactly that boundary."""
+    products = _desired_products(portfolio, manifest, dist_dir, permissions_boundary_arn)
     shares_config = portfolio.get("shares", {})
     artifacts = tuple(
         a for p in products.values() for a in (p.package, p.template, *p.platform_packages)
@@ -189,10 +193,11 @@ def _shares(config: dict[str, Any], environment_accounts: tuple[str, ...]) -> tu
 
 
 def _desired_products(
-    portfolio: dict[str, Any], manifest: Manifest, dist_dir: Path
+    portfolio: dict[str, Any], manifest: Manifest, dist_dir: Path, boundary: str | None
 ) -> dict[str, DesiredProduct]:
     entries = manifest.products
     constraints = portfolio.get("template_constraints", {})
+    required = [_boundary_constraint(boundary)] if boundary else []
     unknown = sorted(set(constraints) - set(entries))
     if unknown:
         raise PortfolioConfigError(
@@ -201,7 +206,7 @@ def _desired_products(
         )
     checker = ArtifactChecker(dist_dir)  # one per build: a package shared by products hashes once
     return {
-        name: _desired_product(name, entry, checker, constraints.get(name, []))
+        name: _desired_product(name, entry, checker, constraints.get(name, []) + required)
         for name, entry in sorted(entries.items())
     }
 
@@ -227,3 +232,22 @@ def _desired_product(
             for c in constraints
         ),
     )
+
+
+def _boundary_constraint(boundary: str) -> dict[str, Any]:
+    """The rule that makes a console launch without the boundary fail before any resource is
+    created (the launch role would refuse the role later, with a less helpful error)."""
+    return {
+        "description": "roles carry the account's permissions boundary",
+        "rules": {
+            "PermissionsBoundaryRequired": {
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, boundary]},
+                        "AssertDescription": f"PermissionsBoundaryArn must be {boundary}: "
+                        "every role this product creates carries that permissions boundary.",
+                    }
+                ]
+            }
+        },
+    }

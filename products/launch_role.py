@@ -63,16 +63,18 @@ def statements_for(config: CatalogConfig, resource_types: frozenset[str]) -> lis
     """The statements every stack needs and those serving any of RESOURCE_TYPES, in order."""
     named = f"{config.catalog['resource_prefix']}-*"
     bucket = f"{config.catalog['artifact_bucket_prefix']}-${{AWS::Region}}"
+    boundary = config.catalog.get("permissions_boundary_arn")
     return [
         statement(actions, resources, condition, sid)
-        for sid, types, actions, resources, condition in _grants(named, bucket)
+        for sid, types, actions, resources, condition in _grants(named, bucket, boundary)
         if types == EVERY_STACK or types & resource_types
     ]
 
 
-def _grants(
-    named: str, bucket: str
-) -> list[tuple[str, frozenset[str], list[Action], list[Any], Any]]:
+Grant = tuple[str, frozenset[str], list[Action], list[Any], Any]
+
+
+def _grants(named: str, bucket: str, boundary: str | None = None) -> list[Grant]:
     tool_logs = [
         arn("logs", f"log-group:/aws/lambda/{named}"),
         arn("logs", f"log-group:/aws/lambda/{named}:*"),
@@ -106,12 +108,7 @@ def _grants(
           aws_lambda.DeleteFunctionEventInvokeConfig, aws_lambda.GetFunctionEventInvokeConfig,
           aws_lambda.TagResource, aws_lambda.UntagResource],
          [arn("lambda", f"function:{named}")], None),
-        ("ToolRoles", _types("IAM::Role"),
-         [iam.CreateRole, iam.DeleteRole, iam.GetRole, iam.UpdateRole, iam.UpdateRoleDescription,
-          iam.UpdateAssumeRolePolicy, iam.PutRolePolicy, iam.GetRolePolicy, iam.DeleteRolePolicy,
-          iam.ListRolePolicies, iam.ListAttachedRolePolicies, iam.PutRolePermissionsBoundary,
-          iam.DeleteRolePermissionsBoundary, iam.TagRole, iam.UntagRole],
-         [arn("iam", f"role/{named}", regional=False)], None),
+        *_role_grants(named, boundary),
         ("PassToolRolesToLambda", _types("IAM::Role"),
          [iam.PassRole], [arn("iam", f"role/{named}", regional=False)],
          Condition(StringEquals("iam:PassedToService", "lambda.amazonaws.com"))),
@@ -182,6 +179,34 @@ def _grants(
          ["*"], None),
     ]
     # fmt: on
+
+
+def _role_grants(named: str, boundary: str | None) -> list[Grant]:
+    """The tool roles' statements. With a permissions boundary configured, a role can only be
+    created, given policies or re-bounded with exactly that boundary (iam:PermissionsBoundary),
+    and its boundary cannot be removed: launched products cannot create unbounded roles."""
+    roles = [arn("iam", f"role/{named}", regional=False)]
+    types = _types("IAM::Role")
+    if boundary is None:
+        return [
+            ("ToolRoles", types,
+             [iam.CreateRole, iam.DeleteRole, iam.GetRole, iam.UpdateRole,
+              iam.UpdateRoleDescription, iam.UpdateAssumeRolePolicy, iam.PutRolePolicy,
+              iam.GetRolePolicy, iam.DeleteRolePolicy, iam.ListRolePolicies,
+              iam.ListAttachedRolePolicies, iam.PutRolePermissionsBoundary,
+              iam.DeleteRolePermissionsBoundary, iam.TagRole, iam.UntagRole],
+             roles, None),
+        ]  # fmt: skip
+    return [
+        ("ToolRoles", types,
+         [iam.DeleteRole, iam.GetRole, iam.UpdateRole, iam.UpdateRoleDescription,
+          iam.UpdateAssumeRolePolicy, iam.GetRolePolicy, iam.DeleteRolePolicy,
+          iam.ListRolePolicies, iam.ListAttachedRolePolicies, iam.TagRole, iam.UntagRole],
+         roles, None),
+        ("ToolRolesOnlyWithBoundary", types,
+         [iam.CreateRole, iam.PutRolePolicy, iam.PutRolePermissionsBoundary],
+         roles, Condition(StringEquals("iam:PermissionsBoundary", boundary))),
+    ]  # fmt: skip
 
 
 def _types(*names: str) -> frozenset[str]:
