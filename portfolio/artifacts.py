@@ -45,7 +45,7 @@ class ArtifactChecker:
     """Checks the artifacts of every product of one build; remembers each file's sha256."""
 
     dist_dir: Path
-    _hashes: dict[Path, str] = field(default_factory=dict)
+    _hashes: dict[Path, str] = field(default_factory=dict, init=False)
 
     def check(self, name: str, entry: ProductArtifact) -> ProductArtifacts:
         where = f"manifest products.{name}"
