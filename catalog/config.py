@@ -92,6 +92,9 @@ class CatalogConfig:
         launch = self.products[product].get("launch", {})
         merged = {**launch.get("default", {}), **launch.get(environment, {})}
         merged["Environment"] = environment
+        boundary = self.catalog.get("permissions_boundary_arn")
+        if boundary:  # the launch role creates roles only with it (products/launch_role.py)
+            merged["PermissionsBoundaryArn"] = boundary
         return {key: _parameter_text(value) for key, value in merged.items()}
 
 
@@ -182,6 +185,7 @@ def _reason(error: jsonschema.ValidationError) -> str:
 
 def _check_cross_references(raw: dict[str, Any], path: Path) -> None:
     _check_environment_regions(raw, path)
+    _check_boundary_not_overridden(raw, path)
     environments = set(raw["environments"])
     for product, spec in raw["products"].items():
         for section in ("overrides", "launch"):
@@ -202,4 +206,17 @@ def _check_environment_regions(raw: dict[str, Any], path: Path) -> None:
                 raise ConfigError(
                     f"{path}: environments.{env}.regions.{index}: {region!r} is not one of "
                     f"the portfolio's regions (portfolio.regions: {', '.join(published)})"
+                )
+
+
+def _check_boundary_not_overridden(raw: dict[str, Any], path: Path) -> None:
+    boundary = raw["catalog"].get("permissions_boundary_arn")
+    for product, spec in raw["products"].items():
+        for env, values in spec.get("launch", {}).items():
+            given = values.get("PermissionsBoundaryArn", boundary)
+            if boundary and given != boundary:
+                raise ConfigError(
+                    f"{path}: products.{product}.launch.{env}.PermissionsBoundaryArn: {given!r} "
+                    f"differs from catalog.permissions_boundary_arn ({boundary!r}); every "
+                    "launch uses that boundary, remove the parameter"
                 )

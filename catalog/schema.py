@@ -13,6 +13,9 @@ _OU = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"
 _ORGANIZATION = r"^o-[a-z0-9]{10,32}$"
 _IAM_ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
 _ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"
+# A customer managed policy (path, then a name of at most 128 characters): what the products'
+# PermissionsBoundaryArn parameter accepts.
+_POLICY_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$"
 
 _LAUNCH_ROLE: dict[str, Any] = {
     "type": "object",
@@ -278,6 +281,9 @@ def catalog_schema() -> dict[str, Any]:
                         "pattern": r"^[a-z0-9][a-z0-9-]{2,46}$",
                     },
                     "resource_prefix": {"type": "string", "pattern": r"^[a-z][a-z0-9-]{1,15}$"},
+                    # Set: every role a product creates carries this boundary, and the launch
+                    # role may create roles only with it (products/launch_role.py).
+                    "permissions_boundary_arn": {"type": "string", "pattern": _POLICY_ARN},
                 },
             },
             "portfolio": PORTFOLIO_SCHEMA,

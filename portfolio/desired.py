@@ -6,30 +6,19 @@ manifest itself arrives typed (catalog.manifest.Manifest.load checked its fields
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.errors import BuildOutputError
 from catalog.manifest import Manifest, ProductArtifact
+from portfolio.artifacts import Artifact, ArtifactChecker
 from portfolio.errors import PortfolioConfigError
 
 DEFAULT_KEEP_ACTIVE = 2
 DEFAULT_DEACTIVATE_AFTER = 5
 # Service Catalog allows at most 10 IAM_PATTERN principals per portfolio.
 MAX_IAM_PATTERNS = 10
-_HASH_IN_KEY = re.compile(r"([0-9a-f]{64})\.(json|zip)$")
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One file of the build and the S3 key it is published under."""
-
-    key: str
-    path: Path
 
 
 @dataclass(frozen=True)
@@ -118,10 +107,14 @@ def desired_catalog(
     dist_dir: Path,
     commit: str = "unknown",
     environment_accounts: tuple[str, ...] = (),
+    *,
+    permissions_boundary_arn: str | None = None,
 ) -> DesiredCatalog:
     """Interpret the validated portfolio section and the build manifest, checking both.
-    ENVIRONMENT_ACCOUNTS (environments.<env>.account) get an account share of their own."""
-    products = _desired_products(portfolio, manifest, dist_dir)
+    ENVIRONMENT_ACCOUNTS (environments.<env>.account) get an account share of their own.
+    PERMISSIONS_BOUNDARY_ARN (catalog.permissions_boundary_arn) adds a TEMPLATE constraint to
+    every product that requires exactly that boundary."""
+    products = _desired_products(portfolio, manifest, dist_dir, permissions_boundary_arn)
     shares_config = portfolio.get("shares", {})
     artifacts = tuple(
         a for p in products.values() for a in (p.package, p.template, *p.platform_packages)
@@ -200,26 +193,28 @@ def _shares(config: dict[str, Any], environment_accounts: tuple[str, ...]) -> tu
 
 
 def _desired_products(
-    portfolio: dict[str, Any], manifest: Manifest, dist_dir: Path
+    portfolio: dict[str, Any], manifest: Manifest, dist_dir: Path, boundary: str | None
 ) -> dict[str, DesiredProduct]:
     entries = manifest.products
     constraints = portfolio.get("template_constraints", {})
+    required = [_boundary_constraint(boundary)] if boundary else []
     unknown = sorted(set(constraints) - set(entries))
     if unknown:
         raise PortfolioConfigError(
             f"portfolio.template_constraints.{unknown[0]}: product {unknown[0]!r} is not built "
             f"(known: {', '.join(sorted(entries))})"
         )
+    checker = ArtifactChecker(dist_dir)  # one per build: a package shared by products hashes once
     return {
-        name: _desired_product(name, entry, dist_dir, constraints.get(name, []))
+        name: _desired_product(name, entry, checker, constraints.get(name, []) + required)
         for name, entry in sorted(entries.items())
     }
 
 
 def _desired_product(
-    name: str, entry: ProductArtifact, dist_dir: Path, constraints: list[dict[str, Any]]
+    name: str, entry: ProductArtifact, checker: ArtifactChecker, constraints: list[dict[str, Any]]
 ) -> DesiredProduct:
-    where = f"manifest products.{name}"
+    artifacts = checker.check(name, entry)
     return DesiredProduct(
         name=name,
         version=entry.version,
@@ -229,12 +224,9 @@ def _desired_product(
         distributor=entry.distributor,
         support_email=entry.support_email,
         support_url=entry.support_url,
-        template=_artifact(dist_dir, entry.template, entry.template_key, f"{where}.template"),
-        package=_artifact(dist_dir, entry.package, entry.package_key, f"{where}.package"),
-        platform_packages=tuple(
-            _artifact(dist_dir, path, key, f"{where}.platform_packages")
-            for key, path in sorted(entry.platform_packages.items())
-        ),
+        template=artifacts.template,
+        package=artifacts.package,
+        platform_packages=artifacts.platform_packages,
         template_constraints=tuple(
             TemplateConstraint(c["description"], compact_json({"Rules": c["rules"]}))
             for c in constraints
@@ -242,18 +234,20 @@ def _desired_product(
     )
 
 
-def _artifact(dist_dir: Path, relative: str, key: str, where: str) -> Artifact:
-    """The file at RELATIVE under DIST_DIR, checked against the hash its S3 KEY carries."""
-    path = dist_dir / relative
-    if not path.is_file():
-        raise BuildOutputError(f"{where}: {str(path)!r} does not exist; run build first")
-    match = _HASH_IN_KEY.search(key)
-    if match is None:
-        raise BuildOutputError(f"{where}_key: {key!r} is not content-addressed")
-    actual = hashlib.sha256(path.read_bytes()).hexdigest()
-    if actual != match.group(1):
-        raise BuildOutputError(
-            f"{where}: {str(path)!r} has sha256 {actual[:12]}..., its key {key!r} says "
-            f"{match.group(1)[:12]}...; dist/ is stale, run build again"
-        )
-    return Artifact(key=key, path=path)
+def _boundary_constraint(boundary: str) -> dict[str, Any]:
+    """The rule that makes a console launch without the boundary fail before any resource is
+    created (the launch role would refuse the role later, with a less helpful error)."""
+    return {
+        "description": "roles carry the account's permissions boundary",
+        "rules": {
+            "PermissionsBoundaryRequired": {
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, boundary]},
+                        "AssertDescription": f"PermissionsBoundaryArn must be {boundary}: "
+                        "every role this product creates carries that permissions boundary.",
+                    }
+                ]
+            }
+        },
+    }

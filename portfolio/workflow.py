@@ -61,6 +61,7 @@ def prepare(
         dist_dir,
         commit=git_commit(config_path.resolve().parent),
         environment_accounts=environment_accounts(config),
+        permissions_boundary_arn=config.catalog.get("permissions_boundary_arn"),
     )
     return BuiltCatalog(config, dist_dir, manifest, desired)
 

@@ -34,6 +34,7 @@ from troposphere import (
     Parameter,
     Ref,
     Sub,
+    Tags,
     Template,
     awslambda,
     cloudwatch,
@@ -64,7 +65,7 @@ from products.environment import (
 from products.errors import BuildError
 from products.iam import Grant
 from products.iam import statement as allow
-from products.key_policy import account_administers_key, logs_use_key
+from products.key_policy import TOOL_KEY_TAG, account_administers_key, logs_use_key
 from products.packaging import LambdaPlatform
 from products.widgets import (
     METRICS_NAMESPACE,
@@ -499,6 +500,8 @@ class ProductBuilder:
             Description=self.names.in_region(" encryption of logs, dead letters, alerts and state"),
             EnableKeyRotation=True,
             KeyPolicy=_key_policy(self.own_log_group_arn()),
+            # What the launch role's KMS statements require (products/launch_role.py).
+            Tags=Tags({TOOL_KEY_TAG: self.config.catalog["resource_prefix"]}),
         )
 
     def _add_encryption_key(self) -> None:

@@ -6,6 +6,11 @@ from awacs import kms as kms_actions
 from awacs.aws import Allow, Condition, ConditionElement, Principal, Statement
 from troposphere import Sub
 
+# The tag every product key carries, its value the catalog's resource_prefix. KMS keys have no
+# name to put in an ARN, so the launch role manages only keys with this tag (aws:ResourceTag,
+# products/launch_role.py) and creates keys only with it (aws:RequestTag).
+TOOL_KEY_TAG = "oncall-catalog:resource-prefix"
+
 # The account's administrators, spelled out instead of "kms:*" (no wildcard actions anywhere);
 # PutKeyPolicy is in the list, so the account can always repair the policy itself.
 _KEY_ADMIN_ACTIONS = [

@@ -20,17 +20,35 @@ from typing import Any
 from awacs import awslambda as aws_lambda
 from awacs import cloudformation as cfn
 from awacs import cloudwatch, dynamodb, ec2, events, iam, kms, logs, s3, sns, sqs
-from awacs.aws import Action, Condition, Statement, StringEquals
+from awacs.aws import (
+    Action,
+    Condition,
+    ForAllValuesStringNotEquals,
+    ForAnyValueStringLike,
+    Statement,
+    StringEquals,
+)
 from troposphere import Sub
 
 from catalog.config import CatalogConfig
 from products.builder import SHARED_RESOURCE_TYPES, ProductDefinition
 from products.errors import BuildError
 from products.iam import statement
+from products.key_policy import TOOL_KEY_TAG
 from products.spec import discover_products
 
 # Statements that serve the provisioned product's stack itself, whatever it contains.
 EVERY_STACK: frozenset[str] = frozenset()
+
+
+# What CloudFormation's AWS::KMS::Key handlers call on a key of the tools, and what the tools'
+# resources (log group, queue, topic, table) ask of it while they are created.
+_KEY_MANAGEMENT: list[Action] = [
+    kms.DescribeKey, kms.GetKeyPolicy, kms.PutKeyPolicy, kms.EnableKeyRotation,
+    kms.DisableKeyRotation, kms.GetKeyRotationStatus, kms.EnableKey, kms.DisableKey,
+    kms.UpdateKeyDescription, kms.ListResourceTags, kms.TagResource, kms.ScheduleKeyDeletion,
+    kms.CreateGrant, kms.RevokeGrant, kms.Encrypt, kms.Decrypt, kms.GenerateDataKey,
+]  # fmt: skip
 
 
 def arn(service: str, resource: str, regional: bool = True) -> Sub:
@@ -63,16 +81,20 @@ def statements_for(config: CatalogConfig, resource_types: frozenset[str]) -> lis
     """The statements every stack needs and those serving any of RESOURCE_TYPES, in order."""
     named = f"{config.catalog['resource_prefix']}-*"
     bucket = f"{config.catalog['artifact_bucket_prefix']}-${{AWS::Region}}"
+    boundary = config.catalog.get("permissions_boundary_arn")
     return [
         statement(actions, resources, condition, sid)
-        for sid, types, actions, resources, condition in _grants(named, bucket)
+        for sid, types, actions, resources, condition in _grants(
+            named, bucket, boundary, config.catalog["resource_prefix"]
+        )
         if types == EVERY_STACK or types & resource_types
     ]
 
 
-def _grants(
-    named: str, bucket: str
-) -> list[tuple[str, frozenset[str], list[Action], list[Any], Any]]:
+Grant = tuple[str, frozenset[str], list[Action], list[Any], Any]
+
+
+def _grants(named: str, bucket: str, boundary: str | None = None, prefix: str = "") -> list[Grant]:
     tool_logs = [
         arn("logs", f"log-group:/aws/lambda/{named}"),
         arn("logs", f"log-group:/aws/lambda/{named}:*"),
@@ -106,12 +128,7 @@ def _grants(
           aws_lambda.DeleteFunctionEventInvokeConfig, aws_lambda.GetFunctionEventInvokeConfig,
           aws_lambda.TagResource, aws_lambda.UntagResource],
          [arn("lambda", f"function:{named}")], None),
-        ("ToolRoles", _types("IAM::Role"),
-         [iam.CreateRole, iam.DeleteRole, iam.GetRole, iam.UpdateRole, iam.UpdateRoleDescription,
-          iam.UpdateAssumeRolePolicy, iam.PutRolePolicy, iam.GetRolePolicy, iam.DeleteRolePolicy,
-          iam.ListRolePolicies, iam.ListAttachedRolePolicies, iam.PutRolePermissionsBoundary,
-          iam.DeleteRolePermissionsBoundary, iam.TagRole, iam.UntagRole],
-         [arn("iam", f"role/{named}", regional=False)], None),
+        *_role_grants(named, boundary),
         ("PassToolRolesToLambda", _types("IAM::Role"),
          [iam.PassRole], [arn("iam", f"role/{named}", regional=False)],
          Condition(StringEquals("iam:PassedToService", "lambda.amazonaws.com"))),
@@ -142,18 +159,7 @@ def _grants(
          [sns.Subscribe, sns.Unsubscribe, sns.GetSubscriptionAttributes,
           sns.SetSubscriptionAttributes],
          [arn("sns", "*")], None),
-        ("CreateToolKeys", _types("KMS::Key"), [kms.CreateKey, kms.ListAliases], ["*"], None),
-        # Keys cannot be named; the tool keys' own policies keep their use to this account.
-        ("ManageToolKeys", _types("KMS::Key"),
-         [kms.DescribeKey, kms.GetKeyPolicy, kms.PutKeyPolicy, kms.EnableKeyRotation,
-          kms.DisableKeyRotation, kms.GetKeyRotationStatus, kms.EnableKey, kms.DisableKey,
-          kms.UpdateKeyDescription, kms.ListResourceTags, kms.TagResource, kms.UntagResource,
-          kms.ScheduleKeyDeletion, kms.CreateGrant, kms.RevokeGrant, kms.Encrypt, kms.Decrypt,
-          kms.GenerateDataKey],
-         [arn("kms", "key/*")], None),
-        ("ToolKeyAliases", _types("KMS::Alias"),
-         [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias],
-         [arn("kms", f"alias/{named}"), arn("kms", "key/*")], None),
+        *_key_grants(named, prefix),
         ("ToolAlarms", _types("CloudWatch::Alarm"),
          [cloudwatch.PutMetricAlarm, cloudwatch.DeleteAlarms, cloudwatch.DescribeAlarms,
           cloudwatch.ListTagsForResource, cloudwatch.TagResource, cloudwatch.UntagResource],
@@ -182,6 +188,69 @@ def _grants(
          ["*"], None),
     ]
     # fmt: on
+
+
+def _key_grants(named: str, prefix: str) -> list[Grant]:
+    """The tool keys' statements. Keys have no name to scope an ARN by: a key is the tools' if
+    it carries TOOL_KEY_TAG with the resource prefix (set at CreateKey, so it holds from the
+    first call on a new key) or an alias of theirs (alias/<prefix>-*: keys launched before the
+    tag existed). Keys are created only with the tag, and the tag cannot be removed."""
+    tag = f"aws:ResourceTag/{TOOL_KEY_TAG}"
+    tagged = Condition(StringEquals(tag, prefix))
+    aliased = Condition(ForAnyValueStringLike("kms:ResourceAliases", f"alias/{named}"))
+    keys = [arn("kms", "key/*")]
+    types = _types("KMS::Key")
+    alias_changes: list[Action] = [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias]
+    return [
+        ("CreateToolKeys", types, [kms.CreateKey], ["*"],
+         Condition(StringEquals(f"aws:RequestTag/{TOOL_KEY_TAG}", prefix))),
+        ("ListKeyAliases", types, [kms.ListAliases], ["*"], None),
+        # Tags given to CreateKey are authorized as TagResource before the key carries them:
+        # only the request can be checked, it must set the tag to the prefix.
+        ("TagNewToolKeys", types, [kms.TagResource], keys,
+         Condition(StringEquals(f"aws:RequestTag/{TOOL_KEY_TAG}", prefix))),
+        ("ManageTaggedToolKeys", types, _KEY_MANAGEMENT, keys, tagged),
+        ("ManageAliasedToolKeys", types, _KEY_MANAGEMENT, keys, aliased),
+        ("UntagToolKeysKeepingTheirTag", types, [kms.UntagResource], keys,
+         Condition([
+             StringEquals(tag, prefix),
+             ForAllValuesStringNotEquals("aws:TagKeys", [TOOL_KEY_TAG]),
+         ])),
+        ("ToolKeyAliases", _types("KMS::Alias"), alias_changes,
+         [arn("kms", f"alias/{named}")], None),
+        # An alias operation is authorized on the key it points to as well.
+        ("ToolKeyAliasTargets", _types("KMS::Alias"), alias_changes, keys, tagged),
+        ("AliasedToolKeyAliasTargets", _types("KMS::Alias"),
+         [kms.DeleteAlias, kms.UpdateAlias], keys, aliased),
+    ]  # fmt: skip
+
+
+def _role_grants(named: str, boundary: str | None) -> list[Grant]:
+    """The tool roles' statements. With a permissions boundary configured, a role can only be
+    created, given policies or re-bounded with exactly that boundary (iam:PermissionsBoundary),
+    and its boundary cannot be removed: launched products cannot create unbounded roles."""
+    roles = [arn("iam", f"role/{named}", regional=False)]
+    types = _types("IAM::Role")
+    if boundary is None:
+        return [
+            ("ToolRoles", types,
+             [iam.CreateRole, iam.DeleteRole, iam.GetRole, iam.UpdateRole,
+              iam.UpdateRoleDescription, iam.UpdateAssumeRolePolicy, iam.PutRolePolicy,
+              iam.GetRolePolicy, iam.DeleteRolePolicy, iam.ListRolePolicies,
+              iam.ListAttachedRolePolicies, iam.PutRolePermissionsBoundary,
+              iam.DeleteRolePermissionsBoundary, iam.TagRole, iam.UntagRole],
+             roles, None),
+        ]  # fmt: skip
+    return [
+        ("ToolRoles", types,
+         [iam.DeleteRole, iam.GetRole, iam.UpdateRole, iam.UpdateRoleDescription,
+          iam.UpdateAssumeRolePolicy, iam.GetRolePolicy, iam.DeleteRolePolicy,
+          iam.ListRolePolicies, iam.ListAttachedRolePolicies, iam.TagRole, iam.UntagRole],
+         roles, None),
+        ("ToolRolesOnlyWithBoundary", types,
+         [iam.CreateRole, iam.PutRolePolicy, iam.PutRolePermissionsBoundary],
+         roles, Condition(StringEquals("iam:PermissionsBoundary", boundary))),
+    ]  # fmt: skip
 
 
 def _types(*names: str) -> frozenset[str]:

@@ -82,6 +82,8 @@ def _prepare_log_group(props: Props) -> None:
 def _prepare_key(props: Props) -> None:
     if isinstance(props.get("KeyPolicy"), dict):
         props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
+    # moto's key tagger reads the KMS API's spelling (TagKey/TagValue), not CloudFormation's.
+    props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props.get("Tags") or []]
 
 
 def _prepare_role(props: Props) -> None:

@@ -23,6 +23,7 @@ TINY_ARGS = {
     "log_processor_bench.py": ["--events", "50", "200", "--rounds", "1"],
     "build_bench.py": ["--products", "4", "--rounds", "1"],
     "publish_reads_bench.py": ["--products", "2"],
+    "publish_check_bench.py": ["--repeat", "1"],
 }
 
 

@@ -171,18 +171,22 @@ def write_dist(
 
 
 def _write_product(dist: Path, name: str, version: str, marker: str) -> dict[str, Any]:
-    template = json.dumps(template_body(name, marker), sort_keys=True).encode()
+    # As the build writes them: the template names its package's content-addressed key, and the
+    # content hash is the template's sha256 (so it covers the package too).
     package = f"code of {name} {marker}".encode()
-    template_sha = hashlib.sha256(template).hexdigest()
     package_sha = hashlib.sha256(package).hexdigest()
     tool = name.replace("-", "_")
+    body = template_body(name, marker)
+    body["Metadata"] = {"PackageKey": f"packages/{tool}/{package_sha}.zip"}
+    template = json.dumps(body, sort_keys=True).encode()
+    template_sha = hashlib.sha256(template).hexdigest()
     (dist / "templates").mkdir(parents=True, exist_ok=True)
     (dist / "packages").mkdir(parents=True, exist_ok=True)
     (dist / "templates" / f"{name}.json").write_bytes(template)
     (dist / "packages" / f"{tool}-{package_sha}.zip").write_bytes(package)
     return {
         "version": version,
-        "content_hash": hashlib.sha256(template + package).hexdigest(),
+        "content_hash": template_sha,
         "description": f"The {name} tool",
         "owner": "Platform",
         "distributor": "Platform",

@@ -54,7 +54,9 @@ def test_stale_dist_is_refused(
 ) -> None:
     manifest = make_dist(tmp_path, {"alpha": ("1.0.0", "a")})
     (tmp_path / "templates" / "alpha.json").write_text("{}")
-    with pytest.raises(BuildOutputError, match=r"templates/alpha.json.*stale, run build again"):
+    with pytest.raises(
+        BuildOutputError, match=r"templates/alpha.json: sha256 is .*python build.py build"
+    ):
         desired_catalog(portfolio_config, manifest, tmp_path)
 
 
