@@ -62,8 +62,11 @@ def s3(client_factory: Callable[..., Any]) -> Any:
     return client_factory("s3")
 
 
-def wait_for(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 5.0) -> Any:
-    """Poll like a client of the real service would; fail with the last value seen."""
+def wait_for(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 120.0) -> Any:
+    """Poll like a client of the real service would; fail with the last value seen.
+
+    The timeout only stops a hang (a record that never completes): it is no performance bound,
+    so it is far above what a loaded 2-core machine needs (5 s was hit under load)."""
     deadline = time.monotonic() + timeout
     value = probe()
     while not done(value):
