@@ -60,6 +60,7 @@ def _add_commands() -> None:
     for module_name in (
         "products.commands",
         "portfolio.commands",
+        "portfolio.launch_commands",
         "portfolio.drill",
         "portfolio.dashboard",
         "portfolio.pipeline.commands",

@@ -14,9 +14,12 @@ from portfolio.aws import error_code, unless_not_found
 from portfolio.current import VersionState, find_product_ids, read_published_versions
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
+from portfolio.terminate import terminate_provisioned_product
 from portfolio.versions import newest_first
 
 _DONE = ("SUCCEEDED", "FAILED")
+# A provisioned product in one of these was left by a failed launch or update.
+_FAILED = ("ERROR", "TAINTED")
 _STACK_OUTPUT = "CloudformationStackARN"
 
 
@@ -35,7 +38,9 @@ def provisioned_product_name(product: str, environment: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Launchable:
+class Launchable:
+    """A published product, the version a launch uses and the launch path it goes through."""
+
     product: str
     product_id: str
     version: VersionState
@@ -61,17 +66,37 @@ def launch(
     product_id: str | None = None,
 ) -> LaunchResult:
     """PRODUCT_ID: for a product this account does not own (an imported portfolio's)."""
+    target = launch_target(sc, region, product, portfolio=portfolio, product_id=product_id)
+    check_parameters(sc, target, parameters)
+    name = provisioned_product_name(product, environment)
+    existing = existing_or_recovered(sc, name, product, environment, progress)
+    record_id = _start(sc, name, target, parameters, existing)
+    progress(f"{name}: {product} {target.version.name} record {record_id}")
+    return finish_launch(sc, name, target.version.name, record_id, progress)
+
+
+def launch_target(
+    sc: Any,
+    region: str,
+    product: str,
+    *,
+    portfolio: str | None = None,
+    product_id: str | None = None,
+) -> Launchable:
+    """The product, its version to launch and the launch path through PORTFOLIO."""
     product_id = product_id or find_product_ids(sc, {product}).get(product)
     if product_id is None:
         raise PublishError(f"{region}: product {product!r} is not published; run publish first")
     version = launch_version(sc, region, product, product_id)
-    target = _Launchable(
+    return Launchable(
         product, product_id, version, _launch_path(sc, region, product, product_id, portfolio)
     )
-    _check_parameters(sc, target, parameters)
-    name = provisioned_product_name(product, environment)
-    record_id = _start(sc, name, target, parameters)
-    progress(f"{name}: {product} {version.name} record {record_id}")
+
+
+def finish_launch(
+    sc: Any, name: str, version: str, record_id: str, progress: Callable[[str], None]
+) -> LaunchResult:
+    """Wait for RECORD_ID to end and read what the launch made (raises when it failed)."""
     record = _wait_record(sc, record_id, name, progress)
     detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
     outputs = {
@@ -84,11 +109,41 @@ def launch(
     return LaunchResult(
         provisioned_product=name,
         provisioned_product_id=detail["Id"],
-        version=version.name,
+        version=version,
         record_id=record_id,
         outputs=outputs,
         stack_arn=stack_arn,
     )
+
+
+def existing_or_recovered(
+    sc: Any, name: str, product: str, environment: str, progress: Callable[[str], None]
+) -> dict[str, Any] | None:
+    """The provisioned product NAME to update, or None for a first launch.
+
+    One whose every launch failed (ERROR or TAINTED, never SUCCEEDED: a value the stack refused,
+    a name already taken) holds nothing worth keeping and cannot be updated: it is terminated,
+    so this launch starts afresh. One that ran before and is now ERROR may hold data: that is
+    left to a person, with the command that removes it.
+    """
+    existing = _existing(sc, name)
+    if existing is None or existing.get("Status") not in _FAILED:
+        return existing
+    reason = existing.get("StatusMessage") or "no reason given"
+    if not existing.get("LastSuccessfulProvisioningRecordId"):
+        progress(
+            f"{name}: {existing['Status']} from a launch that never succeeded ({reason}); "
+            "terminating it to launch again"
+        )
+        terminate_provisioned_product(sc, name, progress)
+        return None
+    if existing["Status"] == "ERROR":
+        raise PublishError(
+            f"provisioned product {name!r} is ERROR after an earlier successful launch "
+            f"({reason}) and cannot be updated; check its stack, then remove it with "
+            f"`python build.py terminate {product} --env {environment}` and launch again"
+        )
+    return existing
 
 
 def launch_version(sc: Any, region: str, product: str, product_id: str) -> VersionState:
@@ -115,7 +170,8 @@ def _launch_path(sc: Any, region: str, product: str, product_id: str, portfolio:
     return str(ours[0]["Id"])
 
 
-def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> None:
+def check_parameters(sc: Any, target: Launchable, given: dict[str, str]) -> None:
+    """Refuse parameters the version does not declare, and required ones left unset."""
     product = target.product
     declared = sc.describe_provisioning_parameters(**target.ids()).get(
         "ProvisioningArtifactParameters", []
@@ -139,10 +195,19 @@ def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> No
         )
 
 
-def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) -> str:
-    listed = [{"Key": k, "Value": v} for k, v in sorted(parameters.items())]
+def listed_parameters(parameters: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(parameters.items())]
+
+
+def _start(
+    sc: Any,
+    name: str,
+    target: Launchable,
+    parameters: dict[str, str],
+    existing: dict[str, Any] | None,
+) -> str:
+    listed = listed_parameters(parameters)
     common = target.ids()
-    existing = _existing(sc, name)
     if existing is None:
         # A fresh token: AWS would answer a repeated one with its first record, and a product
         # launched again after it was terminated would get that old record back. (botocore's
