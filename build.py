@@ -120,6 +120,7 @@ def _import_commands() -> None:
     for module_name in (
         "products.commands",
         "portfolio.commands",
+        "portfolio.launch_commands",
         "portfolio.drill",
         "portfolio.dashboard",
         "portfolio.pipeline.commands",

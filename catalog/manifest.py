@@ -38,6 +38,8 @@ class ProductArtifact:
     # Every version recorded for the product and its content hash, from the versions file the
     # build checked against: status compares older published versions with it.
     version_history: dict[str, str] = field(default_factory=dict)
+    # The version's one-line release note (products/changelogs/<product>/CHANGELOG.md), or "".
+    release_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def _product(name: str, entry: dict[str, Any]) -> ProductArtifact:
         support_url=entry.get("support_url", ""),
         version_history=dict(entry.get("version_history") or {}),
         platform_packages=dict(entry.get("platform_packages") or {}),
+        release_note=str(entry.get("release_note") or ""),
     )
 
 

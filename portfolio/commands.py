@@ -20,7 +20,6 @@ from portfolio.workflow import (
     open_clients,
     prepare,
     run_bootstrap,
-    run_launch,
     run_plan,
     run_publish,
     run_publish_and_summarize,
@@ -297,6 +296,10 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
     help="Launch a named instance '<tool>-NAME-<env>' next to the default one "
     "(lowercase letters, digits, hyphens; starting with a letter).",
 )
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before changing prod.")
+@click.option(
+    "--dry-run", is_flag=True, help="Only show what the launch would change (nothing changes)."
+)
 @target_options
 @click.pass_obj
 def launch(
@@ -306,10 +309,19 @@ def launch(
     environment: str,
     params: tuple[str, ...],
     instance: str | None,
+    yes: bool,
+    dry_run: bool,
     target: Target,
     local: bool,
 ) -> None:
-    """Provision (or update) TOOL's DEFAULT version as '<tool>-<env>' and print its outputs."""
+    """Provision (or update) TOOL's DEFAULT version as '<tool>-<env>' and print its outputs.
+
+    Shows what will change first (a Service Catalog plan) and asks before changing prod.
+    """
+    from portfolio.launch_plan import run_launch_with_preview
+    from portfolio.launch_review import launch_review, refuse_unattended
+
+    refuse_unattended(tool, environment, yes=yes, dry_run=dry_run)
     overrides = _parse_params(params)
     built = _built(obj)
     if tool not in built.desired.products:
@@ -323,16 +335,19 @@ def launch(
             run_bootstrap(clients, built, _quiet)
             run_publish(clients, built, lambda change: None)
             create_demo_prerequisites(clients, built, environment)
-        result = run_launch(
+        result = run_launch_with_preview(
             clients,
             built,
             tool,
             environment,
             overrides=overrides,
             echo=with_elapsed(_prefixed_echo("  ")),
+            review=launch_review(environment, yes=yes, dry_run=dry_run),
             instance=instance,
             watch_stack=True,
         )
+    if result is None:
+        return
     click.echo(
         f"{result.provisioned_product} ({result.provisioned_product_id}) at version "
         f"{result.version}; stack {result.stack_arn or '-'}"

@@ -49,6 +49,25 @@ def recorded_hash(version_description: str) -> str | None:
     return match.group(1) if match else None
 
 
+def recorded_marks(version_description: str) -> list[str]:
+    """The words publish and rollback append after the recorded hash: a release note before
+    the hash may hold any word ("available" too) without being read as a mark."""
+    words = version_description.split()
+    for index, word in enumerate(words):
+        if _HASH.fullmatch(word):
+            return words[index + 1 :]
+    return words
+
+
+def without_mark(version_description: str, mark: str) -> str:
+    """VERSION_DESCRIPTION without MARK among the marks (the release note is kept as written)."""
+    match = _HASH.search(version_description)
+    if match is None:
+        return " ".join(w for w in version_description.split() if w != mark)
+    head, tail = version_description[: match.start()], version_description[match.start() :]
+    return head + " ".join(w for w in tail.split() if w != mark)
+
+
 @dataclass(frozen=True)
 class VersionState:
     id: str
@@ -64,11 +83,11 @@ class VersionState:
 
     @property
     def rolled_back(self) -> bool:
-        return ROLLED_BACK_MARK in self.description.split()
+        return ROLLED_BACK_MARK in recorded_marks(self.description)
 
     @property
     def seen_available(self) -> bool:
-        return AVAILABLE_MARK in self.description.split()
+        return AVAILABLE_MARK in recorded_marks(self.description)
 
     def for_policy(self) -> PolicyVersion:
         return PolicyVersion(self.id, self.name, self.created, self.rolled_back)

@@ -41,6 +41,7 @@ class DesiredProduct:
     package: Artifact
     template_constraints: tuple[TemplateConstraint, ...] = ()
     platform_packages: tuple[Artifact, ...] = ()  # the template picks one by arch and runtime
+    release_note: str = ""  # the version's note from its changelog ("" for none)
 
     def metadata(self) -> dict[str, str]:
         """The product's Service Catalog metadata, keyed as CreateProduct/UpdateProduct take it."""
@@ -88,12 +89,15 @@ class DesiredCatalog:
         return f"{self.bucket_prefix}-{region}"
 
     def version_description(self, product: DesiredProduct) -> str:
-        return version_description(product.content_hash, self.commit)
+        return version_description(product.content_hash, self.commit, product.release_note)
 
 
-def version_description(content_hash: str, commit: str) -> str:
-    """What we record with each version: UpdateProvisioningArtifact cannot change content."""
-    return f"content-hash={content_hash} commit={commit}"
+def version_description(content_hash: str, commit: str, release_note: str = "") -> str:
+    """What we record with each version: its release note for the console's reader, then the
+    content hash and commit (UpdateProvisioningArtifact cannot change content). A version
+    bumped without a note is described by its hash and commit alone."""
+    recorded = f"content-hash={content_hash} commit={commit}"
+    return f"{release_note} {recorded}" if release_note else recorded
 
 
 def compact_json(value: Any) -> str:
@@ -231,6 +235,7 @@ def _desired_product(
             TemplateConstraint(c["description"], compact_json({"Rules": c["rules"]}))
             for c in constraints
         ),
+        release_note=entry.release_note,
     )
 
 

@@ -14,10 +14,13 @@ from portfolio.aws import error_code, unless_not_found
 from portfolio.current import VersionState, find_product_ids, read_published_versions
 from portfolio.errors import PublishError
 from portfolio.polling import wait_for
+from portfolio.terminate import terminate_provisioned_product
 from portfolio.versions import newest_first
 from products.environment import INSTANCE_PARAMETER
 
 _DONE = ("SUCCEEDED", "FAILED")
+# A provisioned product in one of these was left by a failed launch or update.
+_FAILED = ("ERROR", "TAINTED")
 _STACK_OUTPUT = "CloudformationStackARN"
 
 
@@ -37,7 +40,9 @@ def provisioned_product_name(product: str, environment: str, instance: str | Non
 
 
 @dataclass(frozen=True)
-class _Launchable:
+class Launchable:
+    """A published product, the version a launch uses and the launch path it goes through."""
+
     product: str
     product_id: str
     version: VersionState
@@ -67,19 +72,49 @@ def launch(
     """PRODUCT_ID: for a product this account does not own (an imported portfolio's).
     INSTANCE: a named instance (products/environment.py), None for the default one.
     WATCH: called with each DescribeRecord answer while waiting (stack events)."""
-    if instance:
-        parameters = {**parameters, INSTANCE_PARAMETER: instance}
+    parameters = with_instance(parameters, instance)
+    target = launch_target(sc, region, product, portfolio=portfolio, product_id=product_id)
+    check_parameters(sc, target, parameters)
+    name = provisioned_product_name(product, environment, instance)
+    existing = existing_or_recovered(sc, name, product, environment, progress, instance=instance)
+    record_id = _start(sc, name, target, parameters, existing)
+    progress(f"{name}: {product} {target.version.name} record {record_id}")
+    return finish_launch(sc, name, target.version.name, record_id, progress, watch=watch)
+
+
+def with_instance(parameters: dict[str, str], instance: str | None) -> dict[str, str]:
+    """PARAMETERS with the InstanceName a named instance's template needs."""
+    return {**parameters, INSTANCE_PARAMETER: instance} if instance else parameters
+
+
+def launch_target(
+    sc: Any,
+    region: str,
+    product: str,
+    *,
+    portfolio: str | None = None,
+    product_id: str | None = None,
+) -> Launchable:
+    """The product, its version to launch and the launch path through PORTFOLIO."""
     product_id = product_id or find_product_ids(sc, {product}).get(product)
     if product_id is None:
         raise PublishError(f"{region}: product {product!r} is not published; run publish first")
     version = launch_version(sc, region, product, product_id)
-    target = _Launchable(
+    return Launchable(
         product, product_id, version, _launch_path(sc, region, product, product_id, portfolio)
     )
-    _check_parameters(sc, target, parameters)
-    name = provisioned_product_name(product, environment, instance)
-    record_id = _start(sc, name, target, parameters)
-    progress(f"{name}: {product} {version.name} record {record_id}")
+
+
+def finish_launch(
+    sc: Any,
+    name: str,
+    version: str,
+    record_id: str,
+    progress: Callable[[str], None],
+    *,
+    watch: Callable[[dict[str, Any]], None] | None = None,
+) -> LaunchResult:
+    """Wait for RECORD_ID to end and read what the launch made (raises when it failed)."""
     record = _wait_record(sc, record_id, name, progress, watch)
     detail = sc.describe_provisioned_product(Name=name)["ProvisionedProductDetail"]
     outputs = {
@@ -92,11 +127,48 @@ def launch(
     return LaunchResult(
         provisioned_product=name,
         provisioned_product_id=detail["Id"],
-        version=version.name,
+        version=version,
         record_id=record_id,
         outputs=outputs,
         stack_arn=stack_arn,
     )
+
+
+def existing_or_recovered(
+    sc: Any,
+    name: str,
+    product: str,
+    environment: str,
+    progress: Callable[[str], None],
+    *,
+    instance: str | None = None,
+) -> dict[str, Any] | None:
+    """The provisioned product NAME to update, or None for a first launch.
+
+    One whose every launch failed (ERROR or TAINTED, never SUCCEEDED: a value the stack refused,
+    a name already taken) holds nothing worth keeping and cannot be updated: it is terminated,
+    so this launch starts afresh. One that ran before and is now ERROR may hold data: that is
+    left to a person, with the command that removes it.
+    """
+    existing = _existing(sc, name)
+    if existing is None or existing.get("Status") not in _FAILED:
+        return existing
+    reason = existing.get("StatusMessage") or "no reason given"
+    if not existing.get("LastSuccessfulProvisioningRecordId"):
+        progress(
+            f"{name}: {existing['Status']} from a launch that never succeeded ({reason}); "
+            "terminating it to launch again"
+        )
+        terminate_provisioned_product(sc, name, progress)
+        return None
+    if existing["Status"] == "ERROR":
+        named = f" --instance {instance}" if instance else ""
+        raise PublishError(
+            f"provisioned product {name!r} is ERROR after an earlier successful launch "
+            f"({reason}) and cannot be updated; check its stack, then remove it with "
+            f"`python build.py terminate {product} --env {environment}{named}` and launch again"
+        )
+    return existing
 
 
 def launch_version(sc: Any, region: str, product: str, product_id: str) -> VersionState:
@@ -123,7 +195,8 @@ def _launch_path(sc: Any, region: str, product: str, product_id: str, portfolio:
     return str(ours[0]["Id"])
 
 
-def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> None:
+def check_parameters(sc: Any, target: Launchable, given: dict[str, str]) -> None:
+    """Refuse parameters the version does not declare, and required ones left unset."""
     product = target.product
     declared = sc.describe_provisioning_parameters(**target.ids()).get(
         "ProvisioningArtifactParameters", []
@@ -147,10 +220,19 @@ def _check_parameters(sc: Any, target: _Launchable, given: dict[str, str]) -> No
         )
 
 
-def _start(sc: Any, name: str, target: _Launchable, parameters: dict[str, str]) -> str:
-    listed = [{"Key": k, "Value": v} for k, v in sorted(parameters.items())]
+def listed_parameters(parameters: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(parameters.items())]
+
+
+def _start(
+    sc: Any,
+    name: str,
+    target: Launchable,
+    parameters: dict[str, str],
+    existing: dict[str, Any] | None,
+) -> str:
+    listed = listed_parameters(parameters)
     common = target.ids()
-    existing = _existing(sc, name)
     if existing is None:
         # A fresh token: AWS would answer a repeated one with its first record, and a product
         # launched again after it was terminated would get that old record back. (botocore's

@@ -15,6 +15,7 @@ from portfolio.current import (
     VersionState,
     find_product_ids,
     read_published_versions,
+    without_mark,
 )
 from portfolio.errors import PublishError
 from portfolio.versions import newest_first
@@ -72,7 +73,7 @@ def _make_default(
 ) -> int:
     if version.active and version.guidance == "DEFAULT" and not version.rolled_back:
         return 0
-    description = " ".join(w for w in version.description.split() if w != ROLLED_BACK_MARK)
+    description = without_mark(version.description, ROLLED_BACK_MARK)
     sc.update_provisioning_artifact(
         ProductId=product_id,
         ProvisioningArtifactId=version.id,

@@ -30,6 +30,7 @@ from products.packaging import (
     package_digest,
 )
 from products.pipeline import build_pipeline_template
+from products.release_notes import CHANGELOG_DIR, read_release_notes
 from products.spec import Product, discover_products
 from products.spoke import build_spoke_template
 from products.versions import VERSIONS_FILE, VersionRecord, check_version, read_version_records
@@ -77,6 +78,7 @@ def build_all(
     progress: Progress = lambda message: None,
     check_versions: bool = True,
     versions_path: Path = VERSIONS_FILE,
+    changelog_dir: Path = CHANGELOG_DIR,
 ) -> Manifest:
     """Build the selected products and the catalog's infrastructure into OUT_DIR.
 
@@ -89,7 +91,13 @@ def build_all(
     try:
         built = [
             _build_product(
-                product, config, staging, records, check_versions=check_versions, progress=progress
+                product,
+                config,
+                staging,
+                records,
+                check_versions=check_versions,
+                progress=progress,
+                changelog_dir=changelog_dir,
             )
             for product in products.values()
         ]
@@ -166,6 +174,7 @@ def _build_product(
     *,
     check_versions: bool,
     progress: Progress,
+    changelog_dir: Path = CHANGELOG_DIR,
 ) -> _BuiltProduct:
     progress(f"building {product.name}")
     package = build_handler_zip(product.handler, staging / "packages")
@@ -193,8 +202,14 @@ def _build_product(
             if path != package
         },
         version_history=dict(records[product.name].history) if product.name in records else {},
+        release_note=_release_note(product.name, version, changelog_dir),
     )
     return _BuiltProduct(product, package, tuple(platforms.values()), template, artifact)
+
+
+def _release_note(product: str, version: str, changelog_dir: Path) -> str:
+    recorded = read_release_notes(product, changelog_dir).get(version)
+    return recorded.note if recorded else ""
 
 
 def _package_key(product: Product, package: Path) -> str:

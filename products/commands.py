@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 import tempfile
 from pathlib import Path
 
@@ -9,7 +11,9 @@ import click
 
 from catalog.cli_context import CliContext
 from catalog.config import load_config
-from products.versions import Part, bump, read_version_records, write_version_records
+from products.errors import VersionError
+from products.release_notes import changelog_path, checked_note
+from products.versions import Part, record_bump
 
 
 @click.command()
@@ -71,22 +75,39 @@ def lint(obj: CliContext, skip_checkov: bool) -> None:
 @click.option("--major", "part", flag_value="major", help="Incompatible change.")
 @click.option("--minor", "part", flag_value="minor", help="New feature, compatible.")
 @click.option("--patch", "part", flag_value="patch", default=True, help="Fix (the default).")
+@click.option(
+    "--note",
+    metavar="TEXT",
+    help="What changed, one line: the version's release note (asked for on a terminal).",
+)
 @click.pass_obj
-def bump_command(obj: CliContext, product: str, part: Part) -> None:
-    """Record a new version of PRODUCT for its current content in products/versions.json.
+def bump_command(obj: CliContext, product: str, part: Part, note: str | None) -> None:
+    """Record a new version of PRODUCT for its current content in products/versions.json,
+    and its release note in products/changelogs/PRODUCT/CHANGELOG.md.
 
-    A product without a recorded version starts at 1.0.0. Commit the file with the change.
+    A product without a recorded version starts at 1.0.0. Commit both files with the change.
     """
     from products.build import content_hashes
 
+    line = checked_note(product, _release_note(product, note))
     config = load_config(obj.config_path)
     with tempfile.TemporaryDirectory() as scratch:
         content_hash = content_hashes(config, Path(scratch), [product])[product]
-    records = read_version_records()
-    record = bump(product, content_hash, part, records)
-    records[product] = record
-    write_version_records(records)
+    record = record_bump(product, content_hash, part, line, today=dt.datetime.now(dt.UTC).date())
     click.echo(f"{product}: version {record.version} for content {content_hash[:12]}")
+    click.echo(f"{product}: release note in {changelog_path(product)}")
+
+
+def _release_note(product: str, given: str | None) -> str:
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        raise VersionError(
+            f'{product}: a version needs a release note; pass --note "what changed" (one line)'
+        )
+    return str(
+        click.prompt(f"Release note for {product} (one line)", default="", show_default=False)
+    )
 
 
 def _progress(message: str) -> None:

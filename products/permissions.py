@@ -146,6 +146,11 @@ DEPLOY: tuple[Permission, ...] = (
     _sc(servicecatalog.DescribeProvisionedProduct, Scope.ANY, "launch or update?"),
     _sc(servicecatalog.ProvisionProduct, Scope.PRODUCT, "the first launch"),
     _sc(servicecatalog.UpdateProvisionedProduct, Scope.ANY, "later launches"),
+    _sc(
+        servicecatalog.TerminateProvisionedProduct,
+        Scope.ANY,
+        "end a first launch that failed, to launch it again",
+    ),
     _sc(servicecatalog.DescribeRecord, Scope.ANY, "wait for the launch to finish"),
 )
 

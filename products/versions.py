@@ -6,6 +6,7 @@ changed content under a recorded version fails and says how to bump.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from products.errors import VersionError
+from products.release_notes import CHANGELOG_DIR, add_release_note, checked_note
 
 VERSIONS_FILE = Path(__file__).resolve().parent / "versions.json"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -70,8 +72,8 @@ def check_version(product: str, content_hash: str, records: dict[str, VersionRec
         raise VersionError(
             f"{product}: content changed (hash {record.content_hash[:12]} -> {content_hash[:12]}) "
             f"but version {record.version} was recorded for the old content and published "
-            f"versions are immutable; run `python build.py bump {product} --patch` "
-            "(or --minor / --major)"
+            f"versions are immutable; run `python build.py bump {product} --patch "
+            '--note "what changed"` (or --minor / --major)'
         )
     return record.version
 
@@ -89,6 +91,27 @@ def bump(
         )
     version = next_version(record.version, part)
     return VersionRecord(version, content_hash, {**record.history, version: content_hash})
+
+
+def record_bump(
+    product: str,
+    content_hash: str,
+    part: Part,
+    note: str,
+    *,
+    today: dt.date,
+    versions_path: Path = VERSIONS_FILE,
+    changelog_dir: Path = CHANGELOG_DIR,
+) -> VersionRecord:
+    """Bump PRODUCT in the versions file and record NOTE for the new version in its changelog.
+
+    The note is checked first, so a refused note changes neither file."""
+    line = checked_note(product, note)
+    records = read_version_records(versions_path)
+    record = bump(product, content_hash, part, records)
+    write_version_records({**records, product: record}, versions_path)
+    add_release_note(product, record.version, line, today, changelog_dir)
+    return record
 
 
 def next_version(version: str, part: Part) -> str:

@@ -31,6 +31,7 @@ ALLOWED_NEW = (
     f"tests/handlers/{NAME}/",
     f"docs/handlers/{NAME}.md",
     f"tests/products/golden/{NAME}.json",
+    f"products/changelogs/{NAME}/",  # the release note bump records
 )
 ALLOWED_CHANGED = {"catalog.yaml", "products/versions.json", "docs/launch-parameters.md"}
 LOOPING_TESTS = (

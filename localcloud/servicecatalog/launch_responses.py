@@ -3,6 +3,7 @@
 from typing import Any
 
 from .entities import tag_list
+from .plans import planner_of
 from .provisioning import ProvisionedProduct, path_id_of
 from .responses import CatalogRequest, Handler, paginate
 
@@ -147,7 +148,45 @@ def describe_provisioning_parameters(request: CatalogRequest) -> dict[str, Any]:
     }
 
 
+def create_provisioned_product_plan(request: CatalogRequest) -> dict[str, Any]:
+    plan = planner_of(request.provisioner).create(request.params)
+    summary = plan.summary()
+    return {
+        "PlanName": summary["PlanName"],
+        "PlanId": summary["PlanId"],
+        "ProvisionProductId": summary["ProvisionProductId"],
+        "ProvisionedProductName": summary["ProvisionProductName"],
+        "ProvisioningArtifactId": summary["ProvisioningArtifactId"],
+    }
+
+
+def describe_provisioned_product_plan(request: CatalogRequest) -> dict[str, Any]:
+    plan = planner_of(request.provisioner).plan(request.params["PlanId"])
+    changes, token = paginate(plan.changes, request)
+    return {"ProvisionedProductPlanDetails": plan.details(), "ResourceChanges": changes, **token}
+
+
+def execute_provisioned_product_plan(request: CatalogRequest) -> dict[str, Any]:
+    return {"RecordDetail": planner_of(request.provisioner).execute(request.params).detail()}
+
+
+def delete_provisioned_product_plan(request: CatalogRequest) -> dict[str, Any]:
+    planner_of(request.provisioner).delete(request.params["PlanId"])
+    return {}
+
+
+def list_provisioned_product_plans(request: CatalogRequest) -> dict[str, Any]:
+    plans = planner_of(request.provisioner).plans_of(request.get("ProvisionProductId"))
+    page, token = paginate([plan.summary() for plan in plans], request)
+    return {"ProvisionedProductPlans": page, **token}
+
+
 LAUNCH_HANDLERS: dict[str, Handler] = {
+    "CreateProvisionedProductPlan": create_provisioned_product_plan,
+    "DescribeProvisionedProductPlan": describe_provisioned_product_plan,
+    "ExecuteProvisionedProductPlan": execute_provisioned_product_plan,
+    "DeleteProvisionedProductPlan": delete_provisioned_product_plan,
+    "ListProvisionedProductPlans": list_provisioned_product_plans,
     "ProvisionProduct": provision_product,
     "UpdateProvisionedProduct": update_provisioned_product,
     "TerminateProvisionedProduct": terminate_provisioned_product,

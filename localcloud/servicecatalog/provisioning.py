@@ -129,6 +129,7 @@ class Provisioner:
         self.provisioned: dict[str, ProvisionedProduct] = {}
         self.records: dict[str, Record] = {}
         self.tokens: dict[tuple[str, str], str] = {}
+        self.planner: Any = None  # plans.Planner, made by plans.planner_of on first use
 
     # ---- launch paths and parameters --------------------------------------------------------
     def launch_paths(self, product: Product) -> list[Portfolio]:
@@ -162,20 +163,20 @@ class Provisioner:
         return self.admin.constraints_for(path.portfolio.id, product.id)
 
     def parameter_summaries(self, artifact: ProvisioningArtifact) -> list[dict[str, Any]]:
-        template = self._template(artifact)
+        template = self.template_of(artifact)
         return [
             _parameter_summary(name, spec)
             for name, spec in (template.get("Parameters") or {}).items()
         ]
 
     def output_keys(self, artifact: ProvisioningArtifact) -> list[dict[str, str]]:
-        outputs = self._template(artifact).get("Outputs") or {}
+        outputs = self.template_of(artifact).get("Outputs") or {}
         return [
             {"Key": key, "Description": spec.get("Description", "")}
             for key, spec in outputs.items()
         ]
 
-    def _template(self, artifact: ProvisioningArtifact) -> dict[str, Any]:
+    def template_of(self, artifact: ProvisioningArtifact) -> dict[str, Any]:
         if artifact.status != "AVAILABLE" or artifact.template is None:
             raise InvalidParametersException(
                 f"Provisioning artifact {artifact.id} is {artifact.status}"
@@ -217,30 +218,37 @@ class Provisioner:
             product, params.get("ProvisioningArtifactId"), params.get("ProvisioningArtifactName")
         )
         path = self.launch_path(product, params.get("PathId"), params.get("PathName"))
-        _check_launchable(artifact, new_launch=True)
+        check_launchable(artifact, new_launch=True)
         name = params["ProvisionedProductName"]
         if any(pp.name == name for pp in self.provisioned.values()):
             raise DuplicateResourceException(f"A provisioned product named {name} already exists.")
         given = {p["Key"]: p.get("Value", "") for p in params.get("ProvisioningParameters") or []}
-        self._check_parameters(product, artifact, path, given)
-        pp = self._new_provisioned_product(name, product, artifact, path, params)
-        pp.parameters = _resolved_parameters(self._template(artifact), given)
+        self.check_parameters(product, artifact, path, given)
+        pp = self.new_provisioned_product(name, product, artifact, path, params)
+        pp.parameters = resolved_parameters(self.template_of(artifact), given)
         self.provisioned[pp.id] = pp
+        record = self.start_create(pp, product, artifact, path, params.get("NotificationArns"))
+        self.tokens[("ProvisionProduct", params["ProvisionToken"])] = record.id
+        return record
+
+    def start_create(
+        self,
+        pp: ProvisionedProduct,
+        product: Product,
+        artifact: ProvisioningArtifact,
+        path: LaunchPath,
+        notification_arns: list[str] | None,
+    ) -> Record:
+        """Create PP's stack in the background (ProvisionProduct, or a new product's plan)."""
         record = self._new_record("PROVISION_PRODUCT", pp, artifact.id, path.id)
         pp.last_provisioning_record_id = record.id
-        self.tokens[("ProvisionProduct", params["ProvisionToken"])] = record.id
-        notification_arns = [
-            *(params.get("NotificationArns") or []),
-            *self._constraint_notifications(product, path),
-        ]
+        notify = [*(notification_arns or []), *self._constraint_notifications(product, path)]
         self._in_background(
-            record,
-            "ERROR",
-            lambda: self._run_create(record, product, artifact, path, notification_arns),
+            record, "ERROR", lambda: self._run_create(record, product, artifact, path, notify)
         )
         return record
 
-    def _new_provisioned_product(
+    def new_provisioned_product(
         self,
         name: str,
         product: Product,
@@ -290,14 +298,14 @@ class Provisioner:
         pp.status = "UNDER_CHANGE"
         return record
 
-    def _check_parameters(
+    def check_parameters(
         self,
         product: Product,
         artifact: ProvisioningArtifact,
         path: LaunchPath,
         given: dict[str, str],
     ) -> None:
-        template = self._template(artifact)
+        template = self.template_of(artifact)
         declared = template.get("Parameters") or {}
         unknown = sorted(set(given) - set(declared))
         if unknown:
@@ -373,7 +381,7 @@ class Provisioner:
             stack_name = f"SC-{self.admin.account_id}-{pp.id}"
             stack = self.stacks.create(
                 name=stack_name,
-                template=self._template(artifact),
+                template=self.template_of(artifact),
                 parameters=pp.parameters,
                 tags=self._stack_tags(pp, product, artifact, path),
                 role_arn=pp.launch_role_arn,
@@ -425,15 +433,31 @@ class Provisioner:
             params.get("ProductId") or pp.product_id, params.get("ProductName")
         )
         artifact = self._update_artifact(product, pp, params)
-        _check_launchable(artifact, new_launch=False)
+        check_launchable(artifact, new_launch=False)
         path = self.launch_path(product, params.get("PathId") or pp.path_id, params.get("PathName"))
-        given = _merge_update_parameters(pp, params.get("ProvisioningParameters") or [])
-        self._check_parameters(product, artifact, path, given)
+        given = merge_update_parameters(pp, params.get("ProvisioningParameters") or [])
+        self.check_parameters(product, artifact, path, given)
         tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []} or pp.tags
         if tags != pp.tags:
             self._check_tag_update_allowed(product, path)
-        record = self._new_record("UPDATE_PROVISIONED_PRODUCT", pp, artifact.id, path.id)
+        record = self.start_update(
+            pp, product=product, artifact=artifact, path=path, given=given, tags=tags
+        )
         self.tokens[("UpdateProvisionedProduct", params["UpdateToken"])] = record.id
+        return record
+
+    def start_update(
+        self,
+        pp: ProvisionedProduct,
+        *,
+        product: Product,
+        artifact: ProvisioningArtifact,
+        path: LaunchPath,
+        given: dict[str, str],
+        tags: dict[str, str],
+    ) -> Record:
+        """Update PP's stack in the background (UpdateProvisionedProduct, or a plan)."""
+        record = self._new_record("UPDATE_PROVISIONED_PRODUCT", pp, artifact.id, path.id)
         self._in_background(
             record,
             "TAINTED",
@@ -472,7 +496,7 @@ class Provisioner:
         try:
             self.stacks.update(
                 pp.stack_id or "",
-                self._template(artifact),
+                self.template_of(artifact),
                 given,
                 tags=self._stack_tags(pp, product, artifact, path),
                 role_arn=pp.launch_role_arn,
@@ -483,7 +507,7 @@ class Provisioner:
             return
         with self.admin.lock:
             pp.artifact_id = artifact.id
-            pp.parameters = _resolved_parameters(self._template(artifact), given)
+            pp.parameters = resolved_parameters(self.template_of(artifact), given)
         self._succeed(record, self.stacks.outputs(pp.stack_id or ""))
 
     # ---- terminate ----------------------------------------------------------------------------
@@ -560,7 +584,7 @@ def _matches_query(pp: ProvisionedProduct, term: str) -> bool:
     return term.lower() in f"{pp.name} {pp.id} {pp.product_id}".lower()
 
 
-def _check_launchable(artifact: ProvisioningArtifact, new_launch: bool) -> None:
+def check_launchable(artifact: ProvisioningArtifact, new_launch: bool) -> None:
     if artifact.status != "AVAILABLE":
         raise InvalidParametersException(
             f"Provisioning artifact {artifact.id} is {artifact.status}"
@@ -575,7 +599,7 @@ def _check_launchable(artifact: ProvisioningArtifact, new_launch: bool) -> None:
         )
 
 
-def _resolved_parameters(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+def resolved_parameters(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
     """What the stack holds: the given values, and the template's defaults for the others (so a
     later update may keep a defaulted value with UsePreviousValue, as CloudFormation allows)."""
     defaults = {
@@ -586,7 +610,7 @@ def _resolved_parameters(template: dict[str, Any], given: dict[str, str]) -> dic
     return {**defaults, **given}
 
 
-def _merge_update_parameters(
+def merge_update_parameters(
     pp: ProvisionedProduct, updates: list[dict[str, Any]]
 ) -> dict[str, str]:
     merged: dict[str, str] = {}

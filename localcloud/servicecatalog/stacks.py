@@ -145,6 +145,18 @@ class StackRunner:
         except Exception as error:  # a resource that cannot be deleted fails the termination
             raise StackFailure(failure_reason(error), stack_id) from error
 
+    def physical_ids(self, stack_id: str) -> dict[str, str]:
+        """Logical id -> physical id of every resource the stack holds now."""
+        try:
+            stack = self._backend().get_stack(stack_id)
+        except Exception:  # moto raises ValidationError for a stack that is gone
+            return {}
+        return {
+            logical: str(resource.physical_resource_id)
+            for logical, resource in stack.resource_map._parsed_resources.items()
+            if getattr(resource, "physical_resource_id", None)
+        }
+
     def outputs(self, stack_id: str) -> list[dict[str, str]]:
         stack = self._backend().get_stack(stack_id)
         return [
