@@ -1,23 +1,33 @@
-"""HTTP(S) and TCP probes that connect only to addresses the SSRF guard approved."""
+"""HTTP(S) and TCP probes on one asyncio event loop, connecting only to addresses the SSRF guard
+approved.
+
+A probe is a coroutine: a thousand of them share one thread, each holding one socket while it
+waits, so a run costs about one request's CPU per target instead of a thread start, http.client's
+parsing and GIL hand-offs per target (see docs/benchmarks.md, health checker).
+"""
 
 from __future__ import annotations
 
-import http.client
+import asyncio
+import re
 import socket
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from health_netguard import RefusedAddressError, resolve_allowed
+from health_http import HttpProtocolError, ResponseReader, request_head
+from health_netguard import RefusedAddressError, literal_address, resolve_allowed
 from health_targets import HttpTarget, TcpTarget
 
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 1_048_576  # body_contains looks at the first MiB; a health page is small
-_READ_CHUNK = 65_536
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _USER_AGENT = "oncall-tools-health-checker/1"
+# A request target with a space or a control character would split the request line.
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")
 
 
 @dataclass(frozen=True)
@@ -30,54 +40,64 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class _Response:
+class Response:
     status: int
     location: str | None
     body: bytes
 
 
-class _Deadline:
-    """The per-check time budget: every socket operation gets only what is left of it."""
+@dataclass
+class ProbeNetwork:
+    """What every probe of one run shares: the guard's setting, the DNS threads, one TLS context.
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._ends = time.monotonic() + seconds
+    Host names are resolved on ``resolver`` threads (getaddrinfo blocks); IP literals are judged
+    on the loop at once. One TLS context serves the whole run: building one loads the CA bundle,
+    milliseconds of CPU that a thousand https targets would otherwise pay each.
+    """
 
-    def remaining(self) -> float:
-        left = self._ends - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(f"check exceeded its {self.seconds:g}s timeout")
-        return left
+    allow_private: bool
+    resolver: Executor | None = None
+    _tls: ssl.SSLContext | None = field(default=None, init=False, repr=False)
 
+    def tls(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
-class _PinnedConnection(http.client.HTTPConnection):
-    """Connects to a pre-approved IP while Host/SNI/certificate checks use the URL's host name."""
-
-    def __init__(
-        self, host: str, port: int, address: str, timeout: float, tls: ssl.SSLContext | None
-    ) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-        self._tls = tls
-        # The Host header leaves out the scheme's own port; inheriting HTTP's 80 would send
-        # "Host: name:443" to https targets, which hosts matched by exact name answer with 404.
-        self.default_port = http.client.HTTPS_PORT if tls is not None else http.client.HTTP_PORT
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        if self._tls is not None:
-            sock = self._tls.wrap_socket(sock, server_hostname=self.host)
-        self.sock = sock
+    async def resolve(self, host: str, port: int) -> str:
+        """The guard's own ``resolve_allowed``, exactly as strict, off the loop for a name."""
+        if literal_address(host) is not None:
+            return resolve_allowed(host, port, self.allow_private)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.resolver, resolve_allowed, host, port, self.allow_private
+        )
 
 
 def check_tcp(target: TcpTarget, timeout: float, allow_private: bool) -> CheckResult:
+    """One TCP check on its own event loop (the handler runs many on one: see health_runner)."""
+    return asyncio.run(probe_tcp(target, timeout, ProbeNetwork(allow_private)))
+
+
+def check_http(
+    target: HttpTarget, timeout: float, allow_private: bool, headers: Mapping[str, str]
+) -> CheckResult:
+    """One HTTP(S) check on its own event loop (the handler runs many on one)."""
+    return asyncio.run(probe_http(target, timeout, ProbeNetwork(allow_private), headers))
+
+
+async def probe_tcp(target: TcpTarget, timeout: float, network: ProbeNetwork) -> CheckResult:
     started = time.monotonic()
     try:
-        address = resolve_allowed(target.host, target.port, allow_private)
-        with socket.create_connection((address, target.port), timeout):
-            pass
+        async with asyncio.timeout(timeout):
+            address = await network.resolve(target.host, target.port)
+            connected = await _connect(address, target.port)
+        connected.close()
     except RefusedAddressError as error:
         return _failed(target.name, started, f"refused: {error}")
+    except TimeoutError:
+        return _failed(target.name, started, f"tcp connect to {target.host}:{target.port} "
+                       f"failed: timed out after {timeout:g}s")  # fmt: skip
     except OSError as error:
         return _failed(
             target.name, started, f"tcp connect to {target.host}:{target.port} failed: {error}"
@@ -88,88 +108,97 @@ def check_tcp(target: TcpTarget, timeout: float, allow_private: bool) -> CheckRe
     )
 
 
-def check_http(
-    target: HttpTarget, timeout: float, allow_private: bool, headers: Mapping[str, str]
+async def probe_http(
+    target: HttpTarget, timeout: float, network: ProbeNetwork, headers: Mapping[str, str]
 ) -> CheckResult:
     started = time.monotonic()
-    deadline = _Deadline(timeout)
     try:
-        final_url, response = _follow(target, deadline, allow_private, headers)
+        async with asyncio.timeout(timeout):
+            final_url, response = await _follow(target, network, headers)
     except RefusedAddressError as error:
         return _failed(target.name, started, f"refused: {error}")
+    except TimeoutError:
+        where = f"{target.method} {_origin(target.url)}"
+        return _failed(target.name, started, f"{where} failed: timed out after {timeout:g}s")
     # ValueError: a server-chosen redirect can carry an invalid port or URL; that is the
     # target's failure, not a crash of the whole run.
-    except (OSError, http.client.HTTPException, ValueError) as error:
+    except (OSError, HttpProtocolError, ValueError) as error:
         return _failed(
             target.name, started, f"{target.method} {_origin(target.url)} failed: {error}"
         )
     return _judge_http(target, response, _elapsed_ms(started), final_url)
 
 
-def _follow(
-    target: HttpTarget, deadline: _Deadline, allow_private: bool, headers: Mapping[str, str]
-) -> tuple[str, _Response]:
+async def _follow(
+    target: HttpTarget, network: ProbeNetwork, headers: Mapping[str, str]
+) -> tuple[str, Response]:
     """Request the URL, following redirects by hand so that every hop passes the guard."""
     url, method, hop_headers = target.url, target.method, dict(headers)
     for _ in range(MAX_REDIRECTS + 1):
-        response = _request_once(url, method, hop_headers, deadline, allow_private)
+        response = await _request_once(url, method, hop_headers, network)
         if not (
             target.follow_redirects and response.status in _REDIRECT_CODES and response.location
         ):
             return url, response
         next_url = urljoin(url, response.location)
         if urlsplit(next_url).scheme not in ("http", "https"):
-            raise http.client.HTTPException(f"redirect to unsupported URL {_origin(next_url)!r}")
+            raise HttpProtocolError(f"redirect to unsupported URL {_origin(next_url)!r}")
         if _origin(next_url) != _origin(url):
             # Secret headers (tokens) must not follow a redirect to another origin.
             hop_headers = {}
         if response.status == 303 or (response.status in (301, 302) and method == "POST"):
             method = "GET"
         url = next_url
-    raise http.client.HTTPException(
-        f"more than {MAX_REDIRECTS} redirects from {_origin(target.url)}"
-    )
+    raise HttpProtocolError(f"more than {MAX_REDIRECTS} redirects from {_origin(target.url)}")
 
 
-def _request_once(
-    url: str, method: str, headers: Mapping[str, str], deadline: _Deadline, allow_private: bool
-) -> _Response:
+async def _request_once(
+    url: str, method: str, headers: Mapping[str, str], network: ProbeNetwork
+) -> Response:
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = resolve_allowed(host, port, allow_private)
-    tls = ssl.create_default_context() if parts.scheme == "https" else None
-    connection = _PinnedConnection(host, port, address, deadline.remaining(), tls)
+    tls = parts.scheme == "https"
+    port = parts.port or (443 if tls else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if _UNSAFE_IN_TARGET.search(path):
+        raise HttpProtocolError(f"URL path of {_origin(url)} holds a space or control character")
+    head = request_head(
+        method, path, host, port, tls=tls, headers={"User-Agent": _USER_AGENT, **headers}
+    )
+    address = await network.resolve(host, port)
+    connected = await _connect(address, port)
+    reader = ResponseReader(head, head_only=method == "HEAD", body_limit=MAX_BODY_BYTES)
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_connection(
+        lambda: reader,
+        sock=connected,
+        ssl=network.tls() if tls else None,
+        server_hostname=host if tls else None,
+    )
     try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        request_headers = {"User-Agent": _USER_AGENT, **headers}
-        body = b"" if method == "POST" else None
-        connection.request(method, path, body=body, headers=request_headers)
-        raw = connection.getresponse()
-        payload = b"" if method == "HEAD" else _read_body(raw, connection, deadline)
-        return _Response(raw.status, raw.getheader("Location"), payload)
+        status, location, body = await reader.response
     finally:
+        transport.abort()  # one request per connection; nothing to wait for
+    return Response(status, location, body)
+
+
+async def _connect(address: str, port: int) -> socket.socket:
+    """A non-blocking socket connected to exactly ``address`` (the guard's choice)."""
+    # AI_NUMERICHOST: only parses the literal (family, IPv6 scope), never asks DNS again.
+    family, kind, proto, _, sockaddr = socket.getaddrinfo(
+        address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+    )[0]
+    connection = socket.socket(family, kind, proto)
+    try:
+        connection.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(connection, sockaddr)
+    except BaseException:
         connection.close()
+        raise
+    return connection
 
 
-def _read_body(
-    raw: http.client.HTTPResponse, connection: _PinnedConnection, deadline: _Deadline
-) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while size < MAX_BODY_BYTES:
-        if connection.sock is not None:
-            # A server that drips bytes would otherwise reset the socket timeout on every read.
-            connection.sock.settimeout(deadline.remaining())
-        chunk = raw.read(min(_READ_CHUNK, MAX_BODY_BYTES - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
-def _judge_http(target: HttpTarget, response: _Response, latency: float, url: str) -> CheckResult:
+def _judge_http(target: HttpTarget, response: Response, latency: float, url: str) -> CheckResult:
     where = f"{target.method} {_origin(url)}"
     if response.status not in target.expected_status:
         expected = sorted(target.expected_status)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import resource
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Awaitable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
-from health_probes import CheckResult, check_http, check_tcp
+from health_probes import CheckResult, ProbeNetwork, probe_http, probe_tcp
 from health_targets import HttpTarget, Target, TcpTarget, load_ssm_targets, parse_targets
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
@@ -25,13 +26,17 @@ from oncall_shared.settings import (
     secret_json_object,
 )
 
-# One thread per target when possible: a smaller pool queues probes behind slow ones. Lambda
-# allows 1,024 threads and 1,024 file descriptors per execution environment, and each probe
-# holds one thread and one socket, so the pool stops short of both with room for the runtime,
-# botocore's connections and the state reads that run beside the probes.
+# Every probe in flight at once when possible: a smaller limit queues probes behind slow ones.
+# The probes are coroutines on one event loop; each holds one socket while it runs, and Lambda
+# allows 1,024 file descriptors (and 1,024 threads) per execution environment, so the number in
+# flight stops short of that with room for the runtime, botocore's connections, the state reads
+# that run beside the probes and the DNS threads.
 LAMBDA_THREAD_LIMIT = 1024
 _RESERVED_THREADS_AND_FILES = 64
 MAX_WORKERS = LAMBDA_THREAD_LIMIT - _RESERVED_THREADS_AND_FILES
+# Host names are resolved on threads (getaddrinfo blocks); a few dozen keep a thousand lookups
+# short without a thread per target. IP literals need none.
+MAX_RESOLVER_THREADS = 32
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 # Time allowed past the slowest per-check timeout before a stuck probe is declared timed out.
@@ -136,46 +141,68 @@ def run_checks(
         target.name: min(target.timeout_seconds or settings.timeout_seconds, budget_seconds)
         for target in settings.targets
     }
-    workers = pool_size(len(settings.targets))
-    pool = ThreadPoolExecutor(max_workers=workers)
+    return asyncio.run(_probe_all(settings, headers, timeouts, budget_seconds))
+
+
+async def _probe_all(
+    settings: HealthSettings,
+    headers: Mapping[str, Mapping[str, str]],
+    timeouts: Mapping[str, float],
+    budget_seconds: float,
+) -> list[CheckResult]:
+    in_flight = pool_size(len(settings.targets))
+    slots = asyncio.Semaphore(in_flight)
+    resolver = ThreadPoolExecutor(max_workers=MAX_RESOLVER_THREADS, thread_name_prefix="dns")
+    network = ProbeNetwork(settings.allow_private, resolver)
     try:
-        futures = {
-            target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers)
+        tasks = {
+            target.name: asyncio.ensure_future(
+                _in_slot(slots, _probe(target, timeouts[target.name], network, headers))
+            )
             for target in settings.targets
         }
-        wait(futures.values(), timeout=_run_deadline(timeouts, workers, budget_seconds))
-        return [_collect(name, future, timeouts[name]) for name, future in futures.items()]
+        await asyncio.wait(
+            tasks.values(), timeout=_run_deadline(timeouts, in_flight, budget_seconds)
+        )
+        return [_collect(name, task, timeouts[name]) for name, task in tasks.items()]
     finally:
-        # Do not block on a straggler: its socket timeout ends it, its result is already judged.
-        pool.shutdown(wait=False, cancel_futures=True)
+        for task in tasks.values():
+            task.cancel()
+        # Do not block on a stuck DNS lookup: its probe is already judged.
+        resolver.shutdown(wait=False, cancel_futures=True)
+
+
+async def _in_slot(slots: asyncio.Semaphore, probe: Awaitable[CheckResult]) -> CheckResult:
+    async with slots:
+        return await probe
 
 
 def pool_size(target_count: int) -> int:
-    """As many threads as targets, within the thread and file-descriptor limits of the process."""
+    """How many probes run at once: every target, within the file-descriptor limits."""
     soft_files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     file_room = MAX_WORKERS if soft_files == resource.RLIM_INFINITY else soft_files
     return max(1, min(target_count, MAX_WORKERS, file_room - _RESERVED_THREADS_AND_FILES))
 
 
-def _run_deadline(timeouts: Mapping[str, float], workers: int, budget_seconds: float) -> float:
-    """How long to wait for the probes: one wave per pool-full of targets, within the budget."""
-    waves = math.ceil(len(timeouts) / workers)
+def _run_deadline(timeouts: Mapping[str, float], in_flight: int, budget_seconds: float) -> float:
+    """How long to wait for the probes: one wave per limit-full of targets, within the budget."""
+    waves = math.ceil(len(timeouts) / in_flight)
     return min(waves * max(timeouts.values()), budget_seconds) + _STRAGGLER_GRACE_SECONDS
 
 
 def _probe(
     target: Target,
     timeout: float,
-    settings: HealthSettings,
+    network: ProbeNetwork,
     headers: Mapping[str, Mapping[str, str]],
-) -> CheckResult:
+) -> Awaitable[CheckResult]:
     if isinstance(target, TcpTarget):
-        return check_tcp(target, timeout, settings.allow_private)
-    return check_http(target, timeout, settings.allow_private, headers.get(target.name, {}))
+        return probe_tcp(target, timeout, network)
+    return probe_http(target, timeout, network, headers.get(target.name, {}))
 
 
-def _collect(name: str, future: Future[CheckResult], timeout: float) -> CheckResult:
-    if not future.done():
+def _collect(name: str, task: asyncio.Future[CheckResult], timeout: float) -> CheckResult:
+    if not task.done():
         return CheckResult(name, False, timeout * 1000.0, f"no answer within {timeout:g}s")
     # A probe converts network failures to results; anything raised here is a bug and must surface.
-    return future.result()
+    return task.result()
