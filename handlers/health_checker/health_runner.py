@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import resource
-from collections.abc import Awaitable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
-from health_probes import CheckResult, ProbeNetwork, probe_http, probe_tcp
+from health_probes import CheckResult
 from health_targets import HttpTarget, Target, TcpTarget, load_ssm_targets, parse_targets
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
@@ -34,9 +32,6 @@ from oncall_shared.settings import (
 LAMBDA_THREAD_LIMIT = 1024
 _RESERVED_THREADS_AND_FILES = 64
 MAX_WORKERS = LAMBDA_THREAD_LIMIT - _RESERVED_THREADS_AND_FILES
-# Host names are resolved on threads (getaddrinfo blocks); a few dozen keep a thousand lookups
-# short without a thread per target. IP literals need none.
-MAX_RESOLVER_THREADS = 32
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 # Time allowed past the slowest per-check timeout before a stuck probe is declared timed out.
@@ -135,46 +130,35 @@ def run_checks(
     settings: HealthSettings,
     headers: Mapping[str, Mapping[str, str]],
     budget_seconds: float,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> list[CheckResult]:
-    """Probe every target at once; the run takes about as long as the slowest probe."""
+    """Probe every target at once; the run takes about as long as the slowest probe.
+
+    ``on_result`` sees each result as its probe ends (a probe given up on, at the end): work
+    done there, such as writing its metrics, overlaps the wait for the slower targets.
+    """
     timeouts = {
         target.name: min(target.timeout_seconds or settings.timeout_seconds, budget_seconds)
         for target in settings.targets
     }
-    return asyncio.run(_probe_all(settings, headers, timeouts, budget_seconds))
+    # asyncio and the probe code load here, on the first run, not when Lambda imports the
+    # handler: the import budget (docs/benchmarks.md, cold starts) has no room for asyncio.
+    from health_probe_io import ProbePlan, run_probes
 
-
-async def _probe_all(
-    settings: HealthSettings,
-    headers: Mapping[str, Mapping[str, str]],
-    timeouts: Mapping[str, float],
-    budget_seconds: float,
-) -> list[CheckResult]:
     in_flight = pool_size(len(settings.targets))
-    slots = asyncio.Semaphore(in_flight)
-    resolver = ThreadPoolExecutor(max_workers=MAX_RESOLVER_THREADS, thread_name_prefix="dns")
-    network = ProbeNetwork(settings.allow_private, resolver)
-    try:
-        tasks = {
-            target.name: asyncio.ensure_future(
-                _in_slot(slots, _probe(target, timeouts[target.name], network, headers))
-            )
-            for target in settings.targets
-        }
-        await asyncio.wait(
-            tasks.values(), timeout=_run_deadline(timeouts, in_flight, budget_seconds)
-        )
-        return [_collect(name, task, timeouts[name]) for name, task in tasks.items()]
-    finally:
-        for task in tasks.values():
-            task.cancel()
-        # Do not block on a stuck DNS lookup: its probe is already judged.
-        resolver.shutdown(wait=False, cancel_futures=True)
+    plan = ProbePlan(
+        targets=settings.targets,
+        timeouts=timeouts,
+        headers=headers,
+        allow_private=settings.allow_private,
+        in_flight=in_flight,
+        deadline_seconds=_run_deadline(timeouts, in_flight, budget_seconds),
+    )
+    return run_probes(plan, on_result if on_result is not None else _ignore)
 
 
-async def _in_slot(slots: asyncio.Semaphore, probe: Awaitable[CheckResult]) -> CheckResult:
-    async with slots:
-        return await probe
+def _ignore(result: CheckResult) -> None:
+    return None
 
 
 def pool_size(target_count: int) -> int:
@@ -188,21 +172,3 @@ def _run_deadline(timeouts: Mapping[str, float], in_flight: int, budget_seconds:
     """How long to wait for the probes: one wave per limit-full of targets, within the budget."""
     waves = math.ceil(len(timeouts) / in_flight)
     return min(waves * max(timeouts.values()), budget_seconds) + _STRAGGLER_GRACE_SECONDS
-
-
-def _probe(
-    target: Target,
-    timeout: float,
-    network: ProbeNetwork,
-    headers: Mapping[str, Mapping[str, str]],
-) -> Awaitable[CheckResult]:
-    if isinstance(target, TcpTarget):
-        return probe_tcp(target, timeout, network)
-    return probe_http(target, timeout, network, headers.get(target.name, {}))
-
-
-def _collect(name: str, task: asyncio.Future[CheckResult], timeout: float) -> CheckResult:
-    if not task.done():
-        return CheckResult(name, False, timeout * 1000.0, f"no answer within {timeout:g}s")
-    # A probe converts network failures to results; anything raised here is a bug and must surface.
-    return task.result()
