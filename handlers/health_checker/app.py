@@ -57,15 +57,9 @@ def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
         # The state is read while the probes run: at 1,000 targets that is 10 BatchGetItem calls
         # the run would otherwise wait for after its slowest probe.
         stored = reader.submit(load_states, settings.state_table, names)
-        # Each target's metrics are written as its probe ends, while slower ones are awaited;
-        # and before the state is read: a failed read must not lose the run's measurements.
-        results = run_checks(
-            settings,
-            headers,
-            _check_budget(context),
-            on_result=lambda result: _emit_target_metrics(result, settings.environment),
-        )
-        _emit_totals(results)
+        results = run_checks(settings, headers, _check_budget(context))
+        # Metrics first: a failed state read must not lose the run's measurements.
+        _emit_metrics(results, settings.environment)
         previous = stored.result()
     updates = [
         (result, *next_state(previous[result.name], result, settings.failure_threshold))
@@ -95,22 +89,20 @@ def _check_budget(context: LambdaContext) -> float:
     return max(remaining, MIN_CHECK_BUDGET_SECONDS)
 
 
-def _emit_target_metrics(result: CheckResult, environment: str) -> None:
-    dimensions = {"Target": result.name, "Environment": environment}
-    _single("Availability", MetricUnit.Count, 1.0 if result.healthy else 0.0, dimensions)
-    _single("LatencyMs", MetricUnit.Milliseconds, round(result.latency_ms, 1), dimensions)
-    logger.info(
-        "target checked",
-        extra={
-            "target": result.name,
-            "healthy": result.healthy,
-            "latency_ms": round(result.latency_ms, 1),
-            "detail": result.detail,
-        },
-    )
-
-
-def _emit_totals(results: list[CheckResult]) -> None:
+def _emit_metrics(results: list[CheckResult], environment: str) -> None:
+    for result in results:
+        dimensions = {"Target": result.name, "Environment": environment}
+        _single("Availability", MetricUnit.Count, 1.0 if result.healthy else 0.0, dimensions)
+        _single("LatencyMs", MetricUnit.Milliseconds, round(result.latency_ms, 1), dimensions)
+        logger.info(
+            "target checked",
+            extra={
+                "target": result.name,
+                "healthy": result.healthy,
+                "latency_ms": round(result.latency_ms, 1),
+                "detail": result.detail,
+            },
+        )
     unhealthy = sum(1 for result in results if not result.healthy)
     metrics.add_metric(name="TargetsChecked", unit=MetricUnit.Count, value=len(results))
     metrics.add_metric(name="TargetsFailing", unit=MetricUnit.Count, value=unhealthy)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 import re
 import resource
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
-from health_probes import CheckResult
+from health_probes import CheckResult, SharedTlsContext, check_http, check_tcp
 from health_targets import HttpTarget, Target, TcpTarget, load_ssm_targets, parse_targets
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
@@ -24,11 +25,10 @@ from oncall_shared.settings import (
     secret_json_object,
 )
 
-# Every probe in flight at once when possible: a smaller limit queues probes behind slow ones.
-# The probes are coroutines on one event loop; each holds one socket while it runs, and Lambda
-# allows 1,024 file descriptors (and 1,024 threads) per execution environment, so the number in
-# flight stops short of that with room for the runtime, botocore's connections, the state reads
-# that run beside the probes and the DNS threads.
+# One thread per target when possible: a smaller pool queues probes behind slow ones. Lambda
+# allows 1,024 threads and 1,024 file descriptors per execution environment, and each probe
+# holds one thread and one socket, so the pool stops short of both with room for the runtime,
+# botocore's connections and the state reads that run beside the probes.
 LAMBDA_THREAD_LIMIT = 1024
 _RESERVED_THREADS_AND_FILES = 64
 MAX_WORKERS = LAMBDA_THREAD_LIMIT - _RESERVED_THREADS_AND_FILES
@@ -130,45 +130,54 @@ def run_checks(
     settings: HealthSettings,
     headers: Mapping[str, Mapping[str, str]],
     budget_seconds: float,
-    on_result: Callable[[CheckResult], None] | None = None,
 ) -> list[CheckResult]:
-    """Probe every target at once; the run takes about as long as the slowest probe.
-
-    ``on_result`` sees each result as its probe ends (a probe given up on, at the end): work
-    done there, such as writing its metrics, overlaps the wait for the slower targets.
-    """
+    """Probe every target at once; the run takes about as long as the slowest probe."""
     timeouts = {
         target.name: min(target.timeout_seconds or settings.timeout_seconds, budget_seconds)
         for target in settings.targets
     }
-    # asyncio and the probe code load here, on the first run, not when Lambda imports the
-    # handler: the import budget (docs/benchmarks.md, cold starts) has no room for asyncio.
-    from health_probe_io import ProbePlan, run_probes
-
-    in_flight = pool_size(len(settings.targets))
-    plan = ProbePlan(
-        targets=settings.targets,
-        timeouts=timeouts,
-        headers=headers,
-        allow_private=settings.allow_private,
-        in_flight=in_flight,
-        deadline_seconds=_run_deadline(timeouts, in_flight, budget_seconds),
-    )
-    return run_probes(plan, on_result if on_result is not None else _ignore)
-
-
-def _ignore(result: CheckResult) -> None:
-    return None
+    workers = pool_size(len(settings.targets))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    tls = SharedTlsContext()
+    try:
+        futures = {
+            target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers, tls)
+            for target in settings.targets
+        }
+        wait(futures.values(), timeout=_run_deadline(timeouts, workers, budget_seconds))
+        return [_collect(name, future, timeouts[name]) for name, future in futures.items()]
+    finally:
+        # Do not block on a straggler: its socket timeout ends it, its result is already judged.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def pool_size(target_count: int) -> int:
-    """How many probes run at once: every target, within the file-descriptor limits."""
+    """As many threads as targets, within the thread and file-descriptor limits of the process."""
     soft_files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     file_room = MAX_WORKERS if soft_files == resource.RLIM_INFINITY else soft_files
     return max(1, min(target_count, MAX_WORKERS, file_room - _RESERVED_THREADS_AND_FILES))
 
 
-def _run_deadline(timeouts: Mapping[str, float], in_flight: int, budget_seconds: float) -> float:
-    """How long to wait for the probes: one wave per limit-full of targets, within the budget."""
-    waves = math.ceil(len(timeouts) / in_flight)
+def _run_deadline(timeouts: Mapping[str, float], workers: int, budget_seconds: float) -> float:
+    """How long to wait for the probes: one wave per pool-full of targets, within the budget."""
+    waves = math.ceil(len(timeouts) / workers)
     return min(waves * max(timeouts.values()), budget_seconds) + _STRAGGLER_GRACE_SECONDS
+
+
+def _probe(
+    target: Target,
+    timeout: float,
+    settings: HealthSettings,
+    headers: Mapping[str, Mapping[str, str]],
+    tls: SharedTlsContext,
+) -> CheckResult:
+    if isinstance(target, TcpTarget):
+        return check_tcp(target, timeout, settings.allow_private)
+    return check_http(target, timeout, settings.allow_private, headers.get(target.name, {}), tls)
+
+
+def _collect(name: str, future: Future[CheckResult], timeout: float) -> CheckResult:
+    if not future.done():
+        return CheckResult(name, False, timeout * 1000.0, f"no answer within {timeout:g}s")
+    # A probe converts network failures to results; anything raised here is a bug and must surface.
+    return future.result()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from health_http import request_head
-from health_probes import check_http, check_tcp
+from health_probes import _PinnedConnection, check_http, check_tcp
 from health_targets import HttpTarget, TcpTarget
 
 from tests.support.http_receiver import Gate
@@ -221,7 +222,12 @@ def test_redirect_to_an_invalid_url_fails_the_target_only(http_receiver: Any) ->
 def test_the_host_header_names_the_port_only_when_it_is_not_the_schemes_own(
     port: int, tls: bool, host_header: str
 ) -> None:
-    head = request_head("GET", "/health", "api.example.com", port, tls=tls, headers={}).decode(
-        "latin-1"
-    )
+    # The request is written into one end of a socket pair (no connect): what a server reads.
+    client_end, server_end = socket.socketpair()
+    with client_end, server_end:
+        context = ssl.create_default_context() if tls else None
+        connection = _PinnedConnection("api.example.com", port, "192.0.2.10", 1.0, context)
+        connection.sock = client_end
+        connection.request("GET", "/health")
+        head = server_end.recv(65536).decode("latin-1")
     assert f"\r\nHost: {host_header}\r\n" in head
