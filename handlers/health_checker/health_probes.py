@@ -5,8 +5,9 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -34,6 +35,25 @@ class _Response:
     status: int
     location: str | None
     body: bytes
+
+
+class SharedTlsContext:
+    """One TLS context for every https probe of a run, built on the first one that needs it.
+
+    ``ssl.create_default_context()`` loads the CA bundle: about 20 ms of CPU (measured here),
+    which a thousand https targets would pay a thousand times under one GIL. A context is safe
+    to share between threads; a new run builds a new one (and so sees a changed CA bundle).
+    """
+
+    def __init__(self) -> None:
+        self._context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._context is None:
+                self._context = ssl.create_default_context()
+            return self._context
 
 
 class _Deadline:
@@ -89,12 +109,17 @@ def check_tcp(target: TcpTarget, timeout: float, allow_private: bool) -> CheckRe
 
 
 def check_http(
-    target: HttpTarget, timeout: float, allow_private: bool, headers: Mapping[str, str]
+    target: HttpTarget,
+    timeout: float,
+    allow_private: bool,
+    headers: Mapping[str, str],
+    tls: Callable[[], ssl.SSLContext] = ssl.create_default_context,
 ) -> CheckResult:
+    """One check; ``tls`` gives the context for https (a run passes one SharedTlsContext)."""
     started = time.monotonic()
     deadline = _Deadline(timeout)
     try:
-        final_url, response = _follow(target, deadline, allow_private, headers)
+        final_url, response = _follow(target, deadline, allow_private, headers, tls)
     except RefusedAddressError as error:
         return _failed(target.name, started, f"refused: {error}")
     # ValueError: a server-chosen redirect can carry an invalid port or URL; that is the
@@ -107,12 +132,16 @@ def check_http(
 
 
 def _follow(
-    target: HttpTarget, deadline: _Deadline, allow_private: bool, headers: Mapping[str, str]
+    target: HttpTarget,
+    deadline: _Deadline,
+    allow_private: bool,
+    headers: Mapping[str, str],
+    tls: Callable[[], ssl.SSLContext],
 ) -> tuple[str, _Response]:
     """Request the URL, following redirects by hand so that every hop passes the guard."""
     url, method, hop_headers = target.url, target.method, dict(headers)
     for _ in range(MAX_REDIRECTS + 1):
-        response = _request_once(url, method, hop_headers, deadline, allow_private)
+        response = _request_once(url, method, hop_headers, deadline, allow_private, tls)
         if not (
             target.follow_redirects and response.status in _REDIRECT_CODES and response.location
         ):
@@ -131,15 +160,20 @@ def _follow(
     )
 
 
-def _request_once(
-    url: str, method: str, headers: Mapping[str, str], deadline: _Deadline, allow_private: bool
+def _request_once(  # noqa: PLR0917 - one hop's whole context, passed down once
+    url: str,
+    method: str,
+    headers: Mapping[str, str],
+    deadline: _Deadline,
+    allow_private: bool,
+    tls: Callable[[], ssl.SSLContext],
 ) -> _Response:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = resolve_allowed(host, port, allow_private)
-    tls = ssl.create_default_context() if parts.scheme == "https" else None
-    connection = _PinnedConnection(host, port, address, deadline.remaining(), tls)
+    context = tls() if parts.scheme == "https" else None
+    connection = _PinnedConnection(host, port, address, deadline.remaining(), context)
     try:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request_headers = {"User-Agent": _USER_AGENT, **headers}

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
-from health_probes import CheckResult, check_http, check_tcp
+from health_probes import CheckResult, SharedTlsContext, check_http, check_tcp
 from health_targets import HttpTarget, Target, TcpTarget, load_ssm_targets, parse_targets
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
@@ -138,9 +138,10 @@ def run_checks(
     }
     workers = pool_size(len(settings.targets))
     pool = ThreadPoolExecutor(max_workers=workers)
+    tls = SharedTlsContext()
     try:
         futures = {
-            target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers)
+            target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers, tls)
             for target in settings.targets
         }
         wait(futures.values(), timeout=_run_deadline(timeouts, workers, budget_seconds))
@@ -168,10 +169,11 @@ def _probe(
     timeout: float,
     settings: HealthSettings,
     headers: Mapping[str, Mapping[str, str]],
+    tls: SharedTlsContext,
 ) -> CheckResult:
     if isinstance(target, TcpTarget):
         return check_tcp(target, timeout, settings.allow_private)
-    return check_http(target, timeout, settings.allow_private, headers.get(target.name, {}))
+    return check_http(target, timeout, settings.allow_private, headers.get(target.name, {}), tls)
 
 
 def _collect(name: str, future: Future[CheckResult], timeout: float) -> CheckResult:
