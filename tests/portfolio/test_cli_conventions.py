@@ -266,7 +266,11 @@ def test_launch_shows_each_stack_event_once_oldest_first_with_elapsed_time(
     second = invoke(config, dist, "launch", "alpha", "--env", "dev", *target)
     for result in (first, second):
         assert result.exit_code == 0, result.output
-        waiting = result.output.splitlines()[:-2]  # then the result and its one output
+        # The launch preview comes first; from the record on, every line waits for the launch,
+        # then the result and its one output end the output.
+        lines = result.output.splitlines()
+        started = next(i for i, line in enumerate(lines) if " record " in line)
+        waiting = lines[started:-2]
         assert waiting and all(ELAPSED.match(line) for line in waiting), result.output
     stack = "(AWS::CloudFormation::Stack)"
     assert [event_status(line) for line in first.output.splitlines() if stack in line] == [
