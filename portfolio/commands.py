@@ -14,6 +14,7 @@ from portfolio import render
 from portfolio.aws import CallRecorder, Target
 from portfolio.changes import Change, Plan
 from portfolio.errors import PublishError
+from portfolio.launch_values import check_launch_request
 from portfolio.workflow import (
     BuiltCatalog,
     open_clients,
@@ -267,6 +268,7 @@ def launch(
     built = _built(obj)
     if tool not in built.desired.products:
         raise PublishError(f"unknown tool {tool!r} (known: {', '.join(built.desired.products)})")
+    check_launch_request(built, tool, environment, overrides)
     with open_clients(target, local) as clients:
         if local:
             from portfolio.demo import create_demo_prerequisites

@@ -14,12 +14,18 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 from health_netguard import literal_address, refusal_reason
 from health_probes import CheckResult, check_http, check_tcp
-from health_targets import HttpTarget, Target, TcpTarget, load_ssm_targets, parse_targets
+from health_targets import (
+    HttpTarget,
+    Target,
+    TcpTarget,
+    load_ssm_targets,
+    parse_targets,
+    targets_json,
+)
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
     env_bool,
     env_int,
-    env_json,
     env_str,
     require_str,
     secret_json_object,
@@ -74,7 +80,8 @@ def _raw_targets() -> tuple[str, Any]:
     An inline "[]" counts as unset: the product template defaults TARGETS to "[]", and a stack
     that keeps its targets in SSM must not fail on that placeholder.
     """
-    inline = env_json("TARGETS", None)
+    text = env_str("TARGETS")
+    inline = targets_json(text, "TARGETS") if text is not None else None  # never echoes the text
     if inline not in (None, []):
         return "TARGETS", inline
     parameter_name = env_str("TARGETS_SSM_PARAMETER")
