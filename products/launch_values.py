@@ -55,7 +55,7 @@ def launch_problems(
     problems = _unknown_names(launch, declared)
     problems += _missing(launch, declared)
     problems += [
-        f"{launch.label(name)}={value!r}: {reason}"
+        f"{launch.label(name)}{_shown(declared[name], value)}: {reason}"
         for name, value in sorted(launch.values.items())
         if name in declared
         for reason in [parameter_problem(declared[name], value)]
@@ -70,6 +70,14 @@ def launch_problems(
         return problems
     complaint = _settings_complaint(launch, template)
     return [complaint] if complaint else []
+
+
+def _shown(spec: Mapping[str, Any], value: str) -> str:
+    # A long value (a target list) may hold URLs with tokens, a NoEcho one is secret by
+    # declaration: neither is repeated in an error.
+    if spec.get("NoEcho") in (True, "true") or len(value) > 80:
+        return f" ({len(value)} characters)"
+    return f"={value!r}"
 
 
 def parameter_problem(spec: Mapping[str, Any], value: str) -> str | None:

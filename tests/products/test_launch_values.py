@@ -172,6 +172,17 @@ def test_each_parameter_constraint(spec: dict[str, Any], value: str, problem: st
     assert parameter_problem(spec, value) == problem
 
 
+def test_a_long_value_is_not_repeated_in_the_error() -> None:
+    template = {"Parameters": {"TargetsJson": {"Type": "String", "MaxLength": 90}}}
+    value = '[{"url": "https://api.example.com/SECRETTOKEN"}]' * 2
+    launch = LaunchValues("t", {"TargetsJson": value}, lambda name: f"--param {name}", "t")
+    with pytest.raises(LaunchValueError) as raised:
+        check_launch(launch, template, [])
+    assert str(raised.value) == (
+        "--param TargetsJson (96 characters): is 96 characters, at most 90 are allowed"
+    )
+
+
 def test_a_parameter_without_default_must_be_set() -> None:
     template = {"Parameters": {"Needed": {"Type": "String"}}}
     launch = LaunchValues("t", {}, lambda name: f"--param {name}", "launch t --env dev")
