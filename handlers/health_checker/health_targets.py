@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
+from health_netguard import literal_address, refusal_reason
 from oncall_shared.aws import client, client_companion
 from oncall_shared.errors import SettingsError
 from oncall_shared.http import describe_url, url_problem
@@ -72,12 +74,24 @@ def check_settings(values: Mapping[str, str], label: Callable[[str], str] = str)
     has_parameter = bool(values.get("TARGETS_SSM_PARAMETER", "").strip())
     # An inline "[]" counts as unset when the targets come from SSM (as the handler reads them).
     if listed is not None and not (listed == [] and has_parameter):
-        parse_targets(listed, label("TARGETS"))
+        allow_private = values.get("ALLOW_PRIVATE_NETWORKS", "").strip().lower() == "true"
+        targets = parse_targets(listed, label("TARGETS"))
+        refuse_literal_addresses(targets, label("TARGETS"), allow_private)
     elif listed is None and not has_parameter:
         raise SettingsError(
             f"{label('TARGETS')} and {label('TARGETS_SSM_PARAMETER')} are both empty: a health "
             "checker needs at least one source of targets"
         )
+
+
+def refuse_literal_addresses(targets: list[Target], source: str, allow_private: bool) -> None:
+    """An IP literal can be judged now, so a forbidden one is a settings error, not an outage."""
+    for index, target in enumerate(targets):
+        host = target.host if isinstance(target, TcpTarget) else urlsplit(target.url).hostname or ""
+        address = literal_address(host)
+        reason = refusal_reason(address, allow_private) if address is not None else None
+        if reason is not None:
+            raise SettingsError(f"{source}[{index}] host {host!r}: {reason}")
 
 
 def targets_json(text: str, label: str) -> Any:

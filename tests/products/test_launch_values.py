@@ -101,6 +101,21 @@ def test_the_shipped_catalog_launches_are_valid(config: CatalogConfig) -> None:
         (
             "health-checker",
             "dev",
+            {"TargetsJson": '[{"name": "self", "type": "tcp", "host": "127.0.0.1", "port": 22}]'},
+            "products.health-checker.launch.dev.TargetsJson[0] host '127.0.0.1': loopback address",
+        ),
+        (
+            "health-checker",
+            "dev",
+            {
+                "TargetsJson": '[{"name": "self", "type": "tcp", "host": "127.0.0.1", "port": 22}]',
+                "AllowPrivateNetworks": "true",
+            },
+            "",
+        ),
+        (
+            "health-checker",
+            "dev",
             {"FailureThreshold": 11},
             "products.health-checker.launch.dev.FailureThreshold='11': must be at most 10",
         ),

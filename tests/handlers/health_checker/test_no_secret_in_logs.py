@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from oncall_shared.errors import SettingsError
 
+from tests.support.log_capture import log_output as _log_output
+
 SECRET_PARTS = ("SECRETTOKEN", "hunter2", "sig=abc", "/private")
 
 
@@ -37,6 +39,7 @@ def test_a_malformed_target_url_is_logged_as_scheme_host_and_port(
     app: Any,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     event: Any,
     lambda_context: Any,
     url: str,
@@ -48,8 +51,7 @@ def test_a_malformed_target_url_is_logged_as_scheme_host_and_port(
     with pytest.raises(SettingsError) as raised:
         app.lambda_handler(event("health_scheduled_event"), lambda_context)
 
-    logged = capsys.readouterr()
-    output = logged.out + logged.err
+    output = _log_output(capsys, caplog)
     assert "invocation failed" in output  # the failure was logged: the check below means something
     assert f"TARGETS[0].url='{shown}'" in str(raised.value) and shown in output
     for part in SECRET_PARTS:
@@ -60,6 +62,7 @@ def test_targets_that_are_not_json_are_logged_without_their_text(
     app: Any,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     event: Any,
     lambda_context: Any,
 ) -> None:
@@ -70,6 +73,6 @@ def test_targets_that_are_not_json_are_logged_without_their_text(
     with pytest.raises(SettingsError, match=r"TARGETS: is not valid JSON \(.* at char \d+\)"):
         app.lambda_handler(event("health_scheduled_event"), lambda_context)
 
-    logged = capsys.readouterr()
-    assert "invocation failed" in logged.out + logged.err
-    assert "SECRETTOKEN" not in logged.out + logged.err
+    output = _log_output(capsys, caplog)
+    assert "invocation failed" in output
+    assert "SECRETTOKEN" not in output
