@@ -14,6 +14,7 @@ from portfolio import render
 from portfolio.aws import DEBUG_ECHO, CallLog, CallRecorder, Target, check_endpoint_url
 from portfolio.changes import Change, Plan
 from portfolio.errors import PublishError, StatusCheckError
+from portfolio.launch_values import check_launch_request
 from portfolio.polling import with_elapsed
 from portfolio.workflow import (
     BuiltCatalog,
@@ -328,6 +329,7 @@ def launch(
         raise PublishError(f"unknown tool {tool!r} (known: {', '.join(built.desired.products)})")
     if instance is not None:
         _check_instance(built, tool, instance)
+    check_launch_request(built, tool, environment, overrides)
     with open_clients(target, local) as clients:
         if local:
             from portfolio.demo import create_demo_prerequisites

@@ -23,6 +23,7 @@ from catalog.manifest import MANIFEST_NAME, Manifest, ProductArtifact
 from products.builder import ProductBuilder
 from products.errors import BuildError
 from products.infra import build_bootstrap_template
+from products.launch_values import check_catalog_launches
 from products.packaging import (
     LAMBDA_PLATFORMS,
     LambdaPlatform,
@@ -101,6 +102,11 @@ def build_all(
             )
             for product in products.values()
         ]
+        # Every environment's launch values, against the templates just built: a typo in
+        # catalog.yaml fails the build, not a launch after other launches of the release ran.
+        check_catalog_launches(
+            config, {item.product.name: (item.product, json.loads(item.template)) for item in built}
+        )
         progress("building catalog infrastructure")
         return _publish_build(config, out_dir, built, infra_templates(config))
     finally:

@@ -84,6 +84,15 @@ ADVANCED_GROUP = "Advanced"
 OPTIONAL_TOPIC_ARN = r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"
 OPTIONAL_SECRET_ARN = r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$"  # noqa: S105 (a pattern for ARNs, not a secret)
 OPTIONAL_SSM_PARAMETER_NAME = r"^$|^/[\w./-]{1,1010}$"
+# What the console shows when a value does not match: plain words, never the pattern itself.
+_PATTERN_WORDS = {
+    OPTIONAL_TOPIC_ARN: "Leave empty, or give an SNS topic ARN such as "
+    "arn:aws:sns:us-east-1:123456789012:oncall.",
+    OPTIONAL_SECRET_ARN: "Leave empty, or give the full ARN of a Secrets Manager secret, such as "
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf.",
+    OPTIONAL_SSM_PARAMETER_NAME: "Leave empty, or give an SSM parameter name that starts with / "
+    "(letters, digits, dots, underscores, hyphens and slashes).",
+}
 # Lambda retries a failed asynchronous invocation twice before the on-failure destination.
 ASYNC_RETRY_ATTEMPTS = 2
 # Six hours: long enough to ride out a downstream outage, short enough not to page on stale news.
@@ -207,7 +216,19 @@ class ProductBuilder:
     # -- the pieces tools use -------------------------------------------------------------------
 
     def parameter(self, name: str, group: str, label: str, **properties: Any) -> Ref:
-        """Add a launch-form parameter shown under GROUP with LABEL; returns a Ref to it."""
+        """Add a launch-form parameter shown under GROUP with LABEL; returns a Ref to it.
+
+        A constrained parameter gets a ConstraintDescription in plain words: derived from its
+        AllowedValues, range or length, or for a pattern given (or known for a shared pattern).
+        """
+        words = properties.get("ConstraintDescription") or constraint_words(properties)
+        if words is None and "AllowedPattern" in properties:
+            raise BuildError(
+                f"{self.product.name}: parameter {name} has an AllowedPattern but no "
+                "ConstraintDescription; say in plain words what a valid value looks like"
+            )
+        if words is not None:
+            properties["ConstraintDescription"] = words
         self.template.add_parameter(Parameter(name, **properties))
         self._interface.add(group, name, label)
         return Ref(name)
@@ -416,6 +437,8 @@ class ProductBuilder:
             Type="String",
             Default="",
             AllowedPattern=r"^$|^[^@\s]+@[^@\s]+$",
+            ConstraintDescription="Leave empty, or give one e-mail address, such as "
+            "oncall@example.com.",
             Description="Subscribed to the new topic when AlertTopicArn is empty. "
             "The address must confirm the subscription.",
         )
@@ -426,6 +449,8 @@ class ProductBuilder:
             Type="String",
             Default="",
             AllowedPattern=r"^$|^arn:aws[a-z-]*:iam::\d{12}:policy/.+$",
+            ConstraintDescription="Leave empty, or give an IAM managed policy ARN, such as "
+            "arn:aws:iam::123456789012:policy/Boundary.",
             Description="Attached to the function's role when your account requires one.",
         )
         self.parameter(
@@ -817,3 +842,16 @@ def ssm_parameter_arn(name_parameter: str) -> Sub:
         "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
         f"${{{name_parameter}}}"
     )
+
+
+def constraint_words(properties: Mapping[str, Any]) -> str | None:
+    """The plain-words ConstraintDescription a parameter's own constraints imply, if any."""
+    if "AllowedValues" in properties:
+        return f"Choose one of: {', '.join(str(v) for v in properties['AllowedValues'])}."
+    if "MinValue" in properties and "MaxValue" in properties:
+        return f"A number from {properties['MinValue']} to {properties['MaxValue']}."
+    if "AllowedPattern" in properties:
+        return _PATTERN_WORDS.get(str(properties["AllowedPattern"]))
+    if "MaxLength" in properties:
+        return f"At most {properties['MaxLength']} characters."
+    return None

@@ -29,6 +29,9 @@ class Product:
     # JSON schema of the tool's catalog.yaml products.<name>.build block, checked when the
     # product is built (products/build_settings.py); builder.build_settings is the checked block.
     build_settings_schema: ClassVar[dict[str, Any]] = NO_BUILD_SETTINGS
+    # The handler module (in handlers/<handler>/) whose check_settings is the tool's settings
+    # schema: build, plan and launch check launch values with it (products/handler_settings.py).
+    settings_module: ClassVar[str | None] = None
     # CloudFormation resource types extend() adds beyond the shared builder's (Lambda::Permission
     # for triggers, Events::Rule, DynamoDB::Table, ...): the launch role is granted what each
     # needs (products/launch_role.py); the meta-test checks this against the built template.

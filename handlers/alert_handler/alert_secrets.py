@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from oncall_shared.errors import SettingsError
+from oncall_shared.http import describe_url, url_problem
 from oncall_shared.settings import secret_json_object
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -53,11 +54,17 @@ def _checked_url(secret_arn: str, field: str, url: Any) -> str:
     """https only; plain http is accepted for loopback so local receivers can stand in."""
     if not isinstance(url, str) or not url.strip():
         raise SettingsError(f"secret {secret_arn!r} field {field!r}: missing or empty")
+    # The URL itself is a credential (a webhook's path is its token): errors show
+    # scheme://host:port only.
+    shown = describe_url(url.strip())
+    problem = url_problem(url.strip())
+    if problem is not None:
+        raise SettingsError(f"secret {secret_arn!r} field {field!r}: {shown!r}: {problem}")
     parts = urlsplit(url.strip())
     loopback = parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS
-    if not parts.hostname or (parts.scheme != "https" and not loopback):
+    if parts.scheme != "https" and not loopback:
         raise SettingsError(
-            f"secret {secret_arn!r} field {field!r}: scheme {parts.scheme!r} is not https "
-            f"(host {parts.hostname!r})"
+            f"secret {secret_arn!r} field {field!r}: {shown!r}: scheme {parts.scheme!r} is not "
+            "https"
         )
     return url.strip()

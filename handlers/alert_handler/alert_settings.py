@@ -1,15 +1,21 @@
-"""alert_handler settings, read from the environment at the start of each invocation."""
+"""alert_handler settings, read from the environment at the start of each invocation.
+
+check_settings is the tool's settings schema: the handler parses ROUTES with it at run time, and
+`build`, `plan` and `launch` check a launch's values with it before anything runs
+(products/launch_values.py), so a bad route is refused where it is written.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
     env_int,
-    env_json,
     env_str,
+    parse_json_text,
     require_str,
 )
 
@@ -39,13 +45,35 @@ class AlertSettings:
         return channel == "sns" or channel in self.secret_arns
 
 
-def load_settings() -> AlertSettings:
-    routes = parse_routes(env_json("ROUTES", None))
-    default_severity = (env_str("DEFAULT_SEVERITY", "warning") or "warning").lower()
-    if default_severity not in routes:
+def check_settings(values: Mapping[str, str], label: Callable[[str], str] = str) -> None:
+    """The settings schema: VALUES are environment variables as the template sets them (absent
+    when a launch does not decide them); LABEL names a variable where the value was written."""
+    routes = routes_setting(values.get("ROUTES", ""), label("ROUTES"))
+    _default_severity(values.get("DEFAULT_SEVERITY", ""), routes, label("DEFAULT_SEVERITY"))
+
+
+def routes_setting(text: str, label: str = "ROUTES") -> dict[str, tuple[str, ...]]:
+    """ROUTES from its text (blank: the default routes)."""
+    if not text.strip():
+        return dict(DEFAULT_ROUTES)
+    return parse_routes(parse_json_text(label, text.strip()), label)
+
+
+def _default_severity(text: str, routes: Mapping[str, Any], label: str) -> str:
+    severity = (text.strip() or "warning").lower()
+    if severity not in routes:
         raise SettingsError(
-            f"DEFAULT_SEVERITY={default_severity!r}: not a severity in ROUTES {sorted(routes)}"
+            f"{label}={severity!r}: not a severity in ROUTES ({', '.join(sorted(routes))}); "
+            "ROUTES needs a route for it, the severity of alarms that name none"
         )
+    return severity
+
+
+def load_settings() -> AlertSettings:
+    routes = routes_setting(env_str("ROUTES", "") or "")
+    default_severity = _default_severity(
+        env_str("DEFAULT_SEVERITY", "") or "", routes, "DEFAULT_SEVERITY"
+    )
     return AlertSettings(
         environment=env_str("ENVIRONMENT", "unknown") or "unknown",
         topic_arn=require_str("ALERT_TOPIC_ARN"),
@@ -67,27 +95,30 @@ def _secret_arns() -> dict[str, str]:
     return {channel: arn for channel, arn in found.items() if arn}
 
 
-def parse_routes(raw: Any) -> dict[str, tuple[str, ...]]:
+def parse_routes(raw: Any, label: str = "ROUTES") -> dict[str, tuple[str, ...]]:
     """ROUTES is {"severity": ["channel", ...]}; unknown channels are a typo worth failing on."""
     if raw is None:
         return dict(DEFAULT_ROUTES)
     if not isinstance(raw, dict) or not raw:
         raise SettingsError(
-            f"ROUTES={raw!r}: must be a non-empty JSON object of severity -> channels"
+            f"{label}={raw!r}: must be a non-empty JSON object of severity -> channels"
         )
-    routes = {str(key).lower(): _route_channels(key, value) for key, value in raw.items()}
+    routes = {str(key).lower(): _route_channels(key, value, label) for key, value in raw.items()}
     unknown = sorted(set(routes) - set(SEVERITIES))
     if unknown:
-        raise SettingsError(f"ROUTES={raw!r}: unknown severity {unknown}; use {list(SEVERITIES)}")
+        raise SettingsError(
+            f"{label}: severity {unknown[0]!r} is not one of {', '.join(SEVERITIES)}"
+        )
     return routes
 
 
-def _route_channels(severity: Any, channels: Any) -> tuple[str, ...]:
+def _route_channels(severity: Any, channels: Any, label: str) -> tuple[str, ...]:
     if not isinstance(channels, list) or not all(isinstance(item, str) for item in channels):
-        raise SettingsError(f"ROUTES[{severity!r}]={channels!r}: must be a list of channel names")
+        raise SettingsError(f"{label}: {severity!r}={channels!r} must be a list of channel names")
     unknown = [item for item in channels if item not in CHANNELS]
     if unknown:
         raise SettingsError(
-            f"ROUTES[{severity!r}]={channels!r}: unknown channel(s) {unknown}; use {list(CHANNELS)}"
+            f"{label}: channel {unknown[0]!r} (severity {severity!r}) is not one of "
+            f"{', '.join(CHANNELS)}"
         )
     return tuple(dict.fromkeys(channels))  # keep order, drop repeats

@@ -9,17 +9,22 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
-from health_netguard import literal_address, refusal_reason
 from health_probes import CheckResult, SharedTlsContext, check_http, check_tcp
-from health_targets import HttpTarget, Target, TcpTarget, load_ssm_targets, parse_targets
+from health_targets import (
+    HttpTarget,
+    Target,
+    TcpTarget,
+    load_ssm_targets,
+    parse_targets,
+    refuse_literal_addresses,
+    targets_json,
+)
 from oncall_shared.errors import SettingsError
 from oncall_shared.settings import (
     env_bool,
     env_int,
-    env_json,
     env_str,
     require_str,
     secret_json_object,
@@ -56,7 +61,7 @@ def load_settings() -> HealthSettings:
     source, raw_targets = _raw_targets()
     allow_private = env_bool("ALLOW_PRIVATE_NETWORKS", False)
     targets = parse_targets(raw_targets, source)
-    _refuse_literal_addresses(targets, source, allow_private)
+    refuse_literal_addresses(targets, source, allow_private)
     return HealthSettings(
         targets=targets,
         state_table=require_str("STATE_TABLE"),
@@ -74,7 +79,8 @@ def _raw_targets() -> tuple[str, Any]:
     An inline "[]" counts as unset: the product template defaults TARGETS to "[]", and a stack
     that keeps its targets in SSM must not fail on that placeholder.
     """
-    inline = env_json("TARGETS", None)
+    text = env_str("TARGETS")
+    inline = targets_json(text, "TARGETS") if text is not None else None  # never echoes the text
     if inline not in (None, []):
         return "TARGETS", inline
     parameter_name = env_str("TARGETS_SSM_PARAMETER")
@@ -84,16 +90,6 @@ def _raw_targets() -> tuple[str, Any]:
         f"TARGETS={env_str('TARGETS', '') or ''!r} and TARGETS_SSM_PARAMETER='': "
         "no targets to check; set a non-empty TARGETS list or an SSM parameter name"
     )
-
-
-def _refuse_literal_addresses(targets: list[Target], source: str, allow_private: bool) -> None:
-    """An IP literal can be judged now, so a forbidden one is a settings error, not an outage."""
-    for index, target in enumerate(targets):
-        host = target.host if isinstance(target, TcpTarget) else urlsplit(target.url).hostname or ""
-        address = literal_address(host)
-        reason = refusal_reason(address, allow_private) if address is not None else None
-        if reason is not None:
-            raise SettingsError(f"{source}[{index}] host {host!r}: {reason}")
 
 
 def load_secret_headers(targets: list[Target]) -> dict[str, dict[str, str]]:

@@ -1,17 +1,25 @@
-"""Target definitions for the health checker: parsed and validated once, before any probe runs."""
+"""Target definitions for the health checker: parsed and validated once, before any probe runs.
+
+check_settings is the tool's settings schema: `build`, `plan` and `launch` check a launch's
+values with it (products/launch_values.py) and the handler parses TARGETS with the same functions.
+A URL in an error is shown as scheme://host:port only: paths, queries and user:password carry
+tokens, and errors reach logs.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
+from health_netguard import literal_address, refusal_reason
 from oncall_shared.aws import client, client_companion
 from oncall_shared.errors import SettingsError
+from oncall_shared.http import describe_url, url_problem
 from oncall_shared.parameters import PARAMETER_MAX_AGE_SECONDS, ssm_parameter_text
 
 # One invocation checks at most this many (see docs/handlers/health_checker.md, "Scale").
@@ -56,6 +64,45 @@ class TcpTarget:
 
 
 Target = HttpTarget | TcpTarget
+
+
+def check_settings(values: Mapping[str, str], label: Callable[[str], str] = str) -> None:
+    """The settings schema: VALUES are environment variables as the template sets them; LABEL
+    names a variable where the value was written. A checker needs a source of targets."""
+    inline = values.get("TARGETS", "").strip()
+    listed = targets_json(inline, label("TARGETS")) if inline else None
+    has_parameter = bool(values.get("TARGETS_SSM_PARAMETER", "").strip())
+    # An inline "[]" counts as unset when the targets come from SSM (as the handler reads them).
+    if listed is not None and not (listed == [] and has_parameter):
+        allow_private = values.get("ALLOW_PRIVATE_NETWORKS", "").strip().lower() == "true"
+        targets = parse_targets(listed, label("TARGETS"))
+        refuse_literal_addresses(targets, label("TARGETS"), allow_private)
+    elif listed is None and not has_parameter:
+        raise SettingsError(
+            f"{label('TARGETS')} and {label('TARGETS_SSM_PARAMETER')} are both empty: a health "
+            "checker needs at least one source of targets"
+        )
+
+
+def refuse_literal_addresses(targets: list[Target], source: str, allow_private: bool) -> None:
+    """An IP literal can be judged now, so a forbidden one is a settings error, not an outage."""
+    for index, target in enumerate(targets):
+        host = target.host if isinstance(target, TcpTarget) else urlsplit(target.url).hostname or ""
+        address = literal_address(host)
+        reason = refusal_reason(address, allow_private) if address is not None else None
+        if reason is not None:
+            raise SettingsError(f"{source}[{index}] host {host!r}: {reason}")
+
+
+def targets_json(text: str, label: str) -> Any:
+    """TARGETS text as JSON. A JSON error shows only where it is, never the text: URLs in it may
+    carry tokens."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SettingsError(
+            f"{label}: is not valid JSON ({error.msg} at char {error.pos})"
+        ) from None
 
 
 def parse_targets(raw: Any, source: str) -> list[Target]:
@@ -119,13 +166,7 @@ def _parameters_under(path: str) -> dict[str, str]:
 
 
 def _parse_json(label: str, raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as error:
-        shown = raw if len(raw) <= 200 else raw[:200] + "..."
-        raise SettingsError(
-            f"{label}={shown!r}: is not valid JSON ({error.msg} at char {error.pos})"
-        ) from None
+    return targets_json(raw, label)
 
 
 def _parse_one(item: Any, path: str) -> Target:
@@ -189,17 +230,13 @@ def _name(item: Mapping[str, Any], path: str) -> str:
 def _url(item: Mapping[str, Any], path: str) -> str:
     url = item.get("url")
     if not isinstance(url, str):
-        raise SettingsError(f"{path}.url={_show(url)}: required for an http target")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"{path}.url={url!r}: must be an http:// or https:// URL with a host")
+        raise SettingsError(f"{path}.url: required for an http target (a string)")
+    problem = url_problem(url)
     # Credentials in a URL end up in logs and alerts; headers belong in headers_secret_arn.
-    if parts.username or parts.password:
-        raise SettingsError(f"{path}.url: must not carry user:password, use headers_secret_arn")
-    try:
-        _ = parts.port
-    except ValueError:
-        raise SettingsError(f"{path}.url={url!r}: port is not a valid number") from None
+    if problem == "it carries user:password":
+        problem += ", use headers_secret_arn for credentials"
+    if problem is not None:
+        raise SettingsError(f"{path}.url={describe_url(url)!r}: {problem}")
     return url
 
 

@@ -8,7 +8,9 @@ to the defaults (a rule named like a default replaces it), or {"include_defaults
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +64,21 @@ DEFAULT_RULE_SPECS: tuple[dict[str, Any], ...] = (
         "ignore_case": True,
     },
 )
+
+
+def check_settings(values: Mapping[str, str], label: Callable[[str], str] = str) -> None:
+    """The settings schema: RULES, when a launch sets it inline (the template passes the rules
+    through an SSM parameter, read and checked with build_rules when the function runs)."""
+    text = values.get("RULES", "").strip()
+    if not text:
+        return
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SettingsError(
+            f"{label('RULES')}: is not valid JSON ({error.msg} at char {error.pos})"
+        ) from None
+    build_rules(raw)
 
 
 def build_rules(raw: Any) -> list[Rule]:

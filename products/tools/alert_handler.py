@@ -39,6 +39,7 @@ _SECRETS = {
 class AlertHandler(Product):
     name = "alert-handler"
     handler = "alert_handler"
+    settings_module = "alert_settings"
     title = "On-call alert handler"
     summary = (
         "Turns CloudWatch alarm state changes into deduplicated notifications on Slack, Microsoft "
@@ -116,6 +117,8 @@ class AlertHandler(Product):
             Type="String",
             Default="",
             AllowedPattern=r"^[\w .:/#+=@-]{0,200}$",
+            ConstraintDescription="At most 200 characters: letters, digits, spaces and "
+            ". : / # + = @ _ -",
             Description="Only alarm state changes of alarms whose name starts with this are "
             "handled from EventBridge; empty handles every alarm in the account and region.",
         )

@@ -232,6 +232,8 @@ class AutoHealer(Product):
             Type="String",
             Default="",
             AllowedPattern=r"^$|^[a-zA-Z0-9_.-]{3,128}$",
+            ConstraintDescription="Leave empty, or give an SSM document name: 3 to 128 letters, "
+            "digits, dots, underscores or hyphens.",
             Description="When set, EC2 issues start this runbook (with InstanceId) instead of "
             "a reboot or stop/start; ECS services still get a new deployment.",
         )

@@ -33,6 +33,7 @@ SCHEDULES = [
 class HealthChecker(Product):
     name = "health-checker"
     handler = "health_checker"
+    settings_module = "health_targets"
     title = "On-call health checker"
     summary = (
         "Checks HTTP(S) and TCP endpoints on a schedule, publishes availability and latency, and "
@@ -49,6 +50,7 @@ class HealthChecker(Product):
         builder.condition("HasHeadersSecret", Not(Equals(Ref("HeadersSecretArn"), "")))
         builder.condition("InVpc", Not(Equals(Join("", Ref("SubnetIds")), "")))
         self._require_security_groups_with_subnets(builder)
+        self._require_a_source_of_targets(builder)
         self._add_state_table(builder)
         self._add_schedule(builder)
         builder.metric_widgets.extend(metric_widgets())
@@ -130,8 +132,9 @@ class HealthChecker(Product):
             # All of a function's environment variables share 4 KB; longer lists go in SSM.
             MaxLength=3000,
             Description='JSON list of targets, e.g. [{"name": "api", "type": "http", '
-            '"url": "https://api.example.com/health"}]; up to 3000 characters, use the SSM '
-            "parameter for more. See docs/handlers/health_checker.md.",
+            '"url": "https://api.example.com/health"}] (http targets take url, method, '
+            "expected_status, body_contains, latency_ms, timeout_seconds; tcp targets take host "
+            "and port); up to 3000 characters, use the SSM parameter for more.",
         )
         builder.parameter(
             "TargetsParameterName",
@@ -209,6 +212,31 @@ class HealthChecker(Product):
                         "AssertDescription": "SubnetIds need SecurityGroupIds as well.",
                     }
                 ],
+            },
+        )
+
+    def _require_a_source_of_targets(self, builder: ProductBuilder) -> None:
+        # Without targets every run fails; the launch form (and build, plan and launch, which
+        # evaluate Rules too) refuses such a launch before anything is created.
+        builder.template.add_rule(
+            "TargetsNeeded",
+            {
+                "Assertions": [
+                    {
+                        "Assert": {
+                            "Fn::Not": [
+                                {
+                                    "Fn::And": [
+                                        {"Fn::Equals": [Ref("TargetsJson"), ""]},
+                                        {"Fn::Equals": [Ref("TargetsParameterName"), ""]},
+                                    ]
+                                }
+                            ]
+                        },
+                        "AssertDescription": "A health checker needs targets: set TargetsJson "
+                        "or TargetsParameterName.",
+                    }
+                ]
             },
         )
 

@@ -22,6 +22,7 @@ GROUP = "Log sources"
 class LogProcessor(Product):
     name = "log-processor"
     handler = "log_processor"
+    settings_module = "log_rules"
     # Hyperscan (the log engine) is a compiled wheel: one package per architecture and runtime,
     # the template picks the one matching LambdaArchitecture and LambdaRuntime.
     per_platform_packages = True
@@ -76,6 +77,8 @@ class LogProcessor(Product):
             Type="String",
             Default="",
             AllowedPattern=r"^$|^[\.\-_/#A-Za-z0-9]{1,512}$",
+            ConstraintDescription="Leave empty, or give a log group name: up to 512 letters, "
+            "digits, dots, hyphens, underscores, slashes and #.",
             Description="The tool subscribes to this CloudWatch Logs group. A log group takes at "
             "most two subscription filters. Never the tool's own log group.",
         )
@@ -94,6 +97,8 @@ class LogProcessor(Product):
             Type="String",
             Default="",
             AllowedPattern=r"^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            ConstraintDescription="Leave empty, or give an S3 bucket name: 3 to 63 lowercase "
+            "letters, digits, dots or hyphens, starting and ending with a letter or digit.",
             Description="New objects in this bucket are scanned (gzip or plain text). The bucket "
             "must have Amazon EventBridge notifications turned on.",
         )

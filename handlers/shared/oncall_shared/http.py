@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from oncall_shared.errors import DeliveryError
 
@@ -42,9 +42,43 @@ def _opener() -> urllib.request.OpenerDirector:
 
 
 def describe_url(url: str) -> str:
-    """scheme://host[:port] only: webhook paths and queries carry secrets and must not be logged."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    """scheme://host[:port] only: webhook paths, queries and user:password carry secrets and
+    must not be logged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(not a URL)"
+    host = parts.hostname or ""
+    shown_host = f"[{host}]" if ":" in host else host
+    port = url_port_text(parts.netloc)
+    return f"{parts.scheme}://{shown_host}{':' + port if port else ''}"
+
+
+def url_port_text(netloc: str) -> str:
+    """The port of NETLOC as written ("" when none), never the user:password before the host."""
+    host_port = netloc.rpartition("@")[2]
+    after_host = host_port.rpartition("]")[2] if host_port.startswith("[") else host_port
+    _, colon, port = after_host.rpartition(":")
+    # An invalid port is shown as written, cut short: it is part of the address, not a secret.
+    return port[:8] if colon else ""
+
+
+def url_problem(url: str) -> str | None:
+    """Why URL cannot be POSTed to as given (None when it can): checked before any request, so
+    that urllib's own errors, which quote the whole URL, never happen."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "its [IPv6] host is malformed"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"scheme {parts.scheme!r} is not http(s), or the URL has no host"
+    if parts.username is not None or parts.password is not None:
+        return "it carries user:password"
+    if url_port_text(parts.netloc) and _port(parts) is None:
+        return "its port is not a number 1-65535"
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return "it contains spaces or control characters"
+    return None
 
 
 def backoff_delay(attempt: int) -> float:
@@ -99,12 +133,18 @@ def send_json(
     )
 
 
+def _port(parts: SplitResult) -> int | None:
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return None
+    return port if port is not None and 1 <= port <= 65_535 else None
+
+
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise DeliveryError(
-            f"url scheme {parts.scheme!r} for {describe_url(url)!r} is not http(s)", retryable=False
-        )
+    problem = url_problem(url)
+    if problem is not None:
+        raise DeliveryError(f"cannot POST to {describe_url(url)!r}: {problem}", retryable=False)
 
 
 def _attempt(

@@ -91,6 +91,11 @@ def _read_parameter(ssm_var: str, parameter_name: str) -> str:
         raise SettingsError(f"{ssm_var}={parameter_name!r}: SSM parameter does not exist") from None
 
 
+def parse_json_text(label: str, raw: str) -> Any:
+    """RAW parsed as JSON; an error starts with LABEL and shows the text (at most 200 chars)."""
+    return _parse_json(label, raw)
+
+
 def _parse_json(label: str, raw: str) -> Any:
     try:
         return json.loads(raw)

@@ -17,10 +17,11 @@ from oncall_shared.errors import SettingsError
         (
             "ROUTES",
             '{"critical": ["slack", "sms"]}',
-            "ROUTES\\['critical'\\]=\\['slack', 'sms'\\]: unknown channel",
+            "ROUTES: channel 'sms' \\(severity 'critical'\\) is not one of pagerduty, slack, "
+            "teams, sns",
         ),
-        ("ROUTES", '{"critical": "slack"}', "ROUTES\\['critical'\\]='slack': must be a list"),
-        ("ROUTES", '{"p1": ["slack"]}', "unknown severity \\['p1'\\]"),
+        ("ROUTES", '{"critical": "slack"}', "ROUTES: 'critical'='slack' must be a list"),
+        ("ROUTES", '{"p1": ["slack"]}', "ROUTES: severity 'p1' is not one of critical, error"),
         ("DEFAULT_SEVERITY", "error", "DEFAULT_SEVERITY='error': not a severity in ROUTES"),
         ("DEDUPE_TTL_HOURS", "two days", "DEDUPE_TTL_HOURS='two days': is not an integer"),
         ("DEDUPE_TTL_HOURS", "0", "DEDUPE_TTL_HOURS='0': must be at least 1"),

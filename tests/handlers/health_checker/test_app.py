@@ -183,7 +183,7 @@ def test_targets_from_ssm_and_headers_from_secrets_manager(
         ("FAILURE_THRESHOLD", "abc", "FAILURE_THRESHOLD='abc': is not an integer"),
         ("CHECK_TIMEOUT_SECONDS", "0", "CHECK_TIMEOUT_SECONDS='0': must be at least 1"),
         ("ALLOW_PRIVATE_NETWORKS", "maybe", "ALLOW_PRIVATE_NETWORKS='maybe': is not a boolean"),
-        ("TARGETS", "[{not json", "TARGETS='[{not json': is not valid JSON"),
+        ("TARGETS", "[{not json", "TARGETS: is not valid JSON ("),
         ("TARGETS", '[{"name": "a", "type": "tcp", "host": "h", "port": 0}]', "TARGETS[0].port=0"),
         ("STATE_TABLE", "", "STATE_TABLE='': required setting is missing"),
     ],

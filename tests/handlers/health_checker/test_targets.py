@@ -42,9 +42,9 @@ def test_full_http_and_tcp_targets_parse_with_defaults_filled() -> None:
     [
         ({"name": "x", "type": "udp"}, "TARGETS[0].type='udp': must be 'http' or 'tcp'"),
         ({"name": "bad name", "type": "tcp", "host": "h", "port": 1}, "TARGETS[0].name='bad name'"),
-        ({"name": "x", "type": "http", "url": "ftp://h/"}, "TARGETS[0].url='ftp://h/'"),
-        ({"name": "x", "type": "http", "url": "http://u:p@h/"}, "must not carry user:password"),
-        ({"name": "x", "type": "http", "url": "http://h:99999/"}, "port is not a valid number"),
+        ({"name": "x", "type": "http", "url": "ftp://h/"}, "TARGETS[0].url='ftp://h'"),
+        ({"name": "x", "type": "http", "url": "http://u:p@h/"}, "carries user:password"),
+        ({"name": "x", "type": "http", "url": "http://h:99999/"}, "port is not a number 1-65535"),
         ({"name": "x", "type": "tcp", "host": "h", "port": 70000}, "TARGETS[0].port=70000"),
         ({"name": "x", "type": "tcp", "host": "h"}, "TARGETS[0].port: required"),
         ({"name": "x", "type": "tcp", "port": 22}, "TARGETS[0].host: required"),
