@@ -8,6 +8,7 @@ a test against a missing alarm never reached the fallback.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -101,3 +102,40 @@ def test_a_fallback_is_cached_like_tags(
     severity.resolve_severity(alarm, KNOWN, "warning")
     severity.resolve_severity(alarm, KNOWN, "warning")
     assert fault.answered == 1
+
+
+def warnings_logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, dict[str, str]]]:
+    fields = ("alarm", "code", "tag", "value")
+    return [
+        (r.getMessage(), {f: getattr(r, f) for f in fields if hasattr(r, f)})
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+    ]
+
+
+def test_the_fallback_is_logged_with_the_alarm_and_the_refusal(
+    severity: ModuleType, localcloud: LocalCloud, alarm: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    localcloud.inject_fault("monitoring", "ListTagsForResource", "AccessDenied", "no")
+    with caplog.at_level(logging.WARNING):
+        severity.resolve_severity(alarm, KNOWN, "warning")
+    assert warnings_logged(caplog) == [
+        (
+            "cannot read alarm tags; using the naming convention",
+            {"alarm": alarm.arn, "code": "AccessDenied"},
+        )
+    ]
+
+
+def test_an_unknown_tag_value_is_logged_and_an_absent_tag_is_not(
+    severity: ModuleType, alarm: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert severity.severity_from_tags({}, KNOWN) is None
+        assert severity.severity_from_tags({"severity": " P1 "}, KNOWN) is None
+    assert warnings_logged(caplog) == [
+        (
+            "alarm tag has an unknown severity; using the convention",
+            {"tag": "severity", "value": "p1"},
+        )
+    ]
