@@ -495,3 +495,28 @@ def test_a_region_without_its_bucket_is_refused_naming_bucket_region_and_fix(
         "artifact bucket 'test-artifacts-eu-west-1' does not exist in eu-west-1; "
         "run `python build.py bootstrap` first"
     )
+
+
+def test_a_converged_portfolio_with_tags_is_left_alone(make: Any) -> None:
+    desired = make({"alpha": ("1.0.0", "a1")}, tags={"team": "platform"})
+    changes = plan_region(desired, converged(desired))
+    assert of_kind(changes, "portfolio")[0][2:] == (Action.NO_CHANGE, PortfolioTags(), "port-1")
+
+
+def test_every_existing_version_is_planned_not_only_the_first(desired: DesiredCatalog) -> None:
+    versions = of_kind(plan_region(desired, converged(desired)), "version")
+    assert [(name, action) for _, name, action, _, _ in versions] == [
+        ("alpha 1.0.0", Action.NO_CHANGE),
+        ("beta 2.1.0", Action.NO_CHANGE),
+    ]
+
+
+def test_an_empty_metadata_field_that_service_catalog_left_out_is_not_drift(
+    desired: DesiredCatalog,
+) -> None:
+    # Service Catalog does not return an empty field: "" configured reads back as absent.
+    beta = dataclasses.replace(desired.products["beta"], support_url="")
+    without_url = dataclasses.replace(desired, products={**desired.products, "beta": beta})
+    state = converged(desired)
+    del state.products["beta"].metadata["SupportUrl"]
+    assert of_kind(plan_region(without_url, state), "product")[1][2] is Action.NO_CHANGE
