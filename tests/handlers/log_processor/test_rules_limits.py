@@ -113,3 +113,5 @@ def test_a_long_value_is_cut_at_200_characters_in_messages() -> None:
     )
     exact = "y" * 198  # repr adds two quotes: 200 characters, shown whole
     assert refusal(exact) == f"RULES={exact!r}: must be a list of rules or {OBJECT_FORM}"
+    one_more = "y" * 199  # 201 characters: cut
+    assert refusal(one_more) == (f"RULES='{one_more}...: must be a list of rules or {OBJECT_FORM}")
