@@ -18,6 +18,7 @@ from . import delivery, lambda_runtime
 from .cfn import register_resource_types
 from .clock import CLOCK, RealTimeDriver
 from .errors import LocalCloudError
+from .faults import FAULTS, Fault
 from .monitoring import install as install_monitoring
 from .s3_policy import install_policy_condition_handling
 from .servicecatalog.dispatch import STATE, TARGET_PREFIX, service_catalog_app
@@ -38,6 +39,7 @@ def reset_state() -> None:
     CLOCK.reset()
     lambda_runtime.reset()
     delivery.reset()
+    FAULTS.clear()
 
 
 # Signing names that differ from botocore's service names (most are equal).
@@ -108,6 +110,9 @@ class LocalCloudApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        fault = FAULTS.take(environ)
+        if fault is not None:
+            return _aws_error(environ, start_response, fault.code, fault.message, fault.status)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith(TARGET_PREFIX):
             return service_catalog_app(environ, start_response)
         if delivery.control.handles(environ):
@@ -252,6 +257,20 @@ class LocalCloud:
 
     def reset(self) -> None:
         reset_state()
+
+    def inject_fault(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        message: str = "injected by localcloud",
+        *,
+        status: str = "400 Bad Request",
+        times: int | None = None,
+    ) -> Fault:
+        """Answer OPERATION of SERVICE (its signing name) with the AWS error CODE, TIMES times
+        (every time when None) until the next reset; the Fault counts the requests answered."""
+        return FAULTS.inject(Fault(service, operation, code, message, status, times))
 
     def now(self) -> float:
         """The local cloud's time (epoch seconds): it moves only through `advance`."""
