@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -142,6 +143,9 @@ def install_network_guard() -> None:
 
 
 install_network_guard()
+# botocore asks the instance metadata service (169.254.169.254) for credentials and a region
+# when nothing else gives them: never from a test. Lambda functions localcloud runs get the same.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
 @pytest.fixture(autouse=True)
