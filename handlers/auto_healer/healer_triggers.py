@@ -121,7 +121,8 @@ def _ecs_trigger(raw: Mapping[str, Any], home: Home) -> Trigger:
     event = EventBridgeEvent(dict(raw))
     # The data class raises KeyError on absent fields: check presence first, for a clear error.
     detail_type = event.get("detail-type")
-    if detail_type not in ECS_DETAIL_TYPES:
+    # Type first: a list or object is unhashable and cannot be looked up in the set.
+    if not isinstance(detail_type, str) or detail_type not in ECS_DETAIL_TYPES:
         raise BadEventError(
             f"aws.ecs event detail-type={detail_type!r} is not one of {sorted(ECS_DETAIL_TYPES)}"
         )

@@ -17,6 +17,11 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 )
+# The IPv6 addresses of the Route 53 VPC Resolver and the Amazon Time Sync Service: their IPv4
+# twins (169.254.169.253, 169.254.169.123) are link-local and always refused, so these are too.
+_AMAZON_SERVICE_ADDRESSES = frozenset(
+    {ipaddress.ip_address("fd00:ec2::253"), ipaddress.ip_address("fd00:ec2::123")}
+)
 # Refused even when private networks are allowed: link-local holds IMDS, the Amazon DNS
 # resolver alias (169.254.169.253) and the time service.
 _ALWAYS_REFUSED = (
@@ -27,6 +32,9 @@ _ALWAYS_REFUSED = (
 )
 # Python's is_private does not cover carrier-grade NAT; treat it as private.
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# The well-known NAT64 prefix (what the Route 53 Resolver's DNS64 synthesizes): the last 32 bits
+# are the IPv4 host the NAT gateway connects to. The local-use prefix 64:ff9b:1::/48 places the
+# IPv4 where its operator chose, so it cannot be read back: Python counts it reserved (refused).
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -37,8 +45,11 @@ class RefusedAddressError(OncallError):
 def refusal_reason(address: IpAddress, allow_private: bool) -> str | None:
     """Why ``address`` must not be contacted, or None when it may be."""
     embedded = _embedded_ipv4(address)
-    if embedded is not None:
-        return refusal_reason(embedded, allow_private)
+    if embedded:
+        # Judged by the IPv4 hosts the packets end at, not by the IPv6 range (whose privacy
+        # Python's ipaddress answers differently from one version to the next).
+        reasons = [refusal_reason(host, allow_private) for host in embedded]
+        return next((f"{reason} (embedded IPv4)" for reason in reasons if reason), None)
     reason = _always_refused(address)
     if reason is not None or allow_private:
         return reason
@@ -49,20 +60,29 @@ def refusal_reason(address: IpAddress, allow_private: bool) -> str | None:
     return None
 
 
-def _embedded_ipv4(address: IpAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 inside ::ffff:a.b.c.d or NAT64 64:ff9b::a.b.c.d, which reach that IPv4 host."""
+def _embedded_ipv4(address: IpAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 hosts an IPv6 address leads to: ::ffff:a.b.c.d (IPv4-mapped), 64:ff9b::a.b.c.d
+    (NAT64), 2002:aabb:ccdd::/48 (6to4: a relay forwards to aa.bb.cc.dd) and 2001:0::/32
+    (Teredo: the server, and the client behind its NAT, whose address is stored inverted).
+    IPv4-compatible ::a.b.c.d is deprecated and sits in ::/8, refused as reserved."""
     if not isinstance(address, ipaddress.IPv6Address):
-        return None
+        return []
     if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+        return [address.ipv4_mapped]
     if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    return []
 
 
 def _always_refused(address: IpAddress) -> str | None:
     if address in _METADATA_ADDRESSES:
         return "instance metadata address"
+    if address in _AMAZON_SERVICE_ADDRESSES:
+        return "Amazon DNS or time service address"
     if any(address in network for network in _ALWAYS_REFUSED if network.version == address.version):
         return "link-local or unspecified address"
     # ::1 sits inside IPv6's reserved ::/8, but it is loopback: judged with the private ranges.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +20,15 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent, S3Event
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from oncall_shared.errors import BadEventError
-from oncall_shared.events import optional_str, required_str
+from oncall_shared.events import clip, region_code, required_str
 
 CONTROL_MESSAGE = "CONTROL_MESSAGE"
 DATA_MESSAGE = "DATA_MESSAGE"
+# S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens today; buckets created in
+# us-east-1 before March 2018 may hold up to 255 characters with capitals and underscores.
+_BUCKET_NAME = re.compile(r"[A-Za-z0-9._-]{3,255}\Z")
+# An object key is UTF-8 of at most 1,024 bytes.
+MAX_KEY_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,15 @@ def _logs_payload(event: Mapping[str, Any]) -> dict[str, Any]:
         raw = wrapper.decompress_logs_data
     except (KeyError, TypeError):
         raise BadEventError("awslogs.data is missing or not a string") from None
-    except binascii.Error as error:
+    except (binascii.Error, ValueError) as error:
+        # base64 decoding a str with non-ASCII characters is a plain ValueError.
         raise BadEventError(f"awslogs.data is not valid base64 ({error})") from None
     except zlib.error as error:
         raise BadEventError(f"awslogs.data is not gzip data ({error})") from None
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:
+        # ValueError covers bad JSON, bad UTF-8 and integers over 4,300 digits.
         raise BadEventError(f"awslogs.data does not hold JSON ({error})") from None
     if not isinstance(data, dict):
         raise BadEventError("awslogs.data JSON is not an object")
@@ -107,7 +115,7 @@ def _log_batch(data: Mapping[str, Any]) -> LogBatch:
             raise BadEventError(f"awslogs logEvents[{index}] has no message string")
         messages.append(message)
     return LogBatch(
-        owner=str(data.get("owner") or ""),
+        owner=data["owner"] if isinstance(data.get("owner"), str) else "",
         log_group=required_str(data, "logGroup", "awslogs data"),
         log_stream=required_str(data, "logStream", "awslogs data"),
         messages=messages,
@@ -135,19 +143,44 @@ def _s3_record(record: S3EventRecord, index: int) -> S3Object:
     s3 = raw.get("s3")
     if not isinstance(s3, Mapping):
         raise BadEventError(f"{label} has no 's3' object")
-    required_str(_sub(s3, "bucket", label), "name", f"{label}.s3.bucket")
-    raw_key = required_str(_sub(s3, "object", label), "key", f"{label}.s3.object")
-    bucket = record.s3.bucket.name
-    return S3Object(bucket, unquote_plus(raw_key), raw_key, optional_str(raw.get("awsRegion")))
+    bucket = _bucket(required_str(_sub(s3, "bucket", label), "name", f"{label}.s3.bucket"))
+    raw_key = _key(required_str(_sub(s3, "object", label), "key", f"{label}.s3.object"))
+    region = _region(raw.get("awsRegion"), f"{label}.awsRegion")
+    return S3Object(bucket, unquote_plus(raw_key), raw_key, region)
 
 
 def _eventbridge_object(event: Mapping[str, Any]) -> S3Object:
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise BadEventError("EventBridge 'Object Created' event has no detail object")
-    bucket = required_str(_sub(detail, "bucket", "detail"), "name", "detail.bucket")
-    raw_key = required_str(_sub(detail, "object", "detail"), "key", "detail.object")
-    return S3Object(bucket, unquote_plus(raw_key), raw_key, optional_str(event.get("region")))
+    bucket = _bucket(required_str(_sub(detail, "bucket", "detail"), "name", "detail.bucket"))
+    raw_key = _key(required_str(_sub(detail, "object", "detail"), "key", "detail.object"))
+    return S3Object(bucket, unquote_plus(raw_key), raw_key, _region(event.get("region"), "region"))
+
+
+def _bucket(name: str) -> str:
+    if not _BUCKET_NAME.match(name):
+        raise BadEventError(f"S3 bucket name {clip(name)!r} is not a valid bucket name")
+    return name
+
+
+def _key(key: str) -> str:
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, from a "\ud800" escape in the JSON
+        raise BadEventError(f"S3 object key {clip(key)!r} is not valid UTF-8") from None
+    if size > MAX_KEY_BYTES:
+        raise BadEventError(f"S3 object key {clip(key)!r} is over {MAX_KEY_BYTES} bytes")
+    return key
+
+
+def _region(value: Any, label: str) -> str | None:
+    """The event's region (absent or empty: the function's own), checked as a region code."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadEventError(f"{label}={clip(value)!r} is not a region code")
+    return region_code(value, label)
 
 
 def _sub(container: Mapping[str, Any], key: str, label: str) -> Mapping[str, Any]:

@@ -15,6 +15,7 @@ unnoticed, so every field is checked here first and a bad one is a BadEventError
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,9 @@ from oncall_shared.errors import BadEventError
 
 ALARM_STATES = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
 EVENTBRIDGE_DETAIL_TYPE = "CloudWatch Alarm State Change"
+# A region code (us-east-1, us-gov-west-1, cn-north-1) becomes a label of the endpoint's host
+# name, so anything else would fail in botocore with an error that is not ours.
+_REGION_CODE = re.compile(r"(?![0-9]+\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,22 @@ def parse_arn(arn: str) -> ArnParts:
     parts = arn.split(":", 5) if isinstance(arn, str) else []
     if len(parts) != 6 or parts[0] != "arn" or not parts[3] or not parts[4]:
         raise BadEventError(
-            f"ARN {arn!r} is not of the form arn:partition:service:region:account:resource"
+            f"ARN {clip(arn)!r} is not of the form arn:partition:service:region:account:resource"
         )
+    region_code(parts[3], f"region of ARN {clip(arn)!r}")
     return ArnParts(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+def region_code(value: str, label: str) -> str:
+    """``value`` when it is shaped like a region code, else a BadEventError naming ``label``."""
+    if not _REGION_CODE.match(value):
+        raise BadEventError(f"{label} {clip(value)!r} is not a region code such as us-east-1")
+    return value
+
+
+def clip(value: Any, limit: int = 200) -> Any:
+    """A string cut to ``limit`` characters for an error message (events can be megabytes)."""
+    return value[:limit] + "..." if isinstance(value, str) and len(value) > limit else value
 
 
 def normalise_timestamp(value: str) -> str:
@@ -83,7 +100,10 @@ def normalise_timestamp(value: str) -> str:
             parsed = datetime.strptime(value, pattern)
         except ValueError:
             continue
-        return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
+        try:
+            return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
+        except OverflowError:  # 0001-01-01T00:00:00+0100 is before year 1 in UTC
+            raise BadEventError(f"alarm time {value!r} is out of range in UTC") from None
     return value
 
 
@@ -122,6 +142,10 @@ def _from_sns_record(record: SNSEventRecord, index: int) -> AlarmChange:
         raise BadEventError(
             f"Records[{index}].Sns.Message is not JSON: {exc.msg} at char {exc.pos}"
         ) from None
+    except (ValueError, RecursionError) as exc:
+        # Python refuses integers over 4,300 digits (ValueError) and nesting deeper than its
+        # recursion limit: both are messages no alarm sends.
+        raise BadEventError(f"Records[{index}].Sns.Message is not usable JSON: {exc}") from None
     # TopicArn is optional here (only old messages without AlarmArn need it).
     return alarm_from_sns_message(message, topic_arn=str(record.sns.get("TopicArn", "")))
 
@@ -176,7 +200,7 @@ def _sns_metric(trigger: Mapping[str, Any]) -> tuple[str | None, str | None, dic
         return _sns_single_query_metric(trigger.get("Metrics"))
     return (
         optional_str(trigger.get("Namespace")),
-        str(trigger["MetricName"]),
+        _metric_name(trigger["MetricName"]),
         _sns_dimensions(trigger.get("Dimensions")),
     )
 
@@ -188,23 +212,37 @@ def _sns_single_query_metric(
     EventBridge and alarm-action shapes are read the same way); anything else is math."""
     if not isinstance(queries, list) or len(queries) != 1 or not isinstance(queries[0], Mapping):
         return None, None, None
-    metric = (queries[0].get("MetricStat") or {}).get("Metric")
-    if not isinstance(metric, Mapping) or not metric.get("MetricName"):
+    metric = _sub_mapping(_sub_mapping(queries[0], "MetricStat"), "Metric")
+    if not metric.get("MetricName"):
         return None, None, None
     return (
         optional_str(metric.get("Namespace")),
-        str(metric["MetricName"]),
+        _metric_name(metric["MetricName"]),
         _sns_dimensions(metric.get("Dimensions")),
     )
 
 
 def _sns_dimensions(items: Any) -> dict[str, str]:
     # SNS alarm messages write dimension keys in lower case ("name", "value"); accept either.
-    return {
-        str(item.get("name", item.get("Name"))): str(item.get("value", item.get("Value")))
-        for item in items or []
-        if isinstance(item, Mapping)
-    }
+    if items is None:
+        return {}
+    if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
+        raise BadEventError(f"alarm Dimensions={clip(items)!r} is not a list of objects")
+    pairs = [
+        (item.get("name", item.get("Name")), item.get("value", item.get("Value"))) for item in items
+    ]
+    return _dimension_dict(pairs)
+
+
+def _dimension_dict(pairs: Any) -> dict[str, str]:
+    dimensions: dict[str, str] = {}
+    for name, value in pairs:
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise BadEventError(
+                f"alarm dimension {clip(name)!r}={clip(value)!r} is not a name and value string"
+            )
+        dimensions[name] = value
+    return dimensions
 
 
 def alarm_from_eventbridge(event: Mapping[str, Any]) -> AlarmChange:
@@ -276,16 +314,27 @@ def _camel_metric(
     metrics = configuration.get("metrics")
     if not isinstance(metrics, list) or len(metrics) != 1 or not isinstance(metrics[0], Mapping):
         return None, None, None
-    metric = (metrics[0].get("metricStat") or {}).get("metric")
-    if not isinstance(metric, Mapping) or not metric.get("name"):
+    metric = _sub_mapping(_sub_mapping(metrics[0], "metricStat"), "metric")
+    if not metric.get("name"):
         return None, None, None
-    dimensions = {str(k): str(v) for k, v in (metric.get("dimensions") or {}).items()}
-    return optional_str(metric.get("namespace")), str(metric["name"]), dimensions
+    dimensions = metric.get("dimensions") or {}
+    if not isinstance(dimensions, Mapping):
+        raise BadEventError(f"alarm metric dimensions={clip(dimensions)!r} is not an object")
+    return (
+        optional_str(metric.get("namespace")),
+        _metric_name(metric["name"]),
+        _dimension_dict(dimensions.items()),
+    )
 
 
 def _sub_mapping(container: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The object under an optional ``key``: absent or null is empty, anything else malformed."""
     value = container.get(key)
-    return value if isinstance(value, Mapping) else {}
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise BadEventError(f"alarm field {key!r}={clip(value)!r} is not an object")
+    return value
 
 
 def _mapping(value: Any, label: str) -> Mapping[str, Any]:
@@ -308,10 +357,17 @@ def optional_str(value: Any) -> str | None:
 
 
 def _state(value: Any, label: str) -> str:
-    if value not in ALARM_STATES:
-        raise BadEventError(f"{label}={value!r} is not one of {sorted(ALARM_STATES)}")
-    return str(value)
+    # A list or object here is unhashable: test the type before looking it up.
+    if not isinstance(value, str) or value not in ALARM_STATES:
+        raise BadEventError(f"{label}={clip(value)!r} is not one of {sorted(ALARM_STATES)}")
+    return value
 
 
 def _optional_state(value: Any) -> str | None:
-    return str(value) if value in ALARM_STATES else None
+    return value if isinstance(value, str) and value in ALARM_STATES else None
+
+
+def _metric_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadEventError(f"alarm metric name {clip(value)!r} is not a string")
+    return value
