@@ -322,7 +322,6 @@ def launch(
     from portfolio.launch_plan import run_launch_with_preview
     from portfolio.launch_review import launch_review, refuse_unattended
 
-    refuse_unattended(tool, environment, yes=yes, dry_run=dry_run)
     overrides = _parse_params(params)
     built = _built(obj)
     if tool not in built.desired.products:
@@ -330,6 +329,8 @@ def launch(
     if instance is not None:
         _check_instance(built, tool, instance)
     check_launch_request(built, tool, environment, overrides)
+    # After the values: a bad value is the more useful error, and neither needs AWS.
+    refuse_unattended(tool, environment, yes=yes, dry_run=dry_run)
     with open_clients(target, local) as clients:
         if local:
             from portfolio.demo import create_demo_prerequisites
