@@ -159,3 +159,23 @@ def test_the_handler_tests_pass_on_the_lambda_runtime(runtime: str) -> None:
     )
     summary = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:]
     assert done.returncode == 0, f"{runtime}: {summary}\n{done.stdout[-6000:]}{done.stderr[-3000:]}"
+
+
+def prepare() -> None:
+    """Create each runtime's venv ahead of the test run (scripts/setup calls this), so the
+    timed suite does not pay for installing them on a fresh machine."""
+    for runtime in allowed_runtimes():
+        version = runtime.removeprefix("python")
+        interpreter = runtime_interpreter(version)
+        if interpreter is None:
+            print(f"warning: no Python {version}: the {runtime} handler tests will fail")
+            continue
+        lock = _locked(runtime)
+        try:
+            print(f"{runtime}: test venv {runtime_venv(interpreter, version).name}")
+        finally:
+            os.close(lock)
+
+
+if __name__ == "__main__":
+    prepare()
