@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -147,6 +148,21 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
     shared_aws.reset_clients()
+
+
+def use_local_aws_with_table(endpoint: str, monkeypatch: pytest.MonkeyPatch, table: str) -> None:
+    """Point the handlers' AWS clients at localcloud over HTTP and create TABLE there, keyed as
+    the products' tables are (a string "pk"); reset the cached clients again when done."""
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    shared_aws.reset_clients()
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 @pytest.fixture

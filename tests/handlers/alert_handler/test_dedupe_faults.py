@@ -21,23 +21,14 @@ from oncall_shared.errors import DeliveryError
 from oncall_shared.events import parse_alarm_event
 
 from localcloud import LocalCloud
-from tests.handlers.conftest import FAKE_AWS_ENV
+from tests.handlers.conftest import use_local_aws_with_table
 
 TABLE = "alert-dedupe"
 
 
 @pytest.fixture
 def store(local_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[DedupeStore]:
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", local_endpoint)
-    shared_aws.reset_clients()
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    use_local_aws_with_table(local_endpoint, monkeypatch, TABLE)
     yield DedupeStore(TABLE, 48)
     shared_aws.reset_clients()
 

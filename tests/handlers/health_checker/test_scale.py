@@ -24,7 +24,7 @@ from health_targets import load_ssm_targets, parse_targets
 from oncall_shared import aws as shared_aws
 from oncall_shared.errors import SettingsError
 
-from tests.handlers.conftest import FAKE_AWS_ENV
+from tests.handlers.conftest import use_local_aws_with_table
 
 TABLE = "health-state"
 
@@ -32,16 +32,7 @@ TABLE = "health-state"
 @pytest.fixture
 def local_aws(local_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """localcloud over HTTP as the handler's AWS, with the state table keyed as the product's."""
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", local_endpoint)
-    shared_aws.reset_clients()
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    use_local_aws_with_table(local_endpoint, monkeypatch, TABLE)
     yield local_endpoint
     shared_aws.reset_clients()
 

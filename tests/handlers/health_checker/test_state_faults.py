@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import health_state
 import pytest
 from botocore.exceptions import ClientError
@@ -18,7 +17,7 @@ from health_state import HEALTHY, UNHEALTHY, StateUpdate, TargetState
 from oncall_shared import aws as shared_aws
 
 from localcloud import LocalCloud
-from tests.handlers.conftest import FAKE_AWS_ENV
+from tests.handlers.conftest import use_local_aws_with_table
 
 TABLE = "health-state"
 DOWN = TargetState(UNHEALTHY, 3, 1)
@@ -26,16 +25,7 @@ DOWN = TargetState(UNHEALTHY, 3, 1)
 
 @pytest.fixture
 def local_aws(local_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", local_endpoint)
-    shared_aws.reset_clients()
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    use_local_aws_with_table(local_endpoint, monkeypatch, TABLE)
     yield local_endpoint
     shared_aws.reset_clients()
 
