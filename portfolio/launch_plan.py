@@ -30,7 +30,6 @@ from portfolio.launch import (
     with_instance,
 )
 from portfolio.polling import wait_for
-from portfolio.stack_events import LaunchWatcher
 from portfolio.terminate import describe_launched
 
 if TYPE_CHECKING:
@@ -275,26 +274,28 @@ def run_launch_with_preview(
     instance: str | None = None,
     watch_stack: bool = False,
 ) -> LaunchResult | None:
-    """run_launch's parameters and region, launched through a plan REVIEW approves.
-    WATCH_STACK: echo the stack's events while waiting (as run_launch does)."""
-    from portfolio.workflow import launch_region
+    """run_launch's parameters and region, launched through a plan REVIEW approves."""
+    from portfolio.workflow import launch_setup
 
-    parameters = {**built.config.launch_parameters(product, environment), **overrides}
-    region = launch_region(clients, built)
-    sc = clients.client("servicecatalog", region)
-    watch = (
-        LaunchWatcher(sc, clients.client("cloudformation", region), echo) if watch_stack else None
+    setup = launch_setup(
+        clients,
+        built,
+        product,
+        environment,
+        overrides=overrides,
+        echo=echo,
+        watch_stack=watch_stack,
     )
     with clients.log.step("launch"):
         return launch_with_preview(
-            sc,
-            region,
+            setup.sc,
+            setup.region,
             product,
             environment,
-            parameters=parameters,
+            parameters=setup.parameters,
             progress=echo,
             review=review,
             portfolio=built.desired.display_name,
             instance=instance,
-            watch=watch,
+            watch=setup.watch,
         )

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import botocore.exceptions
 
@@ -181,6 +182,38 @@ def launch_region(clients: AwsClients, built: BuiltCatalog) -> str:
     return clients.target.region or built.desired.regions[0]
 
 
+@dataclass(frozen=True)
+class LaunchSetup:
+    """What a launch from the CLI or the pipeline starts from: the region's Service Catalog
+    client, the parameters catalog.yaml and --param give, and the stack-event watcher."""
+
+    sc: Any
+    region: str
+    parameters: dict[str, str]
+    watch: LaunchWatcher | None
+
+
+def launch_setup(
+    clients: AwsClients,
+    built: BuiltCatalog,
+    product: str,
+    environment: str,
+    *,
+    overrides: dict[str, str],
+    echo: Echo,
+    watch_stack: bool,
+) -> LaunchSetup:
+    """WATCH_STACK: echo the provisioned product's stack events while waiting (needs
+    cloudformation:DescribeStackEvents, which the deploy permissions do not grant)."""
+    parameters = {**built.config.launch_parameters(product, environment), **overrides}
+    region = launch_region(clients, built)
+    sc = clients.client("servicecatalog", region)
+    watch = (
+        LaunchWatcher(sc, clients.client("cloudformation", region), echo) if watch_stack else None
+    )
+    return LaunchSetup(sc, region, parameters, watch)
+
+
 def run_launch(
     clients: AwsClients,
     built: BuiltCatalog,
@@ -192,23 +225,24 @@ def run_launch(
     instance: str | None = None,
     watch_stack: bool = False,
 ) -> LaunchResult:
-    """WATCH_STACK: echo the provisioned product's stack events while waiting (needs
-    cloudformation:DescribeStackEvents, which the deploy permissions do not grant)."""
-    parameters = {**built.config.launch_parameters(product, environment), **overrides}
-    region = launch_region(clients, built)
-    sc = clients.client("servicecatalog", region)
-    watch = (
-        LaunchWatcher(sc, clients.client("cloudformation", region), echo) if watch_stack else None
+    setup = launch_setup(
+        clients,
+        built,
+        product,
+        environment,
+        overrides=overrides,
+        echo=echo,
+        watch_stack=watch_stack,
     )
     with clients.log.step("launch"):
         return launch(
-            sc,
-            region,
+            setup.sc,
+            setup.region,
             product,
             environment,
-            parameters=parameters,
+            parameters=setup.parameters,
             progress=echo,
             portfolio=built.desired.display_name,
             instance=instance,
-            watch=watch,
+            watch=setup.watch,
         )
