@@ -105,18 +105,20 @@ def test_a_launch_failing_in_staging_stops_before_prod(
     project: Path, local_endpoint: str, tmp_path: Path
 ) -> None:
     def bad_staging_parameter(repository: Path) -> None:
+        # A value every check before the launch accepts (build, plan, the template) and only
+        # the staging account refuses: a log group nobody created there.
         config = repository / "catalog.yaml"
         text = config.read_text()
-        anchor = "        ScheduleRate: rate(5 minutes)\n"
+        anchor = '        LogBucketName: ""\n'
         assert anchor in text
         config.write_text(
-            text.replace(anchor, anchor + "      staging: {ScheduleRate: rate(7 minutes)}\n")
+            text.replace(anchor, anchor + "      staging: {LogGroupName: /aws/app/not-created}\n")
         )
 
     commit = _on_branch(project, "bad-staging-parameter", bad_staging_parameter)
     result, _ = run_commit(project, commit, local_endpoint, tmp_path)
     _stopped_at(result, "DeployStaging")
-    assert "health-checker-staging" in result.failure
+    assert "log-processor-staging" in result.failure
     assert provisioned_in(local_endpoint, ACCOUNTS["dev"]) == [
         "alert-handler-dev",
         "auto-healer-dev",
