@@ -15,7 +15,7 @@ import jsonschema
 import yaml
 
 from catalog.errors import ConfigError
-from catalog.schema import DEFAULT_DEPLOY_ROLE_NAME, catalog_schema
+from catalog.schema import DEFAULT_DEPLOY_ROLE_NAME, DEFAULT_RUNBOOK_BASE_URL, catalog_schema
 
 # Where an environment is deployed, not how its tools are configured: never a template setting.
 _DEPLOYMENT_KEYS = frozenset({"account", "regions"})
@@ -51,6 +51,11 @@ class CatalogConfig:
     environments: dict[str, dict[str, Any]]
     products: dict[str, dict[str, Any]]
     pipeline: PipelineSettings = PipelineSettings()
+
+    @property
+    def runbook_base_url(self) -> str:
+        """Where docs/runbooks/ is published (catalog.runbook_base_url), without a final slash."""
+        return str(self.catalog.get("runbook_base_url", DEFAULT_RUNBOOK_BASE_URL)).rstrip("/")
 
     @property
     def environment_names(self) -> list[str]:

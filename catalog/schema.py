@@ -219,6 +219,15 @@ _ENVIRONMENT_SCHEMA: dict[str, Any] = {
 
 DEFAULT_DEPLOY_ROLE_NAME = "OncallCatalogDeployRole"
 
+# Where docs/runbooks/ is published: every alarm's description ends with its runbook's link under
+# it. The default is a placeholder; set catalog.runbook_base_url to your repository's copy.
+DEFAULT_RUNBOOK_BASE_URL = "https://github.com/example-org/oncall-catalog/blob/main/docs/runbooks"
+# AlarmDescription holds at most 1024 characters (CloudWatch API reference, MetricAlarm): the
+# longest description the products write plus this many characters of base URL stay within it
+# (tests/docs/test_runbooks.py). No "$", "{" or "}": the description is an Fn::Sub string.
+RUNBOOK_BASE_URL_MAX_LENGTH = 300
+_RUNBOOK_BASE_URL = r"^https://[^\s${}]+$"
+
 # The release pipeline (dist/infra/pipeline.json, dist/infra/spoke.json). The connection,
 # repository and branch are parameters of the pipeline stack, not config: they belong to the
 # account the pipeline is deployed in.
@@ -284,6 +293,11 @@ def catalog_schema() -> dict[str, Any]:
                     # Set: every role a product creates carries this boundary, and the launch
                     # role may create roles only with it (products/launch_role.py).
                     "permissions_boundary_arn": {"type": "string", "pattern": _POLICY_ARN},
+                    "runbook_base_url": {
+                        "type": "string",
+                        "maxLength": RUNBOOK_BASE_URL_MAX_LENGTH,
+                        "pattern": _RUNBOOK_BASE_URL,
+                    },
                 },
             },
             "portfolio": PORTFOLIO_SCHEMA,

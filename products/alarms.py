@@ -1,7 +1,8 @@
 """CloudWatch alarms every tool gets, and how one alarm becomes a resource.
 
 Every alarm notifies the on-call topic on ALARM *and* on OK (otherwise nothing ever says
-"resolved"), and its description tells the person paged what to do first.
+"resolved"), and its description tells the person paged what to do first and ends with the link
+to its runbook, docs/runbooks/<name suffix without the dash>.md, so the notification carries it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class AlarmSpec:
     evaluation_periods: Any
     treat_missing_data: str = "notBreaching"
 
+    @property
+    def runbook(self) -> str:
+        """The runbook's file name in docs/runbooks/, without ".md": the name suffix's words."""
+        return self.name_suffix.lstrip("-")
+
 
 @dataclass(frozen=True)
 class Watched:
@@ -44,6 +50,7 @@ class Watched:
     dead_letter_queue: sqs.Queue
     names: ResourceNames
     notify: Any  # the on-call topic's ARN, as a template expression
+    runbook_base_url: str  # where docs/runbooks/ is published (catalog.runbook_base_url)
 
 
 def standard_alarms(watched: Watched) -> list[AlarmSpec]:
@@ -99,7 +106,8 @@ def standard_alarms(watched: Watched) -> list[AlarmSpec]:
             "DeadLetterQueueAlarm",
             "-dead-letters",
             f"{title} gave up on events after Lambda's retries; they are in the dead-letter "
-            "queue (see DeadLetterQueueUrl). Read one, fix the cause, then redrive or purge it.",
+            "queue (see DeadLetterQueueUrl). Read one, fix the cause, then invoke the function "
+            "again with each message's original event (an SQS redrive does not run it).",
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             {"QueueName": GetAtt(watched.dead_letter_queue, "QueueName")},
@@ -153,7 +161,7 @@ def build_alarm(watched: Watched, spec: AlarmSpec) -> cloudwatch.Alarm:
     return cloudwatch.Alarm(
         spec.logical_id,
         AlarmName=watched.names.in_region(spec.name_suffix),
-        AlarmDescription=Sub(f"[${{Environment}}] {spec.description}"),
+        AlarmDescription=Sub(alarm_description(watched, spec)),
         Namespace=spec.namespace,
         MetricName=spec.metric,
         Dimensions=[
@@ -169,3 +177,12 @@ def build_alarm(watched: Watched, spec: AlarmSpec) -> cloudwatch.Alarm:
         AlarmActions=[watched.notify],
         OKActions=[watched.notify],
     )
+
+
+def runbook_url(watched: Watched, spec: AlarmSpec) -> str:
+    return f"{watched.runbook_base_url}/{spec.runbook}.md"
+
+
+def alarm_description(watched: Watched, spec: AlarmSpec) -> str:
+    """The Fn::Sub text of SPEC's AlarmDescription: environment, what to do, runbook link last."""
+    return f"[${{Environment}}] {spec.description} Runbook: {runbook_url(watched, spec)}"

@@ -681,6 +681,7 @@ class ProductBuilder:
             dead_letter_queue=self.dead_letter_queue,
             names=self.names,
             notify=self.alert_topic,
+            runbook_base_url=self.config.runbook_base_url,
         )
 
     def _add_alarms(self) -> list[cloudwatch.Alarm]:
