@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.exceptions
 import click
 
 from catalog.cli_context import CliContext
@@ -179,8 +180,12 @@ def _error_text(response: dict[str, Any]) -> str:
     return f"{response.get('errorType')}: {message[0] if message else ''}"[:300]
 
 
-def take_messages(sqs: Any, queue_url: str, limit: int) -> Iterator[dict[str, Any]]:
-    """Up to LIMIT distinct messages, each hidden for HOLD_SECONDS when taken."""
+def take_messages(
+    sqs: Any, queue_url: str, limit: int, held_again: list[str]
+) -> Iterator[dict[str, Any]]:
+    """Up to LIMIT distinct messages, each hidden for HOLD_SECONDS when taken. A message taken
+    before and received again (its hold ran out) is not handled twice: its receipt handle goes
+    to HELD_AGAIN, to be made visible again at the end."""
     seen: set[str] = set()
     while len(seen) < limit:
         answer = sqs.receive_message(
@@ -189,7 +194,9 @@ def take_messages(sqs: Any, queue_url: str, limit: int) -> Iterator[dict[str, An
             VisibilityTimeout=HOLD_SECONDS,
             WaitTimeSeconds=0,
         )
-        fresh = [m for m in answer.get("Messages", []) if m["MessageId"] not in seen]
+        messages = answer.get("Messages", [])
+        held_again.extend(m["ReceiptHandle"] for m in messages if m["MessageId"] in seen)
+        fresh = [m for m in messages if m["MessageId"] not in seen]
         if not fresh:  # an empty queue, or only messages this run already has
             return
         for message in fresh:
@@ -234,6 +241,7 @@ class Redrive:
     echo: Echo
     dry_run: bool
     tally: Tally = field(default_factory=Tally)
+    held_again: list[str] = field(default_factory=list)
 
     @property
     def sqs(self) -> Any:
@@ -242,7 +250,8 @@ class Redrive:
     def run(self, limit: int) -> Tally:
         lambda_client = self.clients.invoke_client(self.target.region, INVOKE_READ_TIMEOUT)
         try:
-            for message in take_messages(self.sqs, self.target.queue_url, limit):
+            taken = take_messages(self.sqs, self.target.queue_url, limit, self.held_again)
+            for message in taken:
                 self._handle(lambda_client, parse_dead_letter(message, self.target.function_name))
         finally:
             self._release_kept()
@@ -273,12 +282,14 @@ class Redrive:
 
     def _release_kept(self) -> None:
         """Make the kept messages visible again now, not when HOLD_SECONDS run out."""
-        for letter in self.tally.kept:
-            self.sqs.change_message_visibility(
-                QueueUrl=self.target.queue_url,
-                ReceiptHandle=letter.receipt_handle,
-                VisibilityTimeout=0,
-            )
+        handles = [letter.receipt_handle for letter in self.tally.kept] + self.held_again
+        for handle in handles:
+            try:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.target.queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+                )
+            except botocore.exceptions.ClientError as error:  # e.g. a handle received again
+                self.echo(f"  (a kept message stays hidden until its hold ends: {error})")
 
 
 def waiting_count(sqs: Any, queue_url: str) -> str:
