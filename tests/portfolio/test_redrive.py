@@ -5,6 +5,9 @@ with each original event, deletes what succeeds and keeps what fails again."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,8 @@ from portfolio.redrive import RedriveError, find_dead_letter_target
 from portfolio.workflow import BuiltCatalog, prepare, run_bootstrap, run_launch, run_publish
 
 REGION = "us-east-1"
-EVENTS = Path(__file__).resolve().parents[1] / "events"
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = REPO / "tests" / "events"
 TOOL = "log-processor"
 # Lambda retries a failed asynchronous event twice, 60 s then 120 s after the previous attempt
 # (localcloud does as AWS documents): past this, the event is in the on-failure destination.
@@ -211,3 +215,51 @@ def test_an_empty_queue_has_nothing_to_redrive(
     result = _redrive(local_endpoint, tmp_path / "dist", "--yes")
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == "redrive: nothing to redrive"
+
+
+def _redrive_on_a_terminal(endpoint: str, dist: Path, answer: str) -> tuple[int, str]:
+    """build.py redrive in its own process whose stdin and stdout are a real terminal (a pty),
+    given ANSWER to its question; (exit code, what it printed)."""
+    controller, terminal = os.openpty()
+    command = ["redrive", TOOL, "--env", "dev", "--endpoint-url", endpoint]
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--dist", str(dist), *command],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=REPO,
+    )
+    os.close(terminal)
+    os.write(controller, answer.encode() + b"\n")  # the terminal holds it until the prompt reads
+    printed = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the process closed the terminal's last end
+            break
+        if not chunk:
+            break
+        printed += chunk
+    os.close(controller)
+    return process.wait(timeout=120), printed.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_on_a_terminal_it_asks_first_and_no_changes_nothing(
+    dead_letters: tuple[Any, str], local_endpoint: str, tmp_path: Path
+) -> None:
+    sqs, queue_url = dead_letters
+    code, printed = _redrive_on_a_terminal(local_endpoint, tmp_path / "dist", "n")
+    assert "Re-invoke oncall-log-processor-dev with up to 100 of the 4 waiting event(s)" in printed
+    assert printed.strip().endswith("[y/N]: error: redrive cancelled; nothing changed")
+    assert code == 1
+    assert _visible(sqs, queue_url) == 4
+
+
+def test_on_a_terminal_yes_redrives(
+    dead_letters: tuple[Any, str], local_endpoint: str, tmp_path: Path
+) -> None:
+    sqs, queue_url = dead_letters
+    code, printed = _redrive_on_a_terminal(local_endpoint, tmp_path / "dist", "y")
+    assert "redrive: 2 re-invoked ok and deleted, 1 failed again and kept" in printed, printed
+    assert code == 1
+    assert _visible(sqs, queue_url) == 2
