@@ -126,7 +126,10 @@ def parse_dead_letter(message: dict[str, Any], function_name: str) -> DeadLetter
 def _record_problem(record: object, function_name: str) -> str | None:
     if not isinstance(record, dict) or "requestPayload" not in record:
         return "not a Lambda invocation record (no requestPayload)"
-    arn = str(record.get("requestContext", {}).get("functionArn", ""))
+    context = record.get("requestContext")
+    if not isinstance(context, dict):
+        return "not a Lambda invocation record (no requestContext)"
+    arn = str(context.get("functionArn", ""))
     # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
     named = arn.split(":")[6] if arn.count(":") >= 6 else ""
     if named != function_name:

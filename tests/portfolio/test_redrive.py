@@ -20,7 +20,12 @@ from catalog.cli_context import DEFAULT_CONFIG
 from localcloud import LocalCloud
 from portfolio.aws import AwsClients, Target
 from portfolio.demo import create_demo_prerequisites
-from portfolio.redrive import RedriveError, find_dead_letter_target
+from portfolio.redrive import (
+    RedriveError,
+    event_source,
+    find_dead_letter_target,
+    parse_dead_letter,
+)
 from portfolio.workflow import BuiltCatalog, prepare, run_bootstrap, run_launch, run_publish
 
 REGION = "us-east-1"
@@ -263,3 +268,60 @@ def test_on_a_terminal_yes_redrives(
     assert "redrive: 2 re-invoked ok and deleted, 1 failed again and kept" in printed, printed
     assert code == 1
     assert _visible(sqs, queue_url) == 2
+
+
+@pytest.mark.parametrize(
+    ("event", "source"),
+    [
+        ("alarm_action_direct", "aws.cloudwatch"),
+        ("alarm_sns_metric", "aws:sns"),
+        ("alarm_eventbridge_state_change", "aws.cloudwatch CloudWatch Alarm State Change"),
+        ("s3_notification_object_created", "aws:s3"),
+        ("health_scheduled_event", "aws.events Scheduled Event"),
+        ("logs_subscription_quiet", "CloudWatch Logs subscription"),
+    ],
+)
+def test_each_event_shape_the_tools_receive_is_named_by_its_source(event: str, source: str) -> None:
+    assert event_source(json.loads(_event(event))) == source
+
+
+FUNCTION = "oncall-log-processor-dev"
+ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}:$LATEST"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("not json", "the body is not JSON"),
+        ('"a string"', "not a Lambda invocation record (no requestPayload)"),
+        ('{"Records": []}', "not a Lambda invocation record (no requestPayload)"),
+        ('{"requestPayload": {}}', "not a Lambda invocation record (no requestContext)"),
+        (
+            json.dumps({"requestPayload": {}, "requestContext": {"functionArn": "x"}}),
+            f"a record of function 'x', not {FUNCTION!r}",
+        ),
+        (
+            json.dumps(
+                {
+                    "requestPayload": {},
+                    "requestContext": {"functionArn": ARN.replace(FUNCTION, "other")},
+                }
+            ),
+            f"a record of function 'other', not {FUNCTION!r}",
+        ),
+    ],
+)
+def test_a_message_that_is_not_a_record_of_this_function_cannot_be_used(
+    body: str, problem: str
+) -> None:
+    letter = parse_dead_letter({"MessageId": "m-1", "ReceiptHandle": "h", "Body": body}, FUNCTION)
+    assert letter.record is None
+    assert letter.problem == problem
+
+
+def test_a_record_of_this_function_gives_back_the_original_event() -> None:
+    event = json.loads(_event("health_scheduled_event"))
+    body = json.dumps({"requestContext": {"functionArn": ARN}, "requestPayload": event})
+    letter = parse_dead_letter({"MessageId": "m-1", "ReceiptHandle": "h", "Body": body}, FUNCTION)
+    assert letter.problem is None
+    assert json.loads(letter.payload) == event
