@@ -122,6 +122,7 @@ def _import_commands() -> None:
         "portfolio.commands",
         "portfolio.launch_commands",
         "portfolio.drill",
+        "portfolio.redrive",
         "portfolio.dashboard",
         "portfolio.pipeline.commands",
         "localcloud.commands",

@@ -128,10 +128,17 @@ class AwsClients:
         identity = self.client("sts", region).get_caller_identity()
         return str(identity["Account"])
 
-    def _new_client(self, service: str, region: str) -> Any:
+    def invoke_client(self, region: str, read_timeout: float) -> Any:
+        """A Lambda client for synchronous Invoke: a read waits READ_TIMEOUT seconds (the
+        function's run) and each call is tried once, since a retry would run the event again."""
+        return self._new_client("lambda", region, read_timeout, {"max_attempts": 1})
+
+    def _new_client(
+        self, service: str, region: str, read_timeout: float | None = None, retries: Any = None
+    ) -> Any:
         connect, read = self._timeouts
         config = botocore.config.Config(
-            retries=_RETRIES, connect_timeout=connect, read_timeout=read
+            retries=retries or _RETRIES, connect_timeout=connect, read_timeout=read_timeout or read
         )
         extra: dict[str, Any] = {}
         if self.target.endpoint_url:
