@@ -14,13 +14,10 @@ import pytest
 
 from portfolio.pipeline.local_run import LocalRun, PipelineResult, run_pipeline, summary_table
 from portfolio.pipeline.trigger import BranchTrigger
-from products.environment import ResourceNames
 from tests.portfolio.pipeline.project_repo import (
     ACCOUNTS,
     QUICK_TESTS,
     REGION,
-    account_clients,
-    config_of,
     git,
     merge_on_main,
     project_copy,
@@ -108,20 +105,21 @@ def test_a_lint_finding_stops_the_build(project: Path, local_endpoint: str, tmp_
 def test_a_launch_failing_in_staging_stops_before_prod(
     project: Path, local_endpoint: str, tmp_path: Path
 ) -> None:
-    # The staging account already holds a log group the log processor's stack creates (left by
-    # a hand-made test there): every check before the launch passes, the staging launch fails.
-    names = ResourceNames(config_of(project).catalog["resource_prefix"], "log-processor")
-    staging_logs = account_clients(local_endpoint, ACCOUNTS["staging"]).client("logs", REGION)
-    staging_logs.create_log_group(logGroupName=names.log_group("staging"))
+    def a_topic_staging_lacks(repository: Path) -> None:
+        # A value every check before the launch accepts (build, plan, the template's pattern)
+        # that only the staging account refuses: its alarms' topic does not exist there.
+        config = repository / "catalog.yaml"
+        text = config.read_text()
+        anchor = "      # The handler's own alarms go to the on-call topic"
+        assert anchor in text
+        topic = f"arn:aws:sns:{REGION}:{ACCOUNTS['staging']}:no-such-topic"
+        staging = f'      staging: {{AlarmTopicArn: "{topic}"}}\n'
+        config.write_text(text.replace(anchor, staging + anchor, 1))
 
-    def a_readme_change(repository: Path) -> None:
-        readme = repository / "README.md"
-        readme.write_text(readme.read_text() + "\n")
-
-    commit = _on_branch(project, "readme-change", a_readme_change)
+    commit = _on_branch(project, "staging-alarm-topic", a_topic_staging_lacks)
     result, _ = run_commit(project, commit, local_endpoint, tmp_path)
     _stopped_at(result, "DeployStaging")
-    assert "log-processor-staging" in result.failure
+    assert "alert-handler-staging" in result.failure
     assert provisioned_in(local_endpoint, ACCOUNTS["dev"]) == [
         "alert-handler-dev",
         "auto-healer-dev",
