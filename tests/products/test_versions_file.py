@@ -77,7 +77,7 @@ def test_changed_content_is_refused_with_both_short_hashes_and_every_bump_option
     assert str(raised.value) == (
         "tool: content changed (hash 0123456789ab -> fedcba987654) but version 1.2.0 was "
         "recorded for the old content and published versions are immutable; run "
-        "`python build.py bump tool --patch` (or --minor / --major)"
+        '`python build.py bump tool --patch --note "what changed"` (or --minor / --major)'
     )
 
 
