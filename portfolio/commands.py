@@ -31,6 +31,30 @@ from products.environment import ResourceNames, check_instance_name
 EXIT_CHANGES_PENDING = 2
 
 
+def launched_tool_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """TOOL, --env and --instance: the options of a command that acts on one launched tool."""
+    for option in reversed(
+        (
+            click.argument("tool"),
+            click.option(
+                "--env",
+                "environment",
+                required=True,
+                metavar="ENV",
+                help="Environment of the launched tool: the provisioned product is TOOL-ENV.",
+            ),
+            click.option(
+                "--instance",
+                metavar="NAME",
+                help="A named instance (launch --instance): the provisioned product is "
+                "TOOL-NAME-ENV.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--endpoint-url / --profile / --region / --local, collected into target= and local=."""
 

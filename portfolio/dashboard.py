@@ -19,7 +19,7 @@ import click
 from catalog.cli_context import CliContext
 from catalog.config import load_config
 from portfolio.aws import AwsClients, Target
-from portfolio.commands import target_options
+from portfolio.commands import launched_tool_options, target_options
 from portfolio.dashboard_data import (
     AlarmView,
     Chart,
@@ -124,19 +124,7 @@ def target_now(endpoint_url: str | None) -> float:
 
 
 @click.command()
-@click.argument("tool")
-@click.option(
-    "--env",
-    "environment",
-    required=True,
-    metavar="ENV",
-    help="Environment of the launched tool: the provisioned product is TOOL-ENV.",
-)
-@click.option(
-    "--instance",
-    metavar="NAME",
-    help="A named instance (launch --instance): the provisioned product is TOOL-NAME-ENV.",
-)
+@launched_tool_options
 @click.option(
     "--hours",
     type=float,

@@ -17,7 +17,7 @@ import click
 
 from catalog.cli_context import CliContext
 from portfolio.aws import AwsClients, Target, aws_errors
-from portfolio.commands import target_options
+from portfolio.commands import launched_tool_options, target_options
 from portfolio.drill_target import (
     DrillError,
     LaunchedTool,
@@ -97,19 +97,7 @@ def _launch_locally(
 
 
 @click.command()
-@click.argument("tool")
-@click.option(
-    "--env",
-    "environment",
-    required=True,
-    metavar="ENV",
-    help="Environment of the launched tool: the provisioned product is TOOL-ENV.",
-)
-@click.option(
-    "--instance",
-    metavar="NAME",
-    help="A named instance (launch --instance): the provisioned product is TOOL-NAME-ENV.",
-)
+@launched_tool_options
 @target_options
 @click.pass_obj
 def drill(

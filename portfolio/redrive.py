@@ -22,7 +22,7 @@ import click
 
 from catalog.cli_context import CliContext
 from portfolio.aws import AwsClients, Target, aws_errors, unless_not_found
-from portfolio.commands import target_options
+from portfolio.commands import launched_tool_options, target_options
 from portfolio.errors import PublishError
 from portfolio.launch import provisioned_product_name
 
@@ -364,19 +364,7 @@ Default at most {DEFAULT_MAX_MESSAGES} messages per run."""
 
 
 @click.command(help=REDRIVE_HELP)
-@click.argument("tool")
-@click.option(
-    "--env",
-    "environment",
-    required=True,
-    metavar="ENV",
-    help="Environment of the launched tool: the provisioned product is TOOL-ENV.",
-)
-@click.option(
-    "--instance",
-    metavar="NAME",
-    help="A named instance (launch --instance): the provisioned product is TOOL-NAME-ENV.",
-)
+@launched_tool_options
 @click.option(
     "--max",
     "limit",
