@@ -87,6 +87,11 @@ class ControlClient:
             raise ControlError(
                 f"{method} /_localcloud/{route}: {document.get('message', error.reason)}"
             ) from None
+        except urllib.error.URLError as error:
+            raise ControlError(
+                f"cannot reach the local cloud at {self.endpoint_url} ({error.reason}): "
+                "is `python build.py local` running there?"
+            ) from None
 
 
 def _subscribe_url(mail: dict[str, Any]) -> str:

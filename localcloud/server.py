@@ -310,25 +310,28 @@ def serve(
     host: str,
     port: int,
     announce: Callable[[str], None] | None = None,
-    speed: float = 1.0,
+    speed: float | None = 1.0,
     auto_confirm: bool = False,
 ) -> None:
     """Serve in the foreground until interrupted (Ctrl-C raises KeyboardInterrupt to the caller).
 
     `announce` receives the endpoint URL once the socket is listening (useful with port 0). The
-    clock runs in real time, `speed` times faster; `auto_confirm` confirms SNS http/https/email
+    clock runs in real time, `speed` times faster (None: only when the control endpoint advances
+    it); `auto_confirm` confirms SNS http/https/email
     subscriptions without the confirmation round trip.
     """
     reset_state()
     server = build_server(host, port, verbose=True)
     delivery.DELIVERY.auto_confirm = auto_confirm
-    driver = RealTimeDriver(CLOCK, speed)
+    driver = None if speed is None else RealTimeDriver(CLOCK, speed)
     _stop_on_signals()
     if announce is not None:
         announce(f"http://{host}:{server.server_port}")
-    driver.start()
+    if driver is not None:
+        driver.start()
     try:
         server.serve_forever()
     finally:
-        driver.stop()
+        if driver is not None:
+            driver.stop()
         server.server_close()

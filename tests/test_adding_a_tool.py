@@ -12,18 +12,16 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.support.repository_copy import copy_repository
+
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "adding-a-tool.md"
 NAME = "heartbeat"  # product name and handler folder: the same word, no dash to convert
-# Shared with the repository rather than copied: environments, and the content-keyed cache of
-# installed Lambda dependencies (products/packaging.py writes it atomically).
-LINKED = (".venv", ".venv-checkov", ".cache")
 # What the page says a new tool changes, and nothing else.
 ALLOWED_NEW = (
     f"handlers/{NAME}/",
@@ -184,25 +182,6 @@ def _run(copy: Path, command: list[str]) -> str:
     return output
 
 
-def _copy_repository(copy: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
-    for relative in filter(None, listed.split("\0")):
-        source = REPO / relative
-        if source.is_file():
-            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / relative, follow_symlinks=False)
-    for name in LINKED:
-        if (REPO / name).exists():
-            (copy / name).symlink_to((REPO / name).resolve())
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-    _run(copy, [*git, "init", "-q"])
-    (copy / ".git" / "info" / "exclude").write_text("".join(f"/{n}\n" for n in LINKED))
-    _run(copy, [*git, "add", "-A"])
-    _run(copy, [*git, "commit", "-q", "-m", "the repository as it was"])
-
-
 def _write(copy: Path, relative: str, text: str) -> None:
     (copy / relative).parent.mkdir(parents=True, exist_ok=True)
     (copy / relative).write_text(text)
@@ -253,7 +232,7 @@ def _changed_files(copy: Path) -> tuple[set[str], set[str]]:
 
 def test_a_fifth_tool_follows_the_page_and_touches_no_central_file(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
-    _copy_repository(copy)
+    copy_repository(copy)
     _add_the_tool(copy)
     outputs = [_run(copy, command) for command in _documented_commands(copy)]
     bump, _, build, lint, launch, _ = outputs

@@ -4,6 +4,7 @@ stack's, portfolio/pipeline/deploy.py) and the deploy stage `deploy --env ENV`."
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,9 +39,24 @@ def pipeline() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Keep checkouts and artifacts here (default: a temporary folder, removed after).",
 )
+@click.option(
+    "--variable",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="An environment variable for every build stage, as a StartBuild override sets one "
+    "(repeatable). PYTEST_ADDOPTS=tests/products/test_versions.py runs only those tests in "
+    "BuildAndTest: for rehearsals and training; a release runs the whole suite.",
+)
 @click.pass_obj
 def run(
-    obj: CliContext, local: bool, commit: str, decision: str | None, work_dir: Path | None
+    obj: CliContext,
+    *,
+    local: bool,
+    commit: str,
+    decision: str | None,
+    work_dir: Path | None,
+    variables: tuple[str, ...],
 ) -> None:
     """Run the pipeline: Source -> BuildAndTest -> Publish -> DeployDev -> DeployStaging ->
     Approve -> DeployProd.
@@ -54,17 +70,45 @@ def run(
 
     if not local:
         raise click.UsageError("only --local is supported: the real pipeline runs in CodePipeline")
+    project_variables = build_variables(variables)
     repository = obj.config_path.resolve().parent
     with _work_dir(work_dir) as where, LocalCloud() as cloud:
         click.echo(f"local AWS at {cloud.endpoint_url}; work folder {where}")
-        result = run_pipeline(
-            LocalRun(repository, commit, cloud.endpoint_url, where, _approval(decision)),
-            click.echo,
+        run = LocalRun(
+            repository,
+            commit,
+            cloud.endpoint_url,
+            where,
+            _approval(decision),
+            project_variables=project_variables,
         )
+        result = run_pipeline(run, click.echo)
     click.echo(summary_table(result))
     if not result.succeeded:
         raise PipelineError(f"pipeline {result.failure}")
     click.echo(f"pipeline succeeded for commit {result.commit}")
+
+
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def build_variables(pairs: tuple[str, ...]) -> dict[str, str]:
+    """NAME=VALUE pairs as environment variables; CodeBuild reserves names starting CODEBUILD_."""
+    variables: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not _VARIABLE_NAME.match(name):
+            raise click.BadParameter(
+                f"{pair!r}: expected NAME=VALUE with NAME of letters, digits and underscores",
+                param_hint="--variable",
+            )
+        if name.upper().startswith("CODEBUILD_"):
+            raise click.BadParameter(
+                f"{name!r}: names starting with CODEBUILD_ are reserved by CodeBuild",
+                param_hint="--variable",
+            )
+        variables[name] = value
+    return variables
 
 
 @contextlib.contextmanager

@@ -186,14 +186,16 @@ def _source(runner: _Runner) -> str:
 
 def checkout_commit(repository: Path, commit: str, into: Path) -> None:
     """A clean checkout of COMMIT with this repository's virtualenvs and cache linked in."""
+    # Resolved here, not in the clone: a clone knows REPOSITORY's branches only as origin/<name>.
+    try:
+        resolved = _git(repository, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+    except PipelineError as error:
+        raise PipelineError(f"commit {commit!r} not found in {repository}") from error
     if into.exists():
         shutil.rmtree(into)
     into.parent.mkdir(parents=True, exist_ok=True)
     _git(into.parent, "clone", "--quiet", "--shared", "--no-checkout", str(repository), str(into))
-    try:
-        _git(into, "checkout", "--quiet", "--detach", commit)
-    except PipelineError as error:
-        raise PipelineError(f"commit {commit!r} not found in {repository}") from error
+    _git(into, "checkout", "--quiet", "--detach", resolved)
     link_local_environments(repository, into)
 
 

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+from build import cli
 from localcloud.commands import local
 from localcloud.control import ControlClient
 
@@ -90,6 +91,59 @@ def test_the_clock_runs_sped_up_and_fires_schedules() -> None:
             raise
     assert process.returncode == 0
     assert "localcloud stopped" in out
+
+
+def test_a_manual_clock_moves_only_when_asked_and_the_inbox_shows_what_sns_mailed() -> None:
+    code = "from localcloud.commands import local; local(['--port', '0', '--manual-clock'])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
+    try:
+        banner = _read_banner(process)
+        endpoint = banner[0].rsplit(" ", 1)[1].strip()
+        assert any("Clock: manual" in line for line in banner)
+        control = ControlClient(endpoint)
+        start = control.now()
+        sns = _client("sns", endpoint)
+        topic = sns.create_topic(Name="alerts")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="me@example.com")
+        runner = CliRunner()
+        inbox = ["local-inbox", "--endpoint-url", endpoint]
+        confirmed = runner.invoke(cli, [*inbox, "--confirm", "--clear"])
+        assert "AWS Notification - Subscription Confirmation" in confirmed.output
+        assert "confirmed 1 subscription(s)" in confirmed.output
+        sns.publish(TopicArn=topic, Subject="disk full", Message="host-1 at 99%")
+        mails = runner.invoke(cli, [*inbox, "--to", "me@example.com", "--full", "--clear"])
+        assert mails.exit_code == 0, mails.output
+        assert "to me@example.com: disk full" in mails.output
+        assert "    host-1 at 99%" in mails.output
+        assert control.outbox() == []
+
+        sqs = _client("sqs", endpoint)
+        url = sqs.create_queue(QueueName="ticks")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events = _client("events", endpoint)
+        events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+        events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
+        assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+        assert control.now() == start  # nothing moved it
+        moved = runner.invoke(cli, ["local-clock", "--endpoint-url", endpoint, "--advance", "60"])
+        assert moved.exit_code == 0, moved.output
+        assert "advanced 60 s" in moved.output
+        assert len(sqs.receive_message(QueueUrl=url)["Messages"]) == 1
+        assert control.now() == start + 60
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
+
+
+def test_manual_clock_and_speed_exclude_each_other() -> None:
+    result = CliRunner().invoke(local, ["--port", "0", "--manual-clock", "--speed", "10"])
+    assert result.exit_code == 2
+    assert "--manual-clock and --speed exclude each other" in result.output
 
 
 def _client(service: str, endpoint: str) -> Any:

@@ -26,6 +26,14 @@ def test_help(args: list[str], shown: str) -> None:
     [
         (["pipeline", "run"], "only --local is supported"),
         (["deploy", "--env", "dev", "--local"], "pipeline run --local"),
+        (
+            ["pipeline", "run", "--local", "--variable", "PYTEST_ADDOPTS"],
+            "'PYTEST_ADDOPTS': expected NAME=VALUE",
+        ),
+        (
+            ["pipeline", "run", "--local", "--variable", "CODEBUILD_BUILD_ID=x"],
+            "'CODEBUILD_BUILD_ID': names starting with CODEBUILD_ are reserved by CodeBuild",
+        ),
     ],
 )
 def test_refused_usage(args: list[str], message: str) -> None:

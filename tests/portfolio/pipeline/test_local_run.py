@@ -228,3 +228,23 @@ def test_an_unknown_commit_fails_the_source_stage(tmp_path: Path, local_endpoint
     assert (
         result.failure == f"stage Source failed: commit 'no-such-commit' not found in {repository}"
     )
+
+
+def test_a_branch_of_the_repository_names_its_commit(tmp_path: Path, local_endpoint: str) -> None:
+    repository = _tiny_repository(tmp_path / "tiny")
+    git(repository, "checkout", "--quiet", "-b", "feature")
+    (repository / "README").write_text("on the branch")
+    git(repository, "add", "README")
+    git(repository, "commit", "--quiet", "-m", "feature")
+    git(repository, "checkout", "--quiet", "main")
+    run = LocalRun(
+        repository,
+        "feature",
+        local_endpoint,
+        tmp_path / "work",
+        approval=lambda: True,
+        setup_accounts=False,
+    )
+    result = run_pipeline(run, lambda line: None)
+    assert result.commit == git(repository, "rev-parse", "feature")
+    assert (tmp_path / "work" / "source" / "README").read_text() == "on the branch"
