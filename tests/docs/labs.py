@@ -1,0 +1,251 @@
+"""The training labs (docs/training/<track>/NN-*.md) as a test runs them: their commands, in order,
+checked against the output each lab says to expect.
+
+A lab's runnable part is its ```console blocks, written as a terminal shows them:
+
+    $ python build.py launches --endpoint-url http://127.0.0.1:4566
+    health-checker-dev ... 1.5.5 ...
+    [exit 1]
+
+- A line starting with `$ ` is a command (a trailing backslash continues it on the next line).
+  It runs with bash in the repository, `.venv/bin` first on PATH (so `python` and `aws` are the
+  project's).
+- The lines after it, up to the next command, are output it must print (stdout and stderr
+  together), in that order, with any other lines in between. `...` inside a line stands for any
+  text; a line of only `...` says "more here" and matches nothing. Each line must match a whole
+  output line (leading and trailing spaces ignored).
+- `[exit N]` says the command exits N; otherwise it must exit 0.
+- `$ export NAME=VALUE ...` sets variables for every later command of the track, as in a shell.
+- `$ python build.py local ...` starts the local AWS in the background, "in another terminal";
+  its banner is its output. It runs until the track ends.
+
+The labs say port 4566 (the local AWS's default); a run uses a free port instead so runs can
+happen side by side, and substitutes it in the commands and the expected output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DOCUMENTED_PORT = 4566
+FENCE = re.compile(r"^\s*```(\w*)\s*$")
+EXIT_LINE = re.compile(r"^\[exit (\d+)\]$")
+SERVER_COMMAND = "python build.py local "
+# A guard against a hung command, not a measure: a lab step takes seconds.
+COMMAND_TIMEOUT_SECONDS = 900
+
+
+class LabError(AssertionError):
+    """A lab that cannot be run as written, or whose command did not print what it says."""
+
+
+@dataclass(frozen=True)
+class Step:
+    lab: str  # the lab file, relative to the repository
+    line: int  # where the command starts in it
+    command: str
+    expected: tuple[str, ...]
+    exit_code: int = 0
+
+    def where(self) -> str:
+        return f"{self.lab}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Lab:
+    path: Path
+    audience: str  # the first line, "For: ..."
+    title: str
+    steps: tuple[Step, ...]
+    has_check_yourself: bool
+
+
+def parse_lab(path: Path, repository: Path) -> Lab:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    relative = str(path.relative_to(repository))
+    title = next((line[2:].strip() for line in lines if line.startswith("# ")), "")
+    return Lab(
+        path=path,
+        audience=lines[0] if lines else "",
+        title=title,
+        steps=tuple(_steps(relative, lines)),
+        has_check_yourself=any(line.strip() == "## Check yourself" for line in lines),
+    )
+
+
+def _steps(relative: str, lines: list[str]) -> Iterator[Step]:
+    language: str | None = None
+    block: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        fence = FENCE.match(line)
+        if fence is None:
+            if language is not None:
+                block.append((number, line))
+            continue
+        if language is None:
+            language, block = fence.group(1), []
+            continue
+        if language == "console":
+            yield from _block_steps(relative, block)
+        language = None
+    if language is not None:
+        raise LabError(f"{relative}: a code block is not closed")
+
+
+def _block_steps(relative: str, block: list[tuple[int, str]]) -> Iterator[Step]:
+    command: list[str] = []
+    start = 0
+    expected: list[str] = []
+    for number, raw in block:
+        line = raw.strip()
+        if line.startswith("$ ") and not _continues(command):
+            if command:
+                yield _step(relative, start, command, expected)
+            command, start, expected = [line[2:]], number, []
+        elif _continues(command):
+            command.append(line)
+        elif command:
+            expected.append(line)
+        elif line:
+            raise LabError(f"{relative}:{number}: output {line!r} comes before any `$ ` command")
+    if command:
+        yield _step(relative, start, command, expected)
+
+
+def _continues(command: list[str]) -> bool:
+    return bool(command) and command[-1].endswith("\\")
+
+
+def _step(relative: str, start: int, command: list[str], expected: list[str]) -> Step:
+    joined = " ".join(part[:-1].rstrip() if part.endswith("\\") else part for part in command)
+    exit_code = 0
+    kept: list[str] = []
+    for line in expected:
+        code = EXIT_LINE.match(line)
+        if code:
+            exit_code = int(code.group(1))
+        elif line and line != "...":
+            kept.append(line)
+    if joined.startswith("cd "):
+        raise LabError(f"{relative}:{start}: `cd` is not supported; every command runs at the root")
+    return Step(relative, start, joined, tuple(kept), exit_code)
+
+
+def line_pattern(expected: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in expected.split("...")))
+
+
+def missing_expected(expected: tuple[str, ...], output: str) -> str | None:
+    """The first expected line not found, in order, among OUTPUT's lines (None: all found)."""
+    lines = [line.strip() for line in output.splitlines()]
+    position = 0
+    for wanted in expected:
+        pattern = line_pattern(wanted)
+        while position < len(lines) and not pattern.fullmatch(lines[position]):
+            position += 1
+        if position == len(lines):
+            return wanted
+        position += 1
+    return None
+
+
+def with_port(text: str, port: int) -> str:
+    return text.replace(f"127.0.0.1:{DOCUMENTED_PORT}", f"127.0.0.1:{port}").replace(
+        f"--port {DOCUMENTED_PORT}", f"--port {port}"
+    )
+
+
+@dataclass
+class TrackRun:
+    """One track's labs, in order, in one copy of the repository with one local AWS."""
+
+    repository: Path
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    server: subprocess.Popen[str] | None = None
+
+    def __post_init__(self) -> None:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        path = f"{self.repository / '.venv' / 'bin'}{os.pathsep}{inherited.get('PATH', '')}"
+        # The learner's git identity, for the labs that commit.
+        identity = {
+            "GIT_AUTHOR_NAME": "Lab Learner",
+            "GIT_AUTHOR_EMAIL": "learner@example.com",
+            "GIT_COMMITTER_NAME": "Lab Learner",
+            "GIT_COMMITTER_EMAIL": "learner@example.com",
+        }
+        self.env = {**inherited, **identity, "PATH": path, "PYTHONUNBUFFERED": "1"}
+
+    def run(self, step: Step) -> str:
+        command = with_port(step.command, self.port)
+        if command.startswith("export "):
+            self._export(command)
+            return ""
+        if command.startswith(SERVER_COMMAND):
+            output = self._start_server(step, command)
+        else:
+            output = self._run_command(step, command)
+        expected = tuple(with_port(line, self.port) for line in step.expected)
+        missing = missing_expected(expected, output)
+        if missing is not None:
+            raise LabError(
+                f"{step.where()}: `{step.command}` did not print {missing!r} "
+                f"(in the expected order):\n{output[-6000:]}"
+            )
+        return output
+
+    def _export(self, command: str) -> None:
+        for assignment in shlex.split(command)[1:]:
+            name, _, value = assignment.partition("=")
+            self.env[name] = value
+
+    def _run_command(self, step: Step, command: str) -> str:
+        done = subprocess.run(  # the lab's own command, as the learner types it
+            ["bash", "-o", "pipefail", "-c", command],
+            cwd=self.repository,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+        output = done.stdout + done.stderr
+        if done.returncode != step.exit_code:
+            raise LabError(
+                f"{step.where()}: `{step.command}` exited {done.returncode}, the lab says "
+                f"{step.exit_code}:\n{output[-6000:]}"
+            )
+        return output
+
+    def _start_server(self, step: Step, command: str) -> str:
+        if self.server is not None:
+            raise LabError(f"{step.where()}: the local AWS is already running")
+        self.server = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"],
+            cwd=self.repository,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.server.stdout is not None
+        banner: list[str] = []
+        while not banner or banner[-1].strip() != "Press Ctrl-C to stop.":
+            line = self.server.stdout.readline()
+            if not line:
+                raise LabError(f"{step.where()}: the local AWS stopped: {''.join(banner)}")
+            banner.append(line)
+        return "".join(banner)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.communicate(timeout=30)
+            self.server = None

@@ -1,0 +1,93 @@
+"""The training tracks in docs/training/ cannot rot: every lab's commands run, in order, in a clean
+copy of the repository against a local AWS started the way the labs start it, and each prints
+what the lab says it prints (tests/docs/labs.py has the rules).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.docs.labs import Lab, LabError, TrackRun, missing_expected, parse_lab
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# The runner itself: what a lab's console block means, and that a wrong lab fails.
+SAMPLE = """For: whoever tests the runner.
+
+# Lab 0: the runner
+
+```console
+$ printf 'one\\ntwo: 2 items\\nthree\\n'
+one
+...
+three
+$ printf 'a long \\
+line\\n'; exit 3
+a long line
+[exit 3]
+```
+
+## Check yourself
+"""
+
+
+def _sample(tmp_path: Path, text: str = SAMPLE) -> Lab:
+    path = tmp_path / "00-sample.md"
+    path.write_text(text)
+    return parse_lab(path, tmp_path)
+
+
+def test_a_console_block_becomes_commands_with_their_expected_lines(tmp_path: Path) -> None:
+    lab = _sample(tmp_path)
+    assert [(s.command, s.expected, s.exit_code) for s in lab.steps] == [
+        ("printf 'one\\ntwo: 2 items\\nthree\\n'", ("one", "three"), 0),
+        ("printf 'a long line\\n'; exit 3", ("a long line",), 3),
+    ]
+    run = TrackRun(tmp_path, _free_port())
+    for step in lab.steps:
+        run.run(step)
+
+
+@pytest.mark.parametrize(
+    ("expected", "missing"),
+    [
+        (("one", "two: ... items", "three"), None),
+        (("three", "one"), "one"),  # order matters
+        (("two",), "two"),  # a whole line, not a part of one
+        (("four",), "four"),
+    ],
+)
+def test_expected_lines_match_whole_lines_in_order(
+    expected: tuple[str, ...], missing: str | None
+) -> None:
+    assert missing_expected(expected, "one\n  two: 2 items\nthree\n") == missing
+
+
+def test_a_command_that_prints_otherwise_or_exits_otherwise_fails_naming_the_lab(
+    tmp_path: Path,
+) -> None:
+    wrong_output = _sample(tmp_path, SAMPLE.replace("one\n...", "uno\n..."))
+    run = TrackRun(tmp_path, _free_port())
+    with pytest.raises(LabError, match=r"00-sample.md:6: `printf .*` did not print 'uno'"):
+        run.run(wrong_output.steps[0])
+    wrong_exit = _sample(tmp_path, SAMPLE.replace("[exit 3]", ""))
+    with pytest.raises(LabError, match=r"00-sample.md:10: .* exited 3, the lab says 0"):
+        run.run(wrong_exit.steps[1])
+
+
+def test_the_documented_port_becomes_the_runs_port(tmp_path: Path) -> None:
+    lab = _sample(
+        tmp_path,
+        "For: x\n\n```console\n$ echo http://127.0.0.1:4566 --port 4566\n"
+        "http://127.0.0.1:4566 --port 4566\n```\n",
+    )
+    run = TrackRun(tmp_path, 5999)
+    assert run.run(lab.steps[0]).strip() == "http://127.0.0.1:5999 --port 5999"
