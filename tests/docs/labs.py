@@ -7,7 +7,8 @@ A lab's runnable part is its ```console blocks, written as a terminal shows them
     health-checker-dev ... 1.5.5 ...
     [exit 1]
 
-- A line starting with `$ ` is a command (a trailing backslash continues it on the next line).
+- A line starting with `$ ` is a command (a trailing backslash continues it on the next line;
+  a here-document, `cat > file <<'EOF'`, takes the lines up to its end marker as they are).
   It runs with bash in the repository, `.venv/bin` first on PATH (so `python` and `aws` are the
   project's).
 - The lines after it, up to the next command, are output it must print (stdout and stderr
@@ -99,43 +100,72 @@ def _steps(relative: str, lines: list[str]) -> Iterator[Step]:
         raise LabError(f"{relative}: a code block is not closed")
 
 
+HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
+
+
+@dataclass
+class _Pending:
+    """The command being read: its text so far, and whether its next line belongs to it."""
+
+    start: int
+    text: str = ""
+    continues: bool = False  # the last line ended with a backslash
+    heredoc_end: str | None = None  # inside a here-document, until this line
+    expected: list[str] = field(default_factory=list)
+
+    def add_command_line(self, line: str) -> None:
+        self.continues = line.endswith("\\")
+        part = line[:-1].rstrip() if self.continues else line
+        self.text = f"{self.text} {part}" if self.text else part
+        heredoc = HEREDOC.search(part)
+        if heredoc:
+            self.heredoc_end = heredoc.group(2)
+
+    def add_heredoc_line(self, raw: str) -> None:
+        self.text += "\n" + raw.rstrip()
+        if raw.strip() == self.heredoc_end:
+            self.heredoc_end = None
+
+
 def _block_steps(relative: str, block: list[tuple[int, str]]) -> Iterator[Step]:
-    command: list[str] = []
-    start = 0
-    expected: list[str] = []
+    pending: _Pending | None = None
     for number, raw in block:
         line = raw.strip()
-        if line.startswith("$ ") and not _continues(command):
-            if command:
-                yield _step(relative, start, command, expected)
-            command, start, expected = [line[2:]], number, []
-        elif _continues(command):
-            command.append(line)
-        elif command:
-            expected.append(line)
+        if pending is not None and pending.heredoc_end is not None:
+            pending.add_heredoc_line(raw)
+        elif pending is not None and pending.continues:
+            pending.add_command_line(line)
+        elif line.startswith("$ "):
+            if pending is not None:
+                yield _step(relative, pending)
+            pending = _Pending(number)
+            pending.add_command_line(line[2:])
+        elif pending is not None:
+            pending.expected.append(line)
         elif line:
             raise LabError(f"{relative}:{number}: output {line!r} comes before any `$ ` command")
-    if command:
-        yield _step(relative, start, command, expected)
+    if pending is not None:
+        if pending.heredoc_end is not None:
+            raise LabError(
+                f"{relative}:{pending.start}: here-document {pending.heredoc_end} is not closed"
+            )
+        yield _step(relative, pending)
 
 
-def _continues(command: list[str]) -> bool:
-    return bool(command) and command[-1].endswith("\\")
-
-
-def _step(relative: str, start: int, command: list[str], expected: list[str]) -> Step:
-    joined = " ".join(part[:-1].rstrip() if part.endswith("\\") else part for part in command)
+def _step(relative: str, pending: _Pending) -> Step:
     exit_code = 0
     kept: list[str] = []
-    for line in expected:
+    for line in pending.expected:
         code = EXIT_LINE.match(line)
         if code:
             exit_code = int(code.group(1))
         elif line and line != "...":
             kept.append(line)
-    if joined.startswith("cd "):
-        raise LabError(f"{relative}:{start}: `cd` is not supported; every command runs at the root")
-    return Step(relative, start, joined, tuple(kept), exit_code)
+    if pending.text.startswith("cd "):
+        raise LabError(
+            f"{relative}:{pending.start}: `cd` is not supported; every command runs at the root"
+        )
+    return Step(relative, pending.start, pending.text, tuple(kept), exit_code)
 
 
 def line_pattern(expected: str) -> re.Pattern[str]:

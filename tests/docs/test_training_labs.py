@@ -33,6 +33,11 @@ $ printf 'a long \\
 line\\n'; exit 3
 a long line
 [exit 3]
+$ cat <<'EOF'
+  kept as written
+$ not a command
+EOF
+  kept as written
 ```
 
 ## Check yourself
@@ -50,6 +55,7 @@ def test_a_console_block_becomes_commands_with_their_expected_lines(tmp_path: Pa
     assert [(s.command, s.expected, s.exit_code) for s in lab.steps] == [
         ("printf 'one\\ntwo: 2 items\\nthree\\n'", ("one", "three"), 0),
         ("printf 'a long line\\n'; exit 3", ("a long line",), 3),
+        ("cat <<'EOF'\n  kept as written\n$ not a command\nEOF", ("kept as written",), 0),
     ]
     run = TrackRun(tmp_path, _free_port())
     for step in lab.steps:
