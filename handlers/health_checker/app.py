@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aws_lambda_powertools import Logger, single_metric
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from health_emf import target_metrics_line
 from health_probes import CheckResult
 from health_runner import (
     LAMBDA_RESERVE_SECONDS,
@@ -57,9 +59,15 @@ def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
         # The state is read while the probes run: at 1,000 targets that is 10 BatchGetItem calls
         # the run would otherwise wait for after its slowest probe.
         stored = reader.submit(load_states, settings.state_table, names)
-        results = run_checks(settings, headers, _check_budget(context))
-        # Metrics first: a failed state read must not lose the run's measurements.
-        _emit_metrics(results, settings.environment)
+        # Each target's metrics as its result comes in: the fast targets' are written while the
+        # slow ones are still answering, and before the state read can fail.
+        results = run_checks(
+            settings,
+            headers,
+            _check_budget(context),
+            on_result=lambda result: _emit_target(result, settings.environment),
+        )
+        _emit_totals(results)
         previous = stored.result()
     updates = [
         (result, *next_state(previous[result.name], result, settings.failure_threshold))
@@ -90,30 +98,24 @@ def _check_budget(context: LambdaContext) -> float:
     return max(remaining, MIN_CHECK_BUDGET_SECONDS)
 
 
-def _emit_metrics(results: list[CheckResult], environment: str) -> None:
-    for result in results:
-        dimensions = {"Target": result.name, "Environment": environment}
-        _single("Availability", MetricUnit.Count, 1.0 if result.healthy else 0.0, dimensions)
-        _single("LatencyMs", MetricUnit.Milliseconds, round(result.latency_ms, 1), dimensions)
-        logger.info(
-            "target checked",
-            extra={
-                "target": result.name,
-                "healthy": result.healthy,
-                "latency_ms": round(result.latency_ms, 1),
-                "detail": result.detail,
-            },
-        )
+def _emit_target(result: CheckResult, environment: str) -> None:
+    # Lambda sends stdout to the log group, where CloudWatch reads EMF objects as metrics.
+    sys.stdout.write(target_metrics_line(metrics.namespace, result, environment) + "\n")
+    logger.info(
+        "target checked",
+        extra={
+            "target": result.name,
+            "healthy": result.healthy,
+            "latency_ms": round(result.latency_ms, 1),
+            "detail": result.detail,
+        },
+    )
+
+
+def _emit_totals(results: list[CheckResult]) -> None:
     unhealthy = sum(1 for result in results if not result.healthy)
     metrics.add_metric(name="TargetsChecked", unit=MetricUnit.Count, value=len(results))
     metrics.add_metric(name="TargetsFailing", unit=MetricUnit.Count, value=unhealthy)
-
-
-def _single(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
-    # One EMF object per target: a shared object would give every metric the same dimensions.
-    with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
-        for key, dimension_value in dimensions.items():
-            metric.add_dimension(name=key, value=dimension_value)
 
 
 def _save(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import re
 import resource
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,8 +126,12 @@ def run_checks(
     settings: HealthSettings,
     headers: Mapping[str, Mapping[str, str]],
     budget_seconds: float,
+    on_result: Callable[[CheckResult], None] = lambda result: None,
 ) -> list[CheckResult]:
-    """Probe every target at once; the run takes about as long as the slowest probe."""
+    """Probe every target at once; the run takes about as long as the slowest probe.
+
+    ON_RESULT sees each result once, on this thread, as it comes in (a probe that does not
+    answer in time: when the wait ends); the list is in the targets' order."""
     timeouts = {
         target.name: min(target.timeout_seconds or settings.timeout_seconds, budget_seconds)
         for target in settings.targets
@@ -140,11 +144,36 @@ def run_checks(
             target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers, tls)
             for target in settings.targets
         }
-        wait(futures.values(), timeout=_run_deadline(timeouts, workers, budget_seconds))
-        return [_collect(name, future, timeouts[name]) for name, future in futures.items()]
+        reported = _report_as_completed(
+            futures, timeouts, _run_deadline(timeouts, workers, budget_seconds), on_result
+        )
+        results = [_collect(name, future, timeouts[name]) for name, future in futures.items()]
+        for name, result in zip(futures, results, strict=True):
+            if name not in reported:
+                on_result(result)
+        return results
     finally:
         # Do not block on a straggler: its socket timeout ends it, its result is already judged.
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _report_as_completed(
+    futures: Mapping[str, Future[CheckResult]],
+    timeouts: Mapping[str, float],
+    deadline: float,
+    on_result: Callable[[CheckResult], None],
+) -> set[str]:
+    """Hand each result to ON_RESULT as its probe ends, until all did or DEADLINE passed."""
+    names = {future: name for name, future in futures.items()}
+    reported: set[str] = set()
+    try:
+        for future in as_completed(futures.values(), timeout=deadline):
+            name = names[future]
+            on_result(_collect(name, future, timeouts[name]))
+            reported.add(name)
+    except TimeoutError:
+        pass  # the probes still running are judged by the caller
+    return reported
 
 
 def pool_size(target_count: int) -> int:

@@ -140,7 +140,10 @@ def test_metrics_are_emitted_per_target(
     run(app, event, lambda_context)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     by_metric = {
-        m["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]: m for m in emf if "Target" in m
+        declared["Name"]: m
+        for m in emf
+        if "Target" in m
+        for declared in m["_aws"]["CloudWatchMetrics"][0]["Metrics"]
     }
     assert scalar(by_metric["Availability"]["Availability"]) == 1.0
     assert by_metric["Availability"]["Target"] == "api"
