@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from localcloud import LocalCloud
-from localcloud.commands import COMMANDS, local
+from localcloud.commands import COMMANDS, local, local_clock, local_inbox
 from localcloud.errors import LocalCloudError
 from tests.localcloud.helpers import raw_call
 
@@ -176,7 +176,7 @@ def test_cbor_requests_get_a_clear_error(local_endpoint: str) -> None:
 
 
 def test_local_command_is_exported_with_help() -> None:
-    assert [local] == COMMANDS
+    assert COMMANDS == [local, local_clock, local_inbox]
     result = CliRunner().invoke(local, ["--help"])
     assert result.exit_code == 0
     assert "--port" in result.output and "4566" in result.output and "--host" in result.output
