@@ -9,9 +9,11 @@ def register_resource_types() -> None:
     from .failures import install_failure_handling
     from .fidelity import install_property_fixes
     from .intrinsics import install_novalue_lists
+    from .updates import install_rule_updates_in_place
 
     install_failure_handling()
     install_novalue_lists()
+    install_rule_updates_in_place()
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
