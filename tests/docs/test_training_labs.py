@@ -11,12 +11,54 @@ from pathlib import Path
 import pytest
 
 from tests.docs.labs import Lab, LabError, TrackRun, missing_expected, parse_lab
+from tests.support.repository_copy import copy_repository
+
+REPO = Path(__file__).resolve().parents[2]
+TRAINING = REPO / "docs" / "training"
+TRACKS = ("devops", "on-call")
+
+
+def labs_of(track: str) -> list[Lab]:
+    return [parse_lab(path, REPO) for path in sorted((TRAINING / track).glob("[0-9][0-9]-*.md"))]
 
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("track", TRACKS)
+def test_every_lab_says_who_it_is_for_runs_something_and_asks_a_question(track: str) -> None:
+    labs = labs_of(track)
+    assert len(labs) >= 4, f"docs/training/{track}/ has {len(labs)} lab(s)"
+    for lab in labs:
+        assert lab.audience.startswith("For: "), f"{lab.path}: first line {lab.audience!r}"
+        assert lab.steps, f"{lab.path}: no ```console block with a `$ ` command"
+        assert lab.has_check_yourself, f"{lab.path}: no '## Check yourself' section"
+
+
+def test_the_readme_and_the_training_index_link_both_tracks() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    index = (TRAINING / "README.md").read_text(encoding="utf-8")
+    assert index.startswith("For: ")
+    for track in TRACKS:
+        assert f"docs/training/{track}/" in readme
+        for lab in labs_of(track):
+            assert f"({track}/{lab.path.name})" in index, f"the index does not link {lab.path}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("track", TRACKS)
+def test_the_track_runs_as_written_on_a_clean_checkout(track: str, tmp_path: Path) -> None:
+    copy = copy_repository(tmp_path / "checkout")
+    run = TrackRun(copy, _free_port())
+    try:
+        for lab in labs_of(track):
+            for step in lab.steps:
+                run.run(step)
+    finally:
+        run.stop()
 
 
 # The runner itself: what a lab's console block means, and that a wrong lab fails.
