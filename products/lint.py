@@ -86,7 +86,15 @@ def _failed_checks(result: subprocess.CompletedProcess[str]) -> list[str]:
     for single in reports:
         for check in single.get("results", {}).get("failed_checks", []):
             findings.append(
-                f"{Path(check['file_path']).name} {check['resource']}: "
-                f"{check['check_id']} {check['check_name']}"
+                f"{check['file_path'].lstrip('/')} {check['resource']}: "
+                f"{check['check_id']} {check['check_name']}{_evaluated(check)}"
             )
     return findings
+
+
+def _evaluated(check: dict[str, object]) -> str:
+    """What the check looked at (e.g. Properties/Environment/Variables/NAME): a finding must be
+    traceable to the value, also when it shows up only once in a while."""
+    result = check.get("check_result")
+    keys = result.get("evaluated_keys") if isinstance(result, dict) else None
+    return f" [{', '.join(map(str, keys))}]" if keys else ""
