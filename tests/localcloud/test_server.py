@@ -176,7 +176,7 @@ def test_cbor_requests_get_a_clear_error(local_endpoint: str) -> None:
 
 
 def test_local_command_is_exported_with_help() -> None:
-    assert COMMANDS == [local, local_clock, local_inbox]
+    assert [local, local_clock, local_inbox] == COMMANDS
     result = CliRunner().invoke(local, ["--help"])
     assert result.exit_code == 0
     assert "--port" in result.output and "4566" in result.output and "--host" in result.output

@@ -69,13 +69,7 @@ def test_the_clock_runs_sped_up_and_fires_schedules() -> None:
         _poll(control.now, lambda now: now >= start + 600)  # 10 clock minutes pass on their own
 
         sqs = _client("sqs", endpoint)
-        url = sqs.create_queue(QueueName="ticks")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events = _client("events", endpoint)
-        events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
-        events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
+        url = _queue_ticked_every_minute(sqs, endpoint)
         _poll(
             lambda: sqs.get_queue_attributes(
                 QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -121,13 +115,7 @@ def test_a_manual_clock_moves_only_when_asked_and_the_inbox_shows_what_sns_maile
         assert control.outbox() == []
 
         sqs = _client("sqs", endpoint)
-        url = sqs.create_queue(QueueName="ticks")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events = _client("events", endpoint)
-        events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
-        events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
+        url = _queue_ticked_every_minute(sqs, endpoint)
         assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
         assert control.now() == start  # nothing moved it
         moved = runner.invoke(cli, ["local-clock", "--endpoint-url", endpoint, "--advance", "60"])
@@ -144,6 +132,18 @@ def test_manual_clock_and_speed_exclude_each_other() -> None:
     result = CliRunner().invoke(local, ["--port", "0", "--manual-clock", "--speed", "10"])
     assert result.exit_code == 2
     assert "--manual-clock and --speed exclude each other" in result.output
+
+
+def _queue_ticked_every_minute(sqs: Any, endpoint: str) -> str:
+    """A queue that a rate(1 minute) rule sends its scheduled events to; its URL."""
+    url = str(sqs.create_queue(QueueName="ticks")["QueueUrl"])
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = _client("events", endpoint)
+    events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+    events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
+    return url
 
 
 def _client(service: str, endpoint: str) -> Any:
