@@ -26,10 +26,13 @@ happen side by side, and substitutes it in the commands and the expected output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,3 +282,32 @@ class TrackRun:
             self.server.terminate()
             self.server.communicate(timeout=30)
             self.server = None
+        self._stop_leftovers()
+
+    def _stop_leftovers(self) -> None:
+        """A lab stops what it starts in the background, but a failed lab never gets there:
+        end every process still working in this copy, so a rerun finds its ports free."""
+        root = str(self.repository.resolve())
+        stopped: list[Path] = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                cwd = str((proc / "cwd").readlink())
+            except OSError:
+                continue  # gone, or not ours to look at
+            if (cwd == root or cwd.startswith(root + os.sep)) and int(proc.name) != os.getpid():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(proc.name), signal.SIGTERM)
+                    stopped.append(proc)
+        # Until they are gone (a zombie is: its parent reaps it), so their ports are free.
+        deadline = time.monotonic() + 10
+        while any(running(proc) for proc in stopped) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def running(proc: Path) -> bool:
+    """Whether /proc/PID still runs (a zombie only waits for its parent to reap it)."""
+    try:
+        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"

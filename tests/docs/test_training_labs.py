@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.labs import Lab, LabError, TrackRun, missing_expected, parse_lab
+from tests.docs.labs import Lab, LabError, TrackRun, missing_expected, parse_lab, running
 from tests.support.repository_copy import copy_repository
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,3 +139,15 @@ def test_the_documented_port_becomes_the_runs_port(tmp_path: Path) -> None:
     )
     run = TrackRun(tmp_path, 5999)
     assert run.run(lab.steps[0]).strip() == "http://127.0.0.1:5999 --port 5999"
+
+
+def test_what_a_failed_lab_left_running_in_the_copy_is_stopped(tmp_path: Path) -> None:
+    lab = _sample(
+        tmp_path,
+        "For: x\n\n```console\n$ sleep 300 > /dev/null 2>&1 & echo $! > left.pid\n```\n",
+    )
+    run = TrackRun(tmp_path, _free_port())
+    run.run(lab.steps[0])
+    pid = int((tmp_path / "left.pid").read_text())
+    run.stop()
+    assert not running(Path(f"/proc/{pid}"))
