@@ -65,7 +65,6 @@ class Step:
 class Lab:
     path: Path
     audience: str  # the first line, "For: ..."
-    title: str
     steps: tuple[Step, ...]
     has_check_yourself: bool
 
@@ -74,11 +73,9 @@ def parse_lab(path: Path, repository: Path) -> Lab:
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     relative = str(path.relative_to(repository))
-    title = next((line[2:].strip() for line in lines if line.startswith("# ")), "")
     return Lab(
         path=path,
         audience=lines[0] if lines else "",
-        title=title,
         steps=tuple(_steps(relative, lines)),
         has_check_yourself=any(line.strip() == "## Check yourself" for line in lines),
     )
