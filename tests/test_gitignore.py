@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.repository_copy import LINKED
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -20,7 +22,7 @@ def test_environments_and_cache_are_ignored(tmp_path: Path, as_symlink: bool) ->
     target = tmp_path / "elsewhere"
     target.mkdir()
     (target / "file").write_text("x")
-    for name in (".venv", ".venv-checkov", ".cache"):
+    for name in LINKED:
         if as_symlink:
             (tmp_path / name).symlink_to(target, target_is_directory=True)
         else:

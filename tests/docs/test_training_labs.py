@@ -5,12 +5,12 @@ what the lab says it prints (tests/docs/labs.py has the rules).
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
 from tests.docs.labs import Lab, LabError, TrackRun, missing_expected, parse_lab, running
+from tests.support.ports import free_loopback_port
 from tests.support.repository_copy import copy_repository
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,12 +20,6 @@ TRACKS = ("devops", "on-call")
 
 def labs_of(track: str) -> list[Lab]:
     return [parse_lab(path, REPO) for path in sorted((TRAINING / track).glob("[0-9][0-9]-*.md"))]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize("track", TRACKS)
@@ -52,7 +46,7 @@ def test_the_readme_and_the_training_index_link_both_tracks() -> None:
 @pytest.mark.parametrize("track", TRACKS)
 def test_the_track_runs_as_written_on_a_clean_checkout(track: str, tmp_path: Path) -> None:
     copy = copy_repository(tmp_path / "checkout")
-    run = TrackRun(copy, _free_port())
+    run = TrackRun(copy, free_loopback_port())
     try:
         for lab in labs_of(track):
             for step in lab.steps:
@@ -99,7 +93,7 @@ def test_a_console_block_becomes_commands_with_their_expected_lines(tmp_path: Pa
         ("printf 'a long line\\n'; exit 3", ("a long line",), 3),
         ("cat <<'EOF'\n  kept as written\n$ not a command\nEOF", ("kept as written",), 0),
     ]
-    run = TrackRun(tmp_path, _free_port())
+    run = TrackRun(tmp_path, free_loopback_port())
     for step in lab.steps:
         run.run(step)
 
@@ -123,7 +117,7 @@ def test_a_command_that_prints_otherwise_or_exits_otherwise_fails_naming_the_lab
     tmp_path: Path,
 ) -> None:
     wrong_output = _sample(tmp_path, SAMPLE.replace("one\n...", "uno\n..."))
-    run = TrackRun(tmp_path, _free_port())
+    run = TrackRun(tmp_path, free_loopback_port())
     with pytest.raises(LabError, match=r"00-sample.md:6: `printf .*` did not print 'uno'"):
         run.run(wrong_output.steps[0])
     wrong_exit = _sample(tmp_path, SAMPLE.replace("[exit 3]", ""))
@@ -146,7 +140,7 @@ def test_what_a_failed_lab_left_running_in_the_copy_is_stopped(tmp_path: Path) -
         tmp_path,
         "For: x\n\n```console\n$ sleep 300 > /dev/null 2>&1 & echo $! > left.pid\n```\n",
     )
-    run = TrackRun(tmp_path, _free_port())
+    run = TrackRun(tmp_path, free_loopback_port())
     run.run(lab.steps[0])
     pid = int((tmp_path / "left.pid").read_text())
     run.stop()

@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.ports import free_loopback_port
+
 TOOL_DIR = Path(__file__).resolve().parents[3] / "handlers" / "health_checker"
 if str(TOOL_DIR) not in sys.path:
     # Module tests import health_* directly; app tests go through load_handler.
@@ -89,11 +91,7 @@ def tcp_listener() -> Iterator[int]:
 @pytest.fixture
 def closed_port() -> int:
     """A port that was just free on 127.0.0.1 and has nothing listening on it."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    probe.bind(("127.0.0.1", 0))
-    port = int(probe.getsockname()[1])
-    probe.close()
-    return port
+    return free_loopback_port()
 
 
 @dataclass

@@ -25,6 +25,7 @@ from oncall_shared import aws as shared_aws
 from oncall_shared.errors import SettingsError
 
 from tests.handlers.conftest import use_local_aws_with_table
+from tests.support.ports import free_loopback_port
 
 TABLE = "health-state"
 
@@ -259,8 +260,4 @@ def test_the_pool_grows_with_the_list_up_to_the_thread_limit() -> None:
 
 
 def _closed_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = int(probe.getsockname()[1])
-    probe.close()
-    return port
+    return free_loopback_port()

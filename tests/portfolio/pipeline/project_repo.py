@@ -13,6 +13,7 @@ from catalog.config import load_config
 from portfolio.aws import AwsClients, Target
 from portfolio.pipeline.local_accounts import as_account_admin
 from portfolio.pipeline.local_run import LocalRun, PipelineResult, run_pipeline
+from tests.support.repository_copy import LINKED
 
 REPO = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -52,7 +53,7 @@ def project_copy(where: Path) -> Path:
     """This project at HEAD in a repository of its own, on main, environments in 3 accounts."""
     git(where.parent, "clone", "--quiet", "--shared", str(REPO), str(where))
     git(where, "checkout", "--quiet", "-B", "main")
-    for name in (".venv", ".venv-checkov", ".cache"):
+    for name in LINKED:
         if (REPO / name).exists():
             (where / name).symlink_to((REPO / name).resolve(), target_is_directory=True)
     config = where / "catalog.yaml"

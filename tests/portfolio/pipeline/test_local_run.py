@@ -156,6 +156,12 @@ def _tiny_repository(where: Path) -> Path:
     return where
 
 
+def _run_tiny(repository: Path, commit: str, endpoint: str, work: Path) -> PipelineResult:
+    """COMMIT of the tiny repository through the pipeline, approved, without account setup."""
+    run = LocalRun(repository, commit, endpoint, work, approval=lambda: True, setup_accounts=False)
+    return run_pipeline(run, lambda line: None)
+
+
 @pytest.mark.parametrize("approve", [False, True])
 def test_the_approval_gates_prod(tmp_path: Path, local_endpoint: str, approve: bool) -> None:
     repository = _tiny_repository(tmp_path / "tiny")
@@ -197,15 +203,7 @@ def test_a_buildspec_codebuild_would_refuse_fails_its_stage_with_codebuilds_reas
     repository = _tiny_repository(tmp_path / "tiny")
     (repository / "buildspec.yml").write_text("version: 0.3\nphases: {}\n")
     git(repository, "commit", "--quiet", "-am", "a buildspec of the future")
-    run = LocalRun(
-        repository,
-        "HEAD",
-        local_endpoint,
-        tmp_path / "work",
-        approval=lambda: True,
-        setup_accounts=False,
-    )
-    result = run_pipeline(run, lambda line: None)
+    result = _run_tiny(repository, "HEAD", local_endpoint, tmp_path / "work")
     _stopped_at(result, "BuildAndTest")
     assert result.failure == (
         "stage BuildAndTest failed: buildspec.yml: YAML_FILE_ERROR: "
@@ -215,15 +213,7 @@ def test_a_buildspec_codebuild_would_refuse_fails_its_stage_with_codebuilds_reas
 
 def test_an_unknown_commit_fails_the_source_stage(tmp_path: Path, local_endpoint: str) -> None:
     repository = _tiny_repository(tmp_path / "tiny")
-    run = LocalRun(
-        repository,
-        "no-such-commit",
-        local_endpoint,
-        tmp_path / "work",
-        approval=lambda: True,
-        setup_accounts=False,
-    )
-    result = run_pipeline(run, lambda line: None)
+    result = _run_tiny(repository, "no-such-commit", local_endpoint, tmp_path / "work")
     assert [(s.name, s.result) for s in result.stages] == [("Source", "Failed")]
     assert (
         result.failure == f"stage Source failed: commit 'no-such-commit' not found in {repository}"
@@ -237,14 +227,6 @@ def test_a_branch_of_the_repository_names_its_commit(tmp_path: Path, local_endpo
     git(repository, "add", "README")
     git(repository, "commit", "--quiet", "-m", "feature")
     git(repository, "checkout", "--quiet", "main")
-    run = LocalRun(
-        repository,
-        "feature",
-        local_endpoint,
-        tmp_path / "work",
-        approval=lambda: True,
-        setup_accounts=False,
-    )
-    result = run_pipeline(run, lambda line: None)
+    result = _run_tiny(repository, "feature", local_endpoint, tmp_path / "work")
     assert result.commit == git(repository, "rev-parse", "feature")
     assert (tmp_path / "work" / "source" / "README").read_text() == "on the branch"
