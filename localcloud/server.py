@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from . import delivery, lambda_runtime
 from .cfn import register_resource_types
 from .clock import CLOCK, RealTimeDriver
+from .dynamodb_json import install_dynamodb_serializer
 from .errors import LocalCloudError
 from .faults import FAULTS, Fault
 from .monitoring import install as install_monitoring
@@ -199,6 +200,7 @@ def _check_can_listen(host: str, port: int) -> None:
 def build_server(host: str, port: int, verbose: bool = False) -> BaseWSGIServer:
     register_resource_types()
     install_policy_condition_handling()
+    install_dynamodb_serializer()
     lambda_runtime.install()
     delivery.install()
     install_monitoring()
