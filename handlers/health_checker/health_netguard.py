@@ -114,6 +114,9 @@ def resolve_allowed(host: str, port: int, allow_private: bool) -> str:
 
 
 def _resolve(host: str, port: int) -> list[IpAddress]:
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
     try:
         infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:

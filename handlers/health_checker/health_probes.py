@@ -84,17 +84,29 @@ class _PinnedConnection(http.client.HTTPConnection):
         self.default_port = http.client.HTTPS_PORT if tls is not None else http.client.HTTP_PORT
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._address, self.port, self.timeout)
         if self._tls is not None:
             sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         self.sock = sock
+
+
+def _connect(address: str, port: int, timeout: float | None) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def check_tcp(target: TcpTarget, timeout: float, allow_private: bool) -> CheckResult:
     started = time.monotonic()
     try:
         address = resolve_allowed(target.host, target.port, allow_private)
-        with socket.create_connection((address, target.port), timeout):
+        with _connect(address, target.port, timeout):
             pass
     except RefusedAddressError as error:
         return _failed(target.name, started, f"refused: {error}")

@@ -122,39 +122,98 @@ def _read_header_secret(arn: str, target_name: str) -> dict[str, str]:
     return headers
 
 
+class WarmRun:
+    """What a warm execution environment keeps from one run to the next: each target's latency
+    and the probe threads.
+
+    Python runs one probe at a time (the GIL), so starting 1,000 probes takes most of a second;
+    a slow target started last finishes that long after the others. Starting the targets that
+    took longest last time first (longest-processing-time-first scheduling) lets the slow waits
+    overlap the start of all the others, and threads kept from the last run start at once. A
+    new execution environment knows nothing: it starts the targets in list order.
+    """
+
+    def __init__(self) -> None:
+        self._latency_ms: dict[str, float] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
+
+    def arrange(self, targets: list[Target]) -> list[Target]:
+        """Slowest first; a target not seen before leads (it may be slow), ties keep list order."""
+        return sorted(targets, key=lambda target: -self._latency_ms.get(target.name, math.inf))
+
+    def pool(self, workers: int) -> ThreadPoolExecutor:
+        """The last run's threads when there are enough of them, else a new pool."""
+        if self._pool is None or self._pool_size < workers:
+            self.drop_pool()
+            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
+            self._pool_size = workers
+        return self._pool
+
+    def drop_pool(self) -> None:
+        """Let the threads end (a straggler when its socket times out); the next run makes new."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+
+    def remember(self, results: list[CheckResult]) -> None:
+        """This run's latencies replace the last ones, so removed targets are forgotten."""
+        self._latency_ms = {result.name: result.latency_ms for result in results}
+
+
 def run_checks(
     settings: HealthSettings,
     headers: Mapping[str, Mapping[str, str]],
     budget_seconds: float,
     on_result: Callable[[CheckResult], None] = lambda result: None,
+    warm: WarmRun | None = None,
 ) -> list[CheckResult]:
     """Probe every target at once; the run takes about as long as the slowest probe.
 
     ON_RESULT sees each result once, on this thread, as it comes in (a probe that does not
-    answer in time: when the wait ends); the list is in the targets' order."""
+    answer in time: when the wait ends); the list is in the targets' order. With WARM, the
+    targets slowest last time start first, on the threads of the last run."""
     timeouts = {
         target.name: min(target.timeout_seconds or settings.timeout_seconds, budget_seconds)
         for target in settings.targets
     }
+    started = warm.arrange(settings.targets) if warm is not None else settings.targets
     workers = pool_size(len(settings.targets))
-    pool = ThreadPoolExecutor(max_workers=workers)
+    pool = warm.pool(workers) if warm is not None else ThreadPoolExecutor(max_workers=workers)
     tls = SharedTlsContext()
+    futures: dict[str, Future[CheckResult]] = {}
     try:
-        futures = {
-            target.name: pool.submit(_probe, target, timeouts[target.name], settings, headers, tls)
-            for target in settings.targets
-        }
+        for target in started:
+            futures[target.name] = pool.submit(
+                _probe, target, timeouts[target.name], settings, headers, tls
+            )
         reported = _report_as_completed(
             futures, timeouts, _run_deadline(timeouts, workers, budget_seconds), on_result
         )
-        results = [_collect(name, future, timeouts[name]) for name, future in futures.items()]
-        for name, result in zip(futures, results, strict=True):
-            if name not in reported:
-                on_result(result)
-        return results
+        results = [
+            reported.get(target.name) or _report_late(target.name, futures, timeouts, on_result)
+            for target in settings.targets
+        ]
     finally:
-        # Do not block on a straggler: its socket timeout ends it, its result is already judged.
+        _wind_down(pool, futures, warm)
+    if warm is not None:
+        warm.remember(results)
+    return results
+
+
+def _wind_down(
+    pool: ThreadPoolExecutor, futures: Mapping[str, Future[CheckResult]], warm: WarmRun | None
+) -> None:
+    """Never block on a straggler: its socket timeout ends it, its result is already judged.
+
+    Probes not started are cancelled. A pool with a probe still running is not kept for the
+    next run, which would find one thread fewer than it counts on."""
+    for future in futures.values():
+        future.cancel()  # only a probe that has not started can be cancelled
+    if warm is None:
         pool.shutdown(wait=False, cancel_futures=True)
+    elif not all(future.done() for future in futures.values()):
+        warm.drop_pool()
 
 
 def _report_as_completed(
@@ -162,18 +221,30 @@ def _report_as_completed(
     timeouts: Mapping[str, float],
     deadline: float,
     on_result: Callable[[CheckResult], None],
-) -> set[str]:
+) -> dict[str, CheckResult]:
     """Hand each result to ON_RESULT as its probe ends, until all did or DEADLINE passed."""
     names = {future: name for name, future in futures.items()}
-    reported: set[str] = set()
+    reported: dict[str, CheckResult] = {}
     try:
         for future in as_completed(futures.values(), timeout=deadline):
             name = names[future]
-            on_result(_collect(name, future, timeouts[name]))
-            reported.add(name)
+            reported[name] = _collect(name, future, timeouts[name])
+            on_result(reported[name])
     except TimeoutError:
         pass  # the probes still running are judged by the caller
     return reported
+
+
+def _report_late(
+    name: str,
+    futures: Mapping[str, Future[CheckResult]],
+    timeouts: Mapping[str, float],
+    on_result: Callable[[CheckResult], None],
+) -> CheckResult:
+    """The result of a probe still running when the wait ended, handed on once."""
+    result = _collect(name, futures[name], timeouts[name])
+    on_result(result)
+    return result
 
 
 def pool_size(target_count: int) -> int:

@@ -191,10 +191,19 @@ def test_probe_connects_to_the_checked_address_and_sends_the_url_host(
     asked = fake_dns(monkeypatch, {"svc.example.test": "127.0.0.1"})
     result = check_http(http_target(f"http://svc.example.test:{http_receiver.port}/h"), 2, True, {})
     assert result.healthy, result.detail
-    # Resolved once, by the guard; the connection is made to that IP literal (no DNS rebinding
-    # window: create_connection's own getaddrinfo call only parses the literal).
-    assert asked == ["svc.example.test", "127.0.0.1"]
+    # Resolved once, by the guard; the connection is made to that IP literal, with no second
+    # lookup (no DNS rebinding window, and no lookup at all for a literal).
+    assert asked == ["svc.example.test"]
     assert http_receiver.requests[0].headers["Host"] == f"svc.example.test:{http_receiver.port}"
+
+
+def test_an_address_literal_is_connected_to_without_any_lookup(
+    http_receiver: Any, monkeypatch: Any
+) -> None:
+    asked = fake_dns(monkeypatch, {})
+    result = check_http(http_target(f"http://127.0.0.1:{http_receiver.port}/h"), 2, True, {})
+    assert result.healthy, result.detail
+    assert asked == []
 
 
 def test_head_request_reads_no_body(http_receiver: Any) -> None:
