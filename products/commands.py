@@ -45,23 +45,35 @@ def build(obj: CliContext, products: tuple[str, ...]) -> None:
 
 @click.command()
 @click.option("--skip-checkov", is_flag=True, help="Run cfn-lint only.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Lint every template, also those that passed before unchanged (.cache/lint).",
+)
 @click.pass_obj
-def lint(obj: CliContext, skip_checkov: bool) -> None:
+def lint(obj: CliContext, skip_checkov: bool, no_cache: bool) -> None:
     """Run cfn-lint (in-process) and checkov over everything in dist/; fail on any finding.
 
     Run `build` first. checkov runs from its own virtual environment (.venv-checkov, created by
-    the README's install command) because its pins clash with the project's.
+    the README's install command) because its pins clash with the project's. A template that a
+    linter passed before, with the same content, linter version and settings, is not linted
+    again (the clean results are kept in .cache/lint; findings never are).
     """
-    from products.lint import run_cfn_lint, run_checkov, templates_in
+    from products.lint import CLEAN_LINT_CACHE, lint_dist
 
     config = load_config(obj.config_path)
-    templates = templates_in(obj.dist_dir)
-    findings = run_cfn_lint(templates, config.portfolio["regions"])
-    click.echo(f"cfn-lint: {len(templates)} template(s), {len(findings)} finding(s)")
-    if not skip_checkov:
-        checkov_findings = run_checkov(obj.dist_dir)
-        click.echo(f"checkov: {len(checkov_findings)} failed check(s)")
-        findings += checkov_findings
+    cache = None if no_cache else CLEAN_LINT_CACHE
+    report = lint_dist(obj.dist_dir, config.portfolio["regions"], skip_checkov, cache)
+    click.echo(f"cfn-lint: {report.templates} template(s), {len(report.cfn_lint)} finding(s)")
+    findings = list(report.cfn_lint)
+    if report.checkov is not None:
+        click.echo(f"checkov: {len(report.checkov)} failed check(s)")
+        findings += report.checkov
+    if report.cfn_lint_remembered or report.checkov_remembered:
+        click.echo(
+            "passed before unchanged, not linted again (--no-cache lints them): "
+            f"cfn-lint {report.cfn_lint_remembered}, checkov {report.checkov_remembered}"
+        )
     for finding in findings:
         click.echo(f"  {finding}", err=True)
     if findings:

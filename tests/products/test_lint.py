@@ -50,3 +50,17 @@ def test_both_linters_report_a_broken_template(
 def test_empty_dist_says_to_build(tmp_path: Path) -> None:
     with pytest.raises(LintError, match=r"run `python build\.py build` first"):
         templates_in(tmp_path)
+
+
+def test_checkov_does_not_judge_the_folder_the_templates_were_built_in(
+    built: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    # checkov's CKV_AWS_45 reads the template's absolute path as an environment variable and
+    # flags any run of exactly 40 [A-Za-z0-9/+=] characters as an AWS secret key: here
+    # "BBB.../templates/health". Such folder names (random temporary ones) made lint fail now
+    # and then; what checkov judges must be the template, wherever it was built.
+    dist = tmp_path / f"x_{'B' * 23}"
+    (dist / "templates").mkdir(parents=True)
+    shutil.copy(built[0] / "templates" / "health-checker.json", dist / "templates")
+    assert len(f"{'B' * 23}/templates/health") == 40
+    assert run_checkov(dist) == []
