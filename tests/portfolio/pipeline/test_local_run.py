@@ -89,16 +89,24 @@ def test_a_handler_changed_without_a_bump_stops_the_build(
 
 
 def test_a_lint_finding_stops_the_build(project: Path, local_endpoint: str, tmp_path: Path) -> None:
+    # A value troposphere lets through and cfn-lint refuses (a lifecycle rule's Status is
+    # Enabled or Disabled). An ExpirationInDays of 0 once served here: neither linter flags it,
+    # and the test passed only on checkov's false CKV_AWS_45 finding in this test's folder name.
     def break_a_template(repository: Path) -> None:
         infra = repository / "products" / "infra.py"
         text = infra.read_text()
-        assert "ExpirationInDays=365" in text
-        infra.write_text(text.replace("ExpirationInDays=365", "ExpirationInDays=0"))
+        assert 'Status="Enabled", ExpirationInDays=365' in text
+        infra.write_text(
+            text.replace(
+                'Status="Enabled", ExpirationInDays=365', 'Status="On", ExpirationInDays=365'
+            )
+        )
 
     commit = _on_branch(project, "lint-finding", break_a_template)
-    result, _ = run_commit(project, commit, local_endpoint, tmp_path)
+    result, lines = run_commit(project, commit, local_endpoint, tmp_path)
     _stopped_at(result, "BuildAndTest")
     assert "build.py lint" in result.failure
+    assert any("E3030 'On' is not one of ['Enabled', 'Disabled']" in line for line in lines)
     assert provisioned_in(local_endpoint, ACCOUNTS["prod"]) == []
 
 
