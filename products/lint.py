@@ -184,11 +184,15 @@ def _remember_clean(
     cache: CleanLintCache | None,
     finding_prefix: Callable[[str], str],
 ) -> None:
-    """Record every linted template that no finding names."""
+    """Record every linted template that no finding names; nothing when a finding names none
+    of them (then which template it belongs to is unknown)."""
     if cache is None:
         return
+    named = {name for name in linted for f in findings if f.startswith(finding_prefix(name))}
+    if any(not any(f.startswith(finding_prefix(name)) for name in linted) for f in findings):
+        return
     for name, path in linted.items():
-        if not any(finding.startswith(finding_prefix(name)) for finding in findings):
+        if name not in named:
             cache.record_pass(path, name)
 
 

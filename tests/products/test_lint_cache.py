@@ -80,3 +80,22 @@ def test_the_command_says_what_it_did_not_lint_again_and_no_cache_lints_all(
     assert "not linted again (--no-cache lints them): cfn-lint 2, checkov 0" in second.output
     assert "not linted again" not in uncached.output
     assert "cfn-lint: 2 template(s), 0 finding(s)" in uncached.output
+
+
+def test_a_finding_that_names_no_linted_template_leaves_them_all_unremembered(
+    tmp_path: Path,
+) -> None:
+    from products.lint import _remember_clean
+    from products.lint_cache import CleanLintCache
+
+    template = tmp_path / "templates" / "alert-handler.json"
+    template.parent.mkdir()
+    template.write_text("{}")
+    cache = CleanLintCache(tmp_path / "cache", "checkov", "test")
+    linted = {"templates/alert-handler.json": template}
+    # A path checkov might print another way: which template it belongs to is unknown.
+    findings = ["/elsewhere/alert-handler.json Function: CKV_AWS_1 something"]
+    _remember_clean(linted, findings, cache, lambda name: name + " ")
+    assert not cache.passed(template, "templates/alert-handler.json")
+    _remember_clean(linted, [], cache, lambda name: name + " ")
+    assert cache.passed(template, "templates/alert-handler.json")
