@@ -52,6 +52,14 @@ class CatalogGroup(click.Group):
         except KeyboardInterrupt:
             _exit_interrupted()
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            _load_commands_of(COMMAND_MODULES[cmd_name])
+        return self.commands.get(cmd_name)
+
 
 def _exit_interrupted() -> NoReturn:
     # One line, no traceback. Every write we make is idempotent: a rerun resumes.
@@ -108,30 +116,50 @@ def cli(ctx: click.Context, config_path: Path, dist_dir: Path, verbose: bool) ->
     ctx.obj = CliContext(config_path=config_path, verbose=verbose, dist_dir=dist_dir)
 
 
-def _add_commands() -> None:
-    try:
-        _import_commands()
-    except KeyboardInterrupt:  # Ctrl-C while the commands' modules (boto3...) load
-        _exit_interrupted()
+# The module that defines each command. A run imports only its command's module (`launch` does
+# not load the local AWS, `lint` not the publishing code): half a second less per command.
+# `--help` imports them all; tests/products/test_cli.py checks this map against each module's
+# COMMANDS, so a new command cannot be left out.
+COMMAND_MODULES = {
+    "build": "products.commands",
+    "lint": "products.commands",
+    "bump": "products.commands",
+    "plan": "portfolio.commands",
+    "publish": "portfolio.commands",
+    "status": "portfolio.commands",
+    "rollback": "portfolio.commands",
+    "launch": "portfolio.commands",
+    "bootstrap": "portfolio.commands",
+    "demo": "portfolio.commands",
+    "launches": "portfolio.launch_commands",
+    "terminate": "portfolio.launch_commands",
+    "drill": "portfolio.drill",
+    "redrive": "portfolio.redrive",
+    "dashboard": "portfolio.dashboard",
+    "pipeline": "portfolio.pipeline.commands",
+    "deploy": "portfolio.pipeline.commands",
+    "local": "localcloud.commands",
+    "local-clock": "localcloud.commands",
+    "local-inbox": "localcloud.commands",
+}
 
 
-def _import_commands() -> None:
+def _load_commands_of(module_name: str) -> None:
     # Each area keeps its commands next to its code; this file only wires them together.
-    for module_name in (
-        "products.commands",
-        "portfolio.commands",
-        "portfolio.launch_commands",
-        "portfolio.drill",
-        "portfolio.redrive",
-        "portfolio.dashboard",
-        "portfolio.pipeline.commands",
-        "localcloud.commands",
-    ):
-        for command in importlib.import_module(module_name).COMMANDS:
-            cli.add_command(command)
+    try:
+        module = importlib.import_module(module_name)
+    except KeyboardInterrupt:  # Ctrl-C while the command's modules (boto3...) load
+        _exit_interrupted()
+    for command in module.COMMANDS:
+        cli.add_command(command)
 
 
-_add_commands()
+def all_commands() -> dict[str, click.Command]:
+    """Every command, its module imported (what `--help` does)."""
+    for module_name in sorted(set(COMMAND_MODULES.values())):
+        _load_commands_of(module_name)
+    return dict(cli.commands)
+
 
 if __name__ == "__main__":
     cli()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from build import cli
+from build import COMMAND_MODULES, all_commands, cli
 
-COMMANDS = sorted(cli.commands)
+REPO = Path(__file__).resolve().parents[2]
+WIRED = all_commands()
+COMMANDS = sorted(WIRED)
 
 
 def test_every_expected_command_is_wired() -> None:
@@ -29,6 +34,28 @@ def test_every_expected_command_is_wired() -> None:
     assert expected <= set(COMMANDS), f"missing: {expected - set(COMMANDS)}"
 
 
+def test_every_command_is_found_in_the_module_that_defines_it() -> None:
+    defined = {
+        command.name: module_name
+        for module_name in set(COMMAND_MODULES.values())
+        for command in importlib.import_module(module_name).COMMANDS
+    }
+    assert defined == COMMAND_MODULES
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    # `launch` needs neither the local AWS nor the build; each run of the CLI pays its imports.
+    script = (
+        "import sys, build\n"
+        "build.cli.get_command(None, 'launches')\n"
+        "print(sorted(m for m in ('localcloud.server', 'products.commands') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
 def test_group_help_lists_commands() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
@@ -41,7 +68,7 @@ def test_command_help_explains_itself(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
-    summary = cli.commands[command].help or ""
+    summary = WIRED[command].help or ""
     assert len(summary.split()) >= 5, f"{command}: --help needs a real description"
 
 
