@@ -188,9 +188,11 @@ def _remember_clean(
     of them (then which template it belongs to is unknown)."""
     if cache is None:
         return
-    named = {name for name in linted for f in findings if f.startswith(finding_prefix(name))}
-    if any(not any(f.startswith(finding_prefix(name)) for name in linted) for f in findings):
+    prefixes = {name: finding_prefix(name) for name in linted}
+    owners = [{name for name, prefix in prefixes.items() if f.startswith(prefix)} for f in findings]
+    if not all(owners):
         return
+    named = set().union(*owners)
     for name, path in linted.items():
         if name not in named:
             cache.record_pass(path, name)
