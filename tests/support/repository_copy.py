@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from portfolio.pipeline.local_run import link_local_environments
+
 REPO = Path(__file__).resolve().parents[2]
 # Shared with the repository rather than copied: environments, and the content-keyed cache of
 # installed Lambda dependencies (products/packaging.py writes it atomically).
@@ -28,9 +30,7 @@ def copy_repository(copy: Path) -> Path:
         if source.is_file():
             (copy / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy / relative, follow_symlinks=False)
-    for name in LINKED:
-        if (REPO / name).exists():
-            (copy / name).symlink_to((REPO / name).resolve())
+    link_local_environments(REPO, copy)
     _git(copy, "init", "-q", "-b", "main")
     (copy / ".git" / "info" / "exclude").write_text("".join(f"/{n}\n" for n in LINKED))
     _git(copy, "add", "-A")

@@ -12,8 +12,12 @@ from typing import Any
 from catalog.config import load_config
 from portfolio.aws import AwsClients, Target
 from portfolio.pipeline.local_accounts import as_account_admin
-from portfolio.pipeline.local_run import LocalRun, PipelineResult, run_pipeline
-from tests.support.repository_copy import LINKED
+from portfolio.pipeline.local_run import (
+    LocalRun,
+    PipelineResult,
+    link_local_environments,
+    run_pipeline,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -53,9 +57,7 @@ def project_copy(where: Path) -> Path:
     """This project at HEAD in a repository of its own, on main, environments in 3 accounts."""
     git(where.parent, "clone", "--quiet", "--shared", str(REPO), str(where))
     git(where, "checkout", "--quiet", "-B", "main")
-    for name in LINKED:
-        if (REPO / name).exists():
-            (where / name).symlink_to((REPO / name).resolve(), target_is_directory=True)
+    link_local_environments(REPO, where)
     config = where / "catalog.yaml"
     config.write_text(in_three_accounts(config.read_text()))
     if git(where, "diff", "--name-only"):  # the shipped accounts may already be these
